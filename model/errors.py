@@ -1,0 +1,26 @@
+"""The one error type users see.
+
+Bad input must reach a person as a single line naming the file, the field and what is
+allowed, never as a traceback. Everything that validates input raises ``InputError``;
+the CLI and the app catch it and print ``str(error)``.
+"""
+
+from __future__ import annotations
+
+
+class InputError(ValueError):
+    """A problem with user input, phrased for the user.
+
+    ``source`` is the file (or "upload", "sweep file", ...), ``field`` the dotted path of the
+    offending entry, ``message`` what is wrong and what is allowed.
+    """
+
+    def __init__(self, message: str, *, source: str | None = None, field: str | None = None):
+        self.source = source
+        self.field = field
+        self.message = message
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        where = ": ".join(part for part in (self.source, self.field) if part)
+        return f"{where}: {self.message}" if where else self.message

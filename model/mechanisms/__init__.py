@@ -1,0 +1,15 @@
+"""The five steps of a month, one module each (DESIGN.md, "A month").
+
+Each function takes the model and changes its population in place, recording what happened.
+Purpose codes separate the random streams of the steps, so that changing one mechanism's
+draws never shifts another's (common random numbers across scenarios).
+"""
+
+PURPOSE_EMIGRATE = 1
+PURPOSE_CHOICE = 2
+PURPOSE_PATHWAY = 3
+PURPOSE_INTERDICT = 4
+PURPOSE_DEPORT = 5
+PURPOSE_DEATH = 6
+PURPOSE_SETTLE = 7
+PURPOSE_PRIORITY = 8

@@ -1,0 +1,123 @@
+"""Step 2: destination choice (random utility, logit).
+
+A migrant deciding where to go weighs every path open to them from where they are: the
+host at its end (fixed attractiveness, economic opportunity, the diaspora of their own
+origin there, whether a regularisation programme is open to them) against the path's cost
+(overland distance, flights), its enforcement (interdiction probabilities) and its risk of
+death. A migrant reconsidering in a host also has the option to stay, worth the host's own
+utility plus the cost of moving again, more if they are regularised or integrated.
+
+The choice is Gumbel-max: each agent gets Gumbel noise per *path id* from their own random
+stream, and picks the best. This is exactly a multinomial logit, and it couples scenarios
+tightly: making one path worse only moves the agents who were on it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, INDEX, ORIGINS
+from ..population import INTEGRATED, REGULARISED, TRANSIT
+from . import PURPOSE_CHOICE
+
+STAY = -1
+_STAY_NOISE_ID = 1_000_003
+CLOSED = 0.999
+AIR_MONTHS = 0.1
+ORIGIN_NODE = np.array([INDEX[o] for o in ORIGINS], dtype=np.int16)
+
+
+class MonthlyUtilities:
+    """The parts of utility shared by everyone this month, computed once per month."""
+
+    def __init__(self, model):
+        p, sched, t, paths = model.params, model.schedule, model.t, model.paths
+        stock_k = model.host_stock_people / 1000.0  # (C, O)
+        host = (
+            model.host_attractiveness[:, None]
+            + p["beta_opportunity"] * sched.opportunity[t][:, None]
+            + p["beta_network"] * np.log1p(stock_k)
+            + p["beta_regularisation"] * sched.programme_open[t].T
+        )
+        host[~HOST_MASK, :] = -np.inf
+        self.host = host  # (C, O)
+
+        interdiction = sched.interdiction[t]
+        darien = EDGE_INDEX[DARIEN]
+        death = model.darien_death_probability()
+        km = paths.land_km + p["air_km_equivalent"] * paths.n_air
+        enforcement = paths.crosses @ interdiction
+        risk = paths.crosses[:, darien] * death
+        self.path_cost = (
+            -p["beta_distance"] * km / 1000.0
+            - p["beta_enforcement"] * enforcement
+            - p["beta_risk"] * risk
+        )
+        self.path_open = ~(paths.crosses & (interdiction >= CLOSED)[None, :]).any(axis=1)
+        # one salt per path id (and one for staying): noise on a path is the same whatever
+        # else is open
+        ids = np.append(np.arange(len(paths.end)), _STAY_NOISE_ID)
+        self.salts = model.streams.salts(model.month, PURPOSE_CHOICE, ids)
+        self.stay_base = p["stay_utility"]
+        self.stay_reg = p["stay_regularised_bonus"]
+        self.stay_int = p["stay_integrated_bonus"]
+
+
+def edge_months(model) -> np.ndarray:
+    """Months of travel per edge (air edges a tenth of a month)."""
+    from ..geography import EDGE_IS_AIR, EDGE_KM
+
+    return np.where(EDGE_IS_AIR, AIR_MONTHS, EDGE_KM / model.params["travel_km_per_month"])
+
+
+def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
+    """Chosen path per agent in ``idx`` (``STAY`` for stayers or those with no open path)."""
+    pop, paths, util = model.pop, model.paths, model.utilities
+    chosen = np.full(len(idx), STAY, dtype=np.int64)
+    if len(idx) == 0:
+        return chosen
+    loc = pop.loc[idx].astype(np.int64)
+    origin = pop.origin[idx].astype(np.int64)
+    group = loc * len(ORIGINS) + origin
+    order = np.argsort(group, kind="stable")
+    bounds = np.flatnonzero(np.diff(group[order])) + 1
+    for members in np.split(order, bounds):
+        at, o = int(loc[members[0]]), int(origin[members[0]])
+        exclude = at if allow_stay else int(ORIGIN_NODE[o])
+        alts = paths.alternatives(at, o, exclude_end=exclude)
+        alts = alts[util.path_open[alts]]
+        keys = pop.key[idx[members]]
+        columns = []
+        if len(alts):
+            utilities = util.host[paths.end[alts], o] + util.path_cost[alts]
+            columns.append(utilities[None, :] + model.streams.gumbel(keys, util.salts[alts]))
+        if allow_stay:
+            rows = idx[members]
+            stay = (
+                util.host[at, o]
+                + util.stay_base
+                + util.stay_reg * (pop.status[rows] == REGULARISED)
+                + util.stay_int * ((pop.flags[rows] & INTEGRATED) != 0)
+            )
+            noise = model.streams.gumbel(keys, util.salts[-1:])[:, 0]
+            columns.append((stay + noise)[:, None])
+        if not columns:
+            continue
+        total = np.concatenate(columns, axis=1)
+        best = np.argmax(total, axis=1)
+        picked = np.full(len(members), STAY, dtype=np.int64)
+        on_path = (best < len(alts)) & np.isfinite(total[np.arange(len(best)), best])
+        picked[on_path] = alts[best[on_path]]
+        chosen[members] = picked
+    return chosen
+
+
+def start_journey(model, rows: np.ndarray, path_ids: np.ndarray) -> None:
+    """Put migrants on their chosen paths (they travel from the next movement step)."""
+    pop = model.pop
+    pop.status[rows] = TRANSIT
+    pop.path[rows] = path_ids
+    pop.hop[rows] = 0
+    pop.flags[rows] = 0
+    first_edge = model.paths.edges[path_ids, 0]
+    pop.leg_left[rows] = model.edge_months[first_edge]

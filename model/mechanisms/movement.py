@@ -1,0 +1,107 @@
+"""Step 3: movement along routes, with interdiction and Darién mortality.
+
+Migrants in transit spend a month's travel time along their path, crossing as many edges as
+the time allows (overland speed is a parameter; flights take a tenth of a month). At the end
+of each edge they meet that border's enforcement: an interdicted migrant is deported to the
+origin (``deport_share``) or stranded where they were stopped, settling there irregularly if
+it is a host (and returning otherwise). Crossing the Darién can kill, at a probability raised
+by enforcement there (riskier tracks). Survivors are counted on the edge (Darién crossings
+by nationality, as Panama's SNM counts them) and settle irregularly at the path's end.
+Everyone who reaches the US border from Mexico is an arrival (a CBP encounter), whether
+interdicted or not.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..geography import DARIEN, EDGE_DST, EDGE_INDEX, EDGE_SRC, HOST_MASK, MAX_PATH_EDGES, US_BORDER
+from ..population import IRREGULAR, TRANSIT
+from ..random_streams import threshold
+from . import PURPOSE_DEATH, PURPOSE_DEPORT, PURPOSE_INTERDICT
+
+_DARIEN = EDGE_INDEX[DARIEN]
+_US_BORDER = EDGE_INDEX[US_BORDER]
+
+
+def move(model) -> None:
+    pop, paths, sched, t, month = model.pop, model.paths, model.schedule, model.t, model.month
+    rows = np.flatnonzero(pop.status == TRANSIT)
+    budget = np.ones(len(rows), dtype=np.float32)
+    interdiction = sched.interdiction[t]
+    death_p = model.darien_death_probability()
+    deport_thr = threshold(np.array([model.params["deport_share"]]))[0]
+    for _ in range(MAX_PATH_EDGES + 1):
+        if len(rows) == 0:
+            break
+        leg = pop.leg_left[rows]
+        arrives = leg <= budget
+        # those who do not reach the end of their edge this month travel on and stop
+        go_on = ~arrives
+        pop.leg_left[rows[go_on]] = leg[go_on] - budget[go_on]
+        rows, budget = rows[arrives], budget[arrives] - leg[arrives]
+        if len(rows) == 0:
+            break
+        path = pop.path[rows].astype(np.int64)
+        hop = pop.hop[rows].astype(np.int64)
+        edge = paths.edges[path, hop].astype(np.int64)
+        origin = pop.origin[rows]
+        keys = pop.key[rows]
+
+        at_border = edge == _US_BORDER
+        if at_border.any():
+            model.recorder.events_at("us_border_arrival", EDGE_DST[_US_BORDER], origin[at_border])
+
+        # one interdiction draw per (agent, month, edge position on the path)
+        hop_keys = keys ^ (hop.astype(np.uint32) * np.uint32(0x9E3779B9))
+        raw = model.streams.raw(hop_keys, month, PURPOSE_INTERDICT)
+        stopped = raw < threshold(interdiction[edge])
+        dies = np.zeros(len(rows), dtype=bool)
+        on_darien = (edge == _DARIEN) & ~stopped
+        if on_darien.any():
+            d_raw = model.streams.raw(keys[on_darien], month, PURPOSE_DEATH)
+            dies[on_darien] = d_raw < threshold(np.array([death_p]))[0]
+
+        if stopped.any():
+            _interdicted(model, rows[stopped], edge[stopped], deport_thr)
+        if dies.any():
+            died = rows[dies]
+            model.recorder.remove(model, died, "died", EDGE_DST[_DARIEN])
+        crossed = ~stopped & ~dies
+        rows, budget, edge, path, hop = (
+            rows[crossed],
+            budget[crossed],
+            edge[crossed],
+            path[crossed],
+            hop[crossed],
+        )
+        model.recorder.flows(edge, pop.origin[rows])
+        dst = EDGE_DST[edge]
+        pop.loc[rows] = dst
+        hop += 1
+        pop.hop[rows] = hop
+        done = hop >= paths.n_edges[path]
+        if done.any():
+            arrived = rows[done]
+            pop.status[arrived] = IRREGULAR
+            pop.path[arrived] = -1
+            pop.arrived[arrived] = month
+            model.recorder.events_at("arrived", pop.loc[arrived], pop.origin[arrived])
+        rows, budget, path, hop = rows[~done], budget[~done], path[~done], hop[~done]
+        pop.leg_left[rows] = model.edge_months[paths.edges[path, hop]]
+
+
+def _interdicted(model, rows: np.ndarray, edge: np.ndarray, deport_thr) -> None:
+    pop = model.pop
+    model.recorder.events_at("interdicted", EDGE_DST[edge], pop.origin[rows])
+    src = EDGE_SRC[edge]
+    deport = model.streams.raw(pop.key[rows], model.month, PURPOSE_DEPORT) < deport_thr
+    deport |= ~HOST_MASK[src]
+    stranded = rows[~deport]
+    pop.status[stranded] = IRREGULAR
+    pop.path[stranded] = -1
+    pop.arrived[stranded] = model.month
+    pop.loc[stranded] = src[~deport]
+    model.recorder.events_at("stranded", src[~deport], pop.origin[stranded])
+    gone = rows[deport]
+    model.recorder.remove(model, gone, "deported", pop.loc[gone])

@@ -1,0 +1,54 @@
+"""Legal pathways: labour visas, parole, resettlement, Safe Mobility referrals.
+
+A pathway moves eligible migrants to its destination without the irregular route, up to its
+capacity. Applicants are the migrants who have just decided to go to the pathway's
+destination irregularly: would-be emigrants at the origin, or (for pathways with referral
+countries, like Safe Mobility Offices) migrants there who decided to move on. A pathway is
+therefore a substitute for an irregular journey, never an extra one. Who gets a slot is
+decided by each migrant's own priority draw, so more capacity only ever adds people to the
+set served (common random numbers). Temporary pathways (labour visas) return people to their
+origin after ``duration_months`` on average.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..population import REGULARISED, TEMPORARY
+from . import PURPOSE_PATHWAY
+
+
+def divert(model, rows: np.ndarray, chosen: np.ndarray, at_origin: bool) -> np.ndarray:
+    """Move applicants among ``rows`` (with chosen paths ``chosen``) onto pathways.
+
+    Returns a boolean mask over ``rows``: True where the migrant left by a legal pathway."""
+    pop, sched, t = model.pop, model.schedule, model.t
+    taken = np.zeros(len(rows), dtype=bool)
+    if len(rows) == 0:
+        return taken
+    ends = np.where(chosen >= 0, model.paths.end[np.maximum(chosen, 0)], -1)
+    for k, pw in enumerate(sched.pathways):
+        if pw.capacity[t] <= 0 or at_origin == bool(pw.referral.any()):
+            continue
+        slots = model.pathway_slots[k]
+        if slots == 0:
+            continue
+        eligible = ~taken & (ends == pw.destination) & pw.origins[pop.origin[rows]]
+        if not at_origin:
+            eligible &= pw.referral[pop.loc[rows]]
+        cand = np.flatnonzero(eligible)
+        if len(cand) > slots:
+            priority = model.streams.raw(pop.key[rows[cand]], model.month, PURPOSE_PATHWAY, k)
+            cand = cand[np.argsort(priority, kind="stable")[:slots]]
+        if len(cand) == 0:
+            continue
+        taken[cand] = True
+        moved = rows[cand]
+        pop.loc[moved] = pw.destination
+        pop.status[moved] = REGULARISED
+        pop.path[moved] = -1
+        pop.arrived[moved] = model.month
+        pop.flags[moved] = TEMPORARY if pw.duration_months > 0 else 0
+        for o, n in zip(*np.unique(pop.origin[moved], return_counts=True), strict=True):
+            model.recorder.event(f"pathway_{pw.kind}", pw.destination, o, n * model.scale)
+    return taken

@@ -1,0 +1,173 @@
+"""Step 4: settlement: regularisation, integration, onward movement and return.
+
+Every settled migrant faces, each month, competing events whose probabilities depend only
+on their group (country, origin, status, flags), so the model builds one small table per
+month and each migrant costs a table lookup and one random draw:
+
+* **reconsider** where to live (then a logit choice between staying and moving on, e.g.
+  Colombia/Peru/Chile -> US through the Darién; Safe Mobility referrals apply here);
+* **return** to the origin (lower once regularised or integrated; at the US, asylum
+  removals; temporary workers at the end of their visa);
+* **regularise** through ordinary channels, or the US asylum system (grant rate over the
+  processing time);
+* **apply** to an open regularisation programme (eligible origins, arrived before the
+  cut-off, up to its monthly capacity; integration services raise uptake);
+* **receive integration services**, up to the capacity bought by integration funding.
+
+Capacities are applied exactly: if more migrants draw an event than there are places, the
+places go by each migrant's own priority draw (common random numbers).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..geography import CODES, HOST_MASK, INDEX, ORIGINS
+from ..population import INTEGRATED, IRREGULAR, REGULARISED, TEMPORARY
+from ..random_streams import TWO32, threshold
+from . import PURPOSE_PRIORITY, PURPOSE_SETTLE
+from .choice import choose, start_journey
+from .pathways import divert
+
+N_C, N_O, N_S, N_F = len(CODES), len(ORIGINS), 4, 4
+_USA = INDEX["USA"]
+RECONSIDER, RETURN, REGULARISE, PROGRAMME, INTEGRATE = range(5)
+
+
+def group_code(pop) -> np.ndarray:
+    """Group of each row: ((country * origins + origin) * 4 + status) * 4 + flags, int16."""
+    code = pop.loc.astype(np.int16)
+    code *= N_O
+    code += pop.origin
+    code *= N_S
+    code += pop.status
+    code *= N_F
+    code += pop.flags
+    return code
+
+
+def hazard_tables(model) -> tuple[np.ndarray, dict]:
+    """Per-group probabilities of the five events this month, shape (groups, 5)."""
+    p, sched, t, scale = model.params, model.schedule, model.t, model.scale
+    counts = model.group_counts.reshape(N_C, N_O, N_S, N_F)  # agents, end of last month
+    shape = (N_C, N_O, N_S, N_F)
+    status = np.arange(N_S)[None, None, :, None]
+    flags = np.arange(N_F)[None, None, None, :]
+    settled = (status == IRREGULAR) | (status == REGULARISED)
+    irregular = status == IRREGULAR
+    integrated = (flags & INTEGRATED) != 0
+    temporary = (flags & TEMPORARY) != 0
+    host = HOST_MASK[:, None, None, None]
+    can_leave = model.has_onward_paths[:, None, None, None]
+
+    prob = np.zeros((*shape, 5))
+    prob[..., RECONSIDER] = np.broadcast_to(
+        p["onward_consider_hazard"] * (settled & can_leave & ~temporary), shape
+    )
+
+    ret = p["return_hazard"] * np.where(status == REGULARISED, p["return_regularised_factor"], 1.0)
+    ret = ret * np.where(integrated, p["return_integrated_factor"], 1.0)
+    ret = np.broadcast_to(ret * settled, shape).copy()
+    asylum_months = sched.asylum_months[t]
+    grant = p["asylum_grant_rate"]
+    ret[_USA, :, IRREGULAR, :] += (1 - grant) / asylum_months
+    duration = model.temporary_duration(t)  # (C,) mean months of temporary stays
+    temp_return = np.where(duration > 0, 1.0 / np.maximum(duration, 1.0), 0.0)
+    ret = np.where(temporary & settled, temp_return[:, None, None, None], ret)
+    prob[..., RETURN] = ret
+
+    reg = np.broadcast_to(p["ordinary_regularisation_hazard"] * irregular * host, shape).copy()
+    reg[_USA, :, IRREGULAR, :] = grant / asylum_months
+    prob[..., REGULARISE] = reg
+
+    # programmes: uptake among eligible irregular migrants, scaled to the capacity
+    open_, capacity, cutoff = model.programme_state(t)  # (O, C) bool, (C,) people, (C, O)
+    uptake = p["programme_uptake"] * np.where(integrated, p["integrated_uptake_factor"], 1.0)
+    eligible_now = (counts[:, :, IRREGULAR, :].sum(axis=2) * open_.T).sum(axis=1)  # (C,)
+    expected = p["programme_uptake"] * np.maximum(eligible_now, 1.0)
+    cap_factor = np.minimum(1.0, capacity / scale / expected)
+    prog = uptake * irregular * open_.T[:, :, None, None] * cap_factor[:, None, None, None]
+    prob[..., PROGRAMME] = np.broadcast_to(prog, shape)
+
+    served = sched.integration_capacity[t] / scale  # (C,) agents
+    not_integrated = counts[:, :, 1:3, :][:, :, :, [0, 2]].sum(axis=(1, 2, 3))
+    p_int = np.minimum(1.0, served / np.maximum(not_integrated, 1.0))
+    prob[..., INTEGRATE] = p_int[:, None, None, None] * (settled & ~integrated & ~temporary)
+
+    total = prob.sum(axis=-1, keepdims=True)
+    prob = np.where(total > 1.0, prob / np.maximum(total, 1e-300), prob)
+    return prob.reshape(-1, 5), {"cutoff": cutoff, "capacity": capacity, "served": served}
+
+
+def settle(model) -> None:
+    pop, month = model.pop, model.month
+    prob, state = hazard_tables(model)
+    cumulative = np.cumsum(prob, axis=1)
+    code = group_code(pop)
+    raw = model.streams.raw(pop.key, month, PURPOSE_SETTLE)
+    rows = np.flatnonzero(raw < threshold(cumulative[:, -1])[code])
+    if len(rows) == 0:
+        return
+    u = (raw[rows].astype(np.float64) + 0.5) / TWO32
+    kind = (u[:, None] >= cumulative[code[rows]]).sum(axis=1)
+
+    _regularise(model, rows[kind == REGULARISE])
+    _programme(model, rows[kind == PROGRAMME], state)
+    _integrate(model, rows[kind == INTEGRATE])
+    gone = rows[kind == RETURN]
+    model.recorder.remove(model, gone, "returned", pop.loc[gone])
+    _reconsider(model, rows[kind == RECONSIDER])
+
+
+def _regularise(model, rows: np.ndarray) -> None:
+    model.pop.status[rows] = REGULARISED
+    model.recorder.events_at("regularised", model.pop.loc[rows], model.pop.origin[rows])
+
+
+def _by_priority(model, rows: np.ndarray, country: np.ndarray, slots: list[int]) -> np.ndarray:
+    """Keep, per country, at most ``slots[c]`` rows, by each migrant's priority draw."""
+    keep = []
+    for c in np.unique(country):
+        members = rows[country == c]
+        if len(members) > slots[c]:
+            priority = model.streams.raw(
+                model.pop.key[members], model.month, PURPOSE_PRIORITY, int(c)
+            )
+            members = members[np.argsort(priority, kind="stable")[: slots[c]]]
+        keep.append(members)
+    return np.concatenate(keep) if keep else rows[:0]
+
+
+def _programme(model, rows: np.ndarray, state: dict) -> None:
+    pop = model.pop
+    if len(rows) == 0:
+        return
+    eligible = pop.arrived[rows] < state["cutoff"][pop.loc[rows], pop.origin[rows]]
+    rows = rows[eligible]
+    rows = _by_priority(model, rows, pop.loc[rows], model.programme_slots)
+    pop.status[rows] = REGULARISED
+    model.recorder.events_at("regularised", pop.loc[rows], pop.origin[rows])
+    model.recorder.events_at("regularised_by_programme", pop.loc[rows], pop.origin[rows])
+
+
+def _integrate(model, rows: np.ndarray) -> None:
+    pop = model.pop
+    if len(rows) == 0:
+        return
+    rows = _by_priority(model, rows, pop.loc[rows], model.integration_slots)
+    pop.flags[rows] |= INTEGRATED
+    model.recorder.events_at("integrated", pop.loc[rows], pop.origin[rows])
+
+
+def _reconsider(model, rows: np.ndarray) -> None:
+    if len(rows) == 0:
+        return
+    pop = model.pop
+    chosen = choose(model, rows, allow_stay=True)
+    moving = chosen >= 0
+    rows, chosen = rows[moving], chosen[moving]
+    if len(rows) == 0:
+        return
+    model.recorder.events_at("departed_onward", pop.loc[rows], pop.origin[rows])
+    referred = divert(model, rows, chosen, at_origin=False)
+    start_journey(model, rows[~referred], chosen[~referred])

@@ -1,0 +1,171 @@
+"""The migration model: a ``mesa.Model`` whose month runs the five steps of DESIGN.md.
+
+Mesa gives the frame (seeded generator ``self.rng``, step counting, the country agents in
+``self.agents``); migrants are struct-of-arrays in ``self.pop``. All randomness comes from
+``self.rng``: the model draws one stream key from it and every per-migrant draw is a hash of
+that key (``random_streams.py``), which gives common random numbers across scenarios.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from .agents import Country
+from .calendar import format_month
+from .geography import CODES, DARIEN, EDGE_INDEX, HOST_MASK, HOSTS, ORIGINS, build_paths
+from .mechanisms.choice import MonthlyUtilities, choose, edge_months, start_journey
+from .mechanisms.emigration import ORIGIN_NODE, emigrate
+from .mechanisms.movement import move
+from .mechanisms.pathways import divert
+from .mechanisms.settlement import N_F, N_S, group_code, settle
+from .parameters import Parameters
+from .policy import PolicySchedule
+from .population import Population
+from .random_streams import RandomStreams
+from .recorder import Recorder
+from .scenario import Scenario
+
+N_C, N_O = len(CODES), len(ORIGINS)
+
+
+class MigrationModel(mesa.Model):
+    """One run of one scenario, month by month."""
+
+    def __init__(self, scenario: Scenario, parameters: Parameters | None = None):
+        super().__init__(rng=scenario.seed)
+        self.scenario = scenario
+        self.params = parameters or Parameters(scenario.parameters)
+        self.scale = scenario.scale
+        self.schedule = PolicySchedule.compile(scenario, self.params)
+        self.n_months = scenario.n_months
+        self.t = 0  # months run so far (index into the schedule)
+        self.first_month = scenario.first_month
+        self.streams = RandomStreams(int(self.rng.integers(2**32)))
+        self.paths = build_paths(self.params["air_km_equivalent"])
+        self.edge_months = edge_months(self)
+        self.emigration_base = self.params.vector("emigration_base", ORIGINS)
+        attractiveness = np.zeros(N_C)
+        attractiveness[[CODES.index(h) for h in HOSTS]] = self.params.vector(
+            "host_attractiveness", HOSTS
+        )
+        self.host_attractiveness = attractiveness
+        self.has_onward_paths = np.array(
+            [len(self.paths.by_start.get(c, ())) > 0 for c in range(N_C)]
+        )
+        self.pop = Population(capacity=4096)
+        self.recorder = Recorder(self.n_months, self.scale)
+        self.group_counts = np.zeros(N_C * N_O * N_S * N_F, dtype=np.int64)
+        self._carry: dict[tuple, float] = {}
+        self.countries = {code: Country(self, code) for code in CODES}
+
+    # ------------------------------------------------------------------ the month
+    @property
+    def month(self) -> int:
+        """Calendar month index (months since 2000-01) of the step being run."""
+        return self.first_month + self.t
+
+    @property
+    def month_label(self) -> str:
+        return format_month(self.month)
+
+    def step(self) -> None:
+        if self.t >= self.n_months:
+            self.running = False
+            return
+        self._open_slots()
+        self.utilities = MonthlyUtilities(self)
+        new = emigrate(self)  # 1. emigration
+        chosen = choose(self, new, allow_stay=False)  # 2. destination choice
+        diverted = divert(self, new, chosen, at_origin=True)  #    legal pathways at origin
+        going = ~diverted & (chosen >= 0)
+        start_journey(self, new[going], chosen[going])
+        origins = self.pop.origin[new[diverted | going]]
+        self.recorder.events_at("emigrated", ORIGIN_NODE[origins], origins)
+        self.pop.mark_removed(new[~diverted & (chosen < 0)])  # every path closed: no one left
+        move(self)  # 3. movement, interdiction, Darién
+        settle(self)  # 4. settlement
+        self._record()  # 5. recording
+        self.t += 1
+        if self.t >= self.n_months:
+            self.running = False
+
+    def run(self, progress=None) -> None:
+        """Run to the end of the window; ``progress(t, n)`` is called after each month."""
+        while self.running:
+            self.step()
+            if progress is not None:
+                progress(self.t, self.n_months)
+
+    def _record(self) -> None:
+        code = group_code(self.pop)
+        self.group_counts = np.bincount(code, minlength=N_C * N_O * N_S * N_F)
+        self.recorder.end_month(self.group_counts)
+        self.pop.compact()
+
+    # --------------------------------------------------------- shared derived state
+    @property
+    def host_stock_people(self) -> np.ndarray:
+        """People settled in each country by origin at the end of last month, (C, O)."""
+        counts = self.group_counts.reshape(N_C, N_O, N_S, N_F)
+        return counts[:, :, 1:3, :].sum(axis=(2, 3)) * float(self.scale)
+
+    @property
+    def diaspora_people(self) -> np.ndarray:
+        """People of each origin settled abroad, (O,)."""
+        stock = self.host_stock_people
+        return stock[HOST_MASK].sum(axis=0)
+
+    def darien_death_probability(self) -> float:
+        p = self.params
+        interdiction = self.schedule.interdiction[self.t, EDGE_INDEX[DARIEN]]
+        return p["darien_mortality"] * (1.0 + p["mortality_enforcement_factor"] * interdiction)
+
+    def programme_state(self, t: int):
+        """Open programmes this month: open (O, C), capacity (C,), arrival cut-off (C, O)."""
+        open_ = np.zeros((N_O, N_C), dtype=bool)
+        capacity = np.zeros(N_C)
+        cutoff = np.full((N_C, N_O), -(10**6), dtype=np.int64)
+        for prog in self.schedule.programmes:
+            if not prog.active[t]:
+                continue
+            open_[prog.origins, prog.host] = True
+            capacity[prog.host] += prog.capacity[t]
+            cutoff[prog.host, prog.origins] = np.maximum(
+                cutoff[prog.host, prog.origins], prog.cutoff
+            )
+        return open_, capacity, cutoff
+
+    def temporary_duration(self, t: int) -> np.ndarray:
+        """Mean stay (months) of temporary pathways into each country this month."""
+        total, weight = np.zeros(N_C), np.zeros(N_C)
+        for pw in self.schedule.pathways:
+            if pw.duration_months > 0:
+                w = max(pw.capacity[t], 1e-9)
+                total[pw.destination] += w * pw.duration_months
+                weight[pw.destination] += w
+        return np.where(weight > 0, total / np.maximum(weight, 1e-300), 0.0)
+
+    def _slots(self, key: tuple, agents: float) -> int:
+        """Whole places this month for a capacity of ``agents`` (fractions carry over)."""
+        level = self._carry.get(key, 0.0) + agents
+        whole = int(np.floor(level + 1e-9))
+        self._carry[key] = level - whole
+        return whole
+
+    def _open_slots(self) -> None:
+        """Places this month for every capacity-limited lever, fixed before anyone applies,
+        so that they never depend on how many applied (common random numbers)."""
+        t, sched = self.t, self.schedule
+        self.pathway_slots = [
+            self._slots(("pathway", k), pw.capacity[t] / self.scale)
+            for k, pw in enumerate(sched.pathways)
+        ]
+        _, capacity, _ = self.programme_state(t)
+        self.programme_slots = [
+            self._slots(("programme", c), capacity[c] / self.scale) for c in range(N_C)
+        ]
+        self.integration_slots = [
+            self._slots(("integration", c), sched.integration_capacity[t, c] / self.scale)
+            for c in range(N_C)
+        ]

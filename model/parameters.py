@@ -1,0 +1,350 @@
+"""The model's mechanism parameters: one typed place, with defaults, ranges and meanings.
+
+Scenario files set *levers* (policy); parameters describe *behaviour* (how strongly people
+respond to distance, networks, enforcement...). Calibration fits parameters within their
+ranges; a scenario may override any of them under ``[parameters]``.
+
+Defaults are starting values for calibration, not findings. Where a default is derived from a
+documented figure, its ``doc`` says which; the others are stated as assumptions. Per-country
+parameters are named ``name.CODE`` (e.g. ``emigration_base.VEN``), so a parameter set is a flat
+mapping that sweeps, calibration and manifests can handle without special cases.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from .geography import HOSTS, ORIGINS
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """One parameter: default, plausible range (for calibration and sweeps), unit, meaning."""
+
+    name: str
+    default: float
+    low: float
+    high: float
+    unit: str
+    doc: str
+
+
+def _per(
+    prefix: str, codes: Iterable[str], values: Mapping[str, float], low, high, unit, doc
+) -> list[ParameterSpec]:
+    specs = []
+    for code in codes:
+        default = values.get(code, values.get("*", 0.0))
+        lo = low(default) if callable(low) else low
+        hi = high(default) if callable(high) else high
+        specs.append(ParameterSpec(f"{prefix}.{code}", default, lo, hi, unit, doc))
+    return specs
+
+
+_EMIGRATION_BASE = {
+    # People leaving per month when the origin's push index is 1.0. Starting values, fitted
+    # by calibration. VEN: UNHCR/IOM counted 3.0 M Venezuelans abroad in 2018-11 and over
+    # 4 M by mid-2019 (shared/data/venezuelans_abroad_r4v_snapshots.csv): ~140,000 a month.
+    "VEN": 140_000.0,
+    # Others: order-of-magnitude starting points from the FY2021 US southwest-border
+    # encounters by nationality (shared/data/us_southwest_border_encounters_by_nationality_fy
+    # .csv) divided by 12 and halved for repeat encounters; XCO from the Darién "other"
+    # crossings. Assumptions until calibrated.
+    "HTI": 4_000.0,
+    "CUB": 1_600.0,
+    "ECU": 4_000.0,
+    "COL": 300.0,
+    "NIC": 2_000.0,
+    "GTM": 12_000.0,
+    "HND": 13_000.0,
+    "SLV": 4_000.0,
+    "XCO": 500.0,
+}
+
+_HOST_ATTRACTIVENESS = {"*": 0.0, "USA": 1.5, "COL": 0.5, "PER": 0.5, "CAN": -20.0}
+
+SPECS: tuple[ParameterSpec, ...] = tuple(
+    [
+        *_per(
+            "emigration_base",
+            ORIGINS,
+            _EMIGRATION_BASE,
+            lambda d: d / 10,
+            lambda d: d * 5,
+            "people/month",
+            "Emigrants per month from this origin when its push index is 1.0.",
+        ),
+        ParameterSpec(
+            "emigration_network_elasticity",
+            0.1,
+            0.0,
+            0.5,
+            "per ln(diaspora/100k)",
+            "How much a larger diaspora abroad (people of the same origin in the hosts) raises "
+            "emigration: the hazard is multiplied by (1 + diaspora/100,000) ** elasticity.",
+        ),
+        *_per(
+            "host_attractiveness",
+            HOSTS,
+            _HOST_ATTRACTIVENESS,
+            -5.0,
+            5.0,
+            "utility",
+            "Fixed attractiveness of this host in destination choice (wages, language, "
+            "visa rules not modelled explicitly). Canada is reached only by legal pathways.",
+        ),
+        ParameterSpec(
+            "beta_distance",
+            0.6,
+            0.05,
+            3.0,
+            "utility per 1000 km",
+            "Disutility of overland distance on the chosen path (cost and hardship of travel).",
+        ),
+        ParameterSpec(
+            "air_km_equivalent",
+            1500.0,
+            200.0,
+            5000.0,
+            "km",
+            "Cost of one flight in choice, in overland-km equivalents (ticket, visa, savings).",
+        ),
+        ParameterSpec(
+            "beta_network",
+            0.35,
+            0.0,
+            1.5,
+            "utility per ln(1 + stock/1000)",
+            "Pull of a host's diaspora of the migrant's own origin (information, housing, jobs).",
+        ),
+        ParameterSpec(
+            "beta_opportunity",
+            1.0,
+            0.0,
+            4.0,
+            "utility per unit index",
+            "Pull of the host's economic opportunity index (scenario time series, 1 = normal).",
+        ),
+        ParameterSpec(
+            "beta_regularisation",
+            0.5,
+            0.0,
+            3.0,
+            "utility",
+            "Pull of a host where a regularisation programme is open to the migrant's origin.",
+        ),
+        ParameterSpec(
+            "beta_enforcement",
+            3.0,
+            0.0,
+            10.0,
+            "utility per unit probability",
+            "Deterrence: disutility per unit of interdiction probability summed along a path.",
+        ),
+        ParameterSpec(
+            "beta_risk",
+            300.0,
+            0.0,
+            3000.0,
+            "utility per unit probability",
+            "Disutility per unit of death probability along a path (the Darién).",
+        ),
+        ParameterSpec(
+            "onward_consider_hazard",
+            0.01,
+            0.0005,
+            0.08,
+            "per month",
+            "Monthly probability that a settled migrant reconsiders where to live; the "
+            "reconsideration is a logit choice between staying and every onward path.",
+        ),
+        ParameterSpec(
+            "stay_utility",
+            2.5,
+            0.0,
+            8.0,
+            "utility",
+            "Utility of staying put for a migrant reconsidering (costs of moving again).",
+        ),
+        ParameterSpec(
+            "stay_regularised_bonus",
+            1.0,
+            0.0,
+            4.0,
+            "utility",
+            "Extra utility of staying for a migrant with regular status.",
+        ),
+        ParameterSpec(
+            "stay_integrated_bonus",
+            1.0,
+            0.0,
+            4.0,
+            "utility",
+            "Extra utility of staying for a migrant who received integration services.",
+        ),
+        ParameterSpec(
+            "travel_km_per_month",
+            2500.0,
+            800.0,
+            6000.0,
+            "km/month",
+            "Overland travel speed, including waits (e.g. at Necoclí before the Darién).",
+        ),
+        ParameterSpec(
+            "darien_mortality",
+            51 / 133_726,
+            0.0,
+            0.005,
+            "probability per crossing",
+            "Probability of dying or going missing in one Darién crossing. Default: 51 deaths "
+            "reported for 2021 (seed 001, 'official figures') over 133,726 crossings in 2021 "
+            "(Panama SNM, shared/data/darien_crossings_annual_by_nationality.csv).",
+        ),
+        ParameterSpec(
+            "mortality_enforcement_factor",
+            1.0,
+            0.0,
+            5.0,
+            "per unit interdiction",
+            "Enforcement pushes migrants onto riskier tracks: Darién mortality is multiplied "
+            "by (1 + factor x interdiction probability on the edge).",
+        ),
+        ParameterSpec(
+            "deport_share",
+            0.5,
+            0.0,
+            1.0,
+            "share",
+            "Share of interdicted migrants returned to their origin; the rest are stranded "
+            "and settle irregularly where they were stopped (or return, if that is no host).",
+        ),
+        ParameterSpec(
+            "return_hazard",
+            0.002,
+            0.0,
+            0.02,
+            "per month",
+            "Monthly probability that an irregular migrant in a host returns to the origin.",
+        ),
+        ParameterSpec(
+            "return_regularised_factor",
+            0.5,
+            0.0,
+            1.0,
+            "multiplier",
+            "Return hazard of a regularised migrant relative to an irregular one.",
+        ),
+        ParameterSpec(
+            "return_integrated_factor",
+            0.5,
+            0.0,
+            1.0,
+            "multiplier",
+            "Return hazard of a migrant who received integration services, relative.",
+        ),
+        ParameterSpec(
+            "ordinary_regularisation_hazard",
+            0.004,
+            0.0,
+            0.03,
+            "per month",
+            "Monthly probability of regularising through ordinary channels (no programme).",
+        ),
+        ParameterSpec(
+            "programme_uptake",
+            0.08,
+            0.01,
+            0.5,
+            "per month",
+            "Monthly probability that an eligible irregular migrant applies to an open "
+            "regularisation programme (capacity permitting).",
+        ),
+        ParameterSpec(
+            "integrated_uptake_factor",
+            2.0,
+            1.0,
+            5.0,
+            "multiplier",
+            "Integration services (legal assistance) multiply programme uptake by this.",
+        ),
+        ParameterSpec(
+            "integration_cost_usd",
+            1500.0,
+            300.0,
+            10_000.0,
+            "USD per person",
+            "Cost of serving one migrant with integration services (assumption: no cost per "
+            "person is documented in the seeds); funding / cost = people served.",
+        ),
+        ParameterSpec(
+            "asylum_grant_rate",
+            0.35,
+            0.05,
+            0.9,
+            "share",
+            "Share of asylum cases at the US granted (the rest are removed when decided).",
+        ),
+        ParameterSpec(
+            "root_cause_max_reduction",
+            0.3,
+            0.0,
+            0.8,
+            "share",
+            "Largest possible reduction of an origin's emigration by root-cause spending.",
+        ),
+        ParameterSpec(
+            "root_cause_half_musd",
+            2000.0,
+            100.0,
+            20_000.0,
+            "$M cumulative",
+            "Cumulative root-cause spending at which half the largest reduction is reached "
+            "(diminishing returns).",
+        ),
+        ParameterSpec(
+            "root_cause_lag_months",
+            24.0,
+            0.0,
+            96.0,
+            "months",
+            "Delay before root-cause spending reduces emigration.",
+        ),
+    ]
+)
+
+SPEC_BY_NAME: dict[str, ParameterSpec] = {s.name: s for s in SPECS}
+
+
+class Parameters(Mapping[str, float]):
+    """An immutable, validated parameter set (defaults plus overrides)."""
+
+    def __init__(self, overrides: Mapping[str, float] | None = None):
+        values = {s.name: float(s.default) for s in SPECS}
+        for name, value in (overrides or {}).items():
+            if name not in SPEC_BY_NAME:
+                raise KeyError(name)
+            values[name] = float(value)
+        self._values = values
+
+    def __getitem__(self, name: str) -> float:
+        return self._values[name]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def vector(self, prefix: str, codes: Iterable[str]) -> np.ndarray:
+        """The per-country parameter ``prefix.CODE`` for each code, as an array."""
+        return np.array([self._values[f"{prefix}.{c}"] for c in codes], dtype=np.float64)
+
+    def changed(self) -> dict[str, float]:
+        """Only the values that differ from the defaults (for manifests)."""
+        return {k: v for k, v in self._values.items() if v != SPEC_BY_NAME[k].default}
+
+    def as_dict(self) -> dict[str, float]:
+        return dict(self._values)

@@ -1,0 +1,150 @@
+"""Compile a scenario's levers into per-month arrays.
+
+Mechanisms run on numpy arrays; reading pydantic objects every month would be slow and would
+spread the meaning of a lever over the code. ``PolicySchedule`` turns each lever into one
+array indexed by month (and country, edge or origin) once, before the run. Combination
+rules: funding and capacities of overlapping entries add up; enforcement and asylum
+processing time are states, so a later entry replaces an earlier one for the months it
+covers (a policy scenario's entries come after the baseline's it extends).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .calendar import parse_month
+from .geography import CODES, EDGE_INDEX, EDGES, INDEX, ORIGIN_INDEX, ORIGINS
+from .parameters import Parameters
+from .scenario import Scenario
+
+DEFAULT_ASYLUM_MONTHS = 48.0  # seed 004: asylum cases take "years" before the new system
+
+
+def _interpolate(knots: dict[str, float], months: np.ndarray, default: float) -> np.ndarray:
+    if not knots:
+        return np.full(months.shape, default)
+    xs = np.array([parse_month(m) for m in knots], dtype=float)
+    ys = np.array(list(knots.values()), dtype=float)
+    order = np.argsort(xs)
+    return np.interp(months, xs[order], ys[order])
+
+
+@dataclass
+class Programme:
+    host: int
+    origins: np.ndarray  # (O,) bool
+    active: np.ndarray  # (T,) bool
+    capacity: np.ndarray  # (T,) people per month
+    cutoff: int  # arrival month index must be < cutoff (large if none)
+
+
+@dataclass
+class CompiledPathway:
+    name: str
+    kind: str
+    origins: np.ndarray  # (O,) bool
+    destination: int
+    capacity: np.ndarray  # (T,) people per month
+    duration_months: int
+    referral: np.ndarray  # (C,) bool; all False: applicants at origin
+
+
+@dataclass
+class PolicySchedule:
+    months: np.ndarray  # (T,) month indices
+    push: np.ndarray  # (T, O)
+    opportunity: np.ndarray  # (T, C)
+    integration_funding_musd: np.ndarray  # (T, C) $M per month
+    integration_capacity: np.ndarray  # (T, C) people served per month
+    programmes: list[Programme]
+    programme_open: np.ndarray  # (T, O, C) bool: a programme in C is open to origin O
+    pathways: list[CompiledPathway]
+    interdiction: np.ndarray  # (T, E)
+    asylum_months: np.ndarray  # (T,)
+    root_cause_musd: np.ndarray  # (T, O) $M spent per month
+    root_cause_reduction: np.ndarray  # (T, O) share of emigration removed
+
+    @classmethod
+    def compile(cls, scenario: Scenario, params: Parameters) -> PolicySchedule:
+        months = np.arange(scenario.first_month, scenario.last_month + 1)
+        n_t, n_c, n_o = len(months), len(CODES), len(ORIGINS)
+
+        def span(lever) -> np.ndarray:
+            lo = parse_month(lever.start)
+            hi = scenario.last_month if lever.end is None else parse_month(lever.end)
+            return (months >= lo) & (months <= hi)
+
+        push = np.stack(
+            [_interpolate(scenario.push.get(o, {}), months, 1.0) for o in ORIGINS], axis=1
+        )
+        opportunity = np.stack(
+            [_interpolate(scenario.opportunity.get(c, {}), months, 1.0) for c in CODES], axis=1
+        )
+
+        funding = np.zeros((n_t, n_c))
+        capacity = np.zeros((n_t, n_c))
+        for lever in scenario.integration:
+            on = span(lever)
+            funding[on, INDEX[lever.host]] += lever.funding_musd_per_year / 12.0
+            served = lever.funding_musd_per_year * 1e6 / params["integration_cost_usd"] / 12.0
+            capacity[on, INDEX[lever.host]] += served + lever.services_per_month
+
+        programmes, programme_open = [], np.zeros((n_t, n_o, n_c), dtype=bool)
+        for prog in scenario.regularisation:
+            on = span(prog)
+            origins = np.array([o in prog.origins for o in ORIGINS])
+            cutoff = 10**6 if prog.arrived_before is None else parse_month(prog.arrived_before)
+            programmes.append(
+                Programme(INDEX[prog.host], origins, on, on * prog.capacity_per_month, cutoff)
+            )
+            programme_open[np.ix_(on, origins, [INDEX[prog.host]])] = True
+
+        pathways = []
+        for pw in scenario.pathways:
+            pathways.append(
+                CompiledPathway(
+                    name=pw.name,
+                    kind=pw.kind,
+                    origins=np.array([o in pw.origins for o in ORIGINS]),
+                    destination=INDEX[pw.destination],
+                    capacity=span(pw) * pw.capacity_per_year / 12.0,
+                    duration_months=pw.duration_months,
+                    referral=np.array([c in pw.referral_countries for c in CODES]),
+                )
+            )
+
+        interdiction = np.zeros((n_t, len(EDGES)))
+        for lever in scenario.enforcement:
+            interdiction[span(lever), EDGE_INDEX[lever.edge]] = lever.interdiction
+
+        asylum = np.full(n_t, DEFAULT_ASYLUM_MONTHS)
+        for lever in scenario.asylum:
+            asylum[span(lever)] = lever.processing_months
+
+        root = np.zeros((n_t, n_o))
+        for lever in scenario.root_causes:
+            root[span(lever), ORIGIN_INDEX[lever.origin]] += lever.funding_musd_per_year / 12.0
+        lag = round(params["root_cause_lag_months"])
+        cumulative = np.cumsum(root, axis=0)
+        lagged = np.zeros_like(cumulative)
+        if lag < n_t:
+            lagged[lag:] = cumulative[: n_t - lag]
+        half = params["root_cause_half_musd"]
+        reduction = params["root_cause_max_reduction"] * lagged / (lagged + half)
+
+        return cls(
+            months=months,
+            push=push,
+            opportunity=opportunity,
+            integration_funding_musd=funding,
+            integration_capacity=capacity,
+            programmes=programmes,
+            programme_open=programme_open,
+            pathways=pathways,
+            interdiction=interdiction,
+            asylum_months=asylum,
+            root_cause_musd=root,
+            root_cause_reduction=reduction,
+        )

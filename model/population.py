@@ -1,0 +1,87 @@
+"""Migrants as columns of numpy arrays (struct-of-arrays).
+
+Millions of migrants must step in well under a second, so a migrant is a row across a few
+narrow arrays owned by the model rather than a Python object: about 17 bytes per agent.
+Each agent stands for ``scale`` people. Migrants who return or die leave the arrays (they are
+tallied by the recorder), so the per-month cost follows the number of people still abroad.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Status codes
+TRANSIT, IRREGULAR, REGULARISED, REMOVED = 0, 1, 2, 3
+STATUS_NAMES = ("in_transit", "irregular", "regularised")
+N_LIVE_STATUS = 3
+
+# Flag bits
+INTEGRATED = np.int8(1)  # received integration services
+TEMPORARY = np.int8(2)  # on a temporary legal pathway (returns when it ends)
+
+COLUMNS = {
+    "key": np.uint32,  # random-stream key (common random numbers)
+    "origin": np.int8,  # index into geography.ORIGINS
+    "loc": np.int8,  # current country, index into geography.CODES
+    "status": np.int8,
+    "flags": np.int8,
+    "path": np.int16,  # path being travelled (-1 when settled)
+    "hop": np.int8,  # edges of the path already crossed
+    "leg_left": np.float32,  # months of travel left on the current edge
+    "arrived": np.int16,  # month index of arrival where the migrant is
+}
+
+
+class Population:
+    """Growable columns; ``n`` rows are in use."""
+
+    def __init__(self, capacity: int = 1024):
+        self.n = 0
+        self._cols = {name: np.zeros(capacity, dtype=dt) for name, dt in COLUMNS.items()}
+        self._removed = 0
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        cols = self.__dict__.get("_cols")
+        if cols is not None and name in cols:
+            return cols[name][: self.n]
+        raise AttributeError(name)
+
+    @property
+    def capacity(self) -> int:
+        return len(self._cols["key"])
+
+    @property
+    def nbytes(self) -> int:
+        return sum(col.nbytes for col in self._cols.values())
+
+    def add(self, count: int, **values) -> slice:
+        """Append ``count`` rows; ``values`` maps column name to a scalar or array."""
+        needed = self.n + count
+        if needed > self.capacity:
+            new_cap = max(needed, int(self.capacity * 1.5) + 1024)
+            for name, col in self._cols.items():
+                grown = np.zeros(new_cap, dtype=col.dtype)
+                grown[: self.n] = col[: self.n]
+                self._cols[name] = grown
+        rows = slice(self.n, needed)
+        self.n = needed
+        for name in COLUMNS:
+            self._cols[name][rows] = values.get(name, -1 if name == "path" else 0)
+        return rows
+
+    def mark_removed(self, idx: np.ndarray) -> None:
+        """Mark rows as gone (returned or dead); ``compact`` drops them later."""
+        self._cols["status"][idx] = REMOVED
+        self._removed += len(idx)
+
+    def compact(self, threshold: float = 0.05) -> None:
+        """Drop removed rows once they are more than ``threshold`` of the arrays, keeping
+        order (so every run of the same scenario and seed has the same row layout)."""
+        if self._removed == 0 or self._removed < threshold * max(self.n, 1):
+            return
+        keep = np.flatnonzero(self.status != REMOVED)
+        m = len(keep)
+        for col in self._cols.values():
+            col[:m] = col[keep]
+        self.n = m
+        self._removed = 0

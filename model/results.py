@@ -1,0 +1,170 @@
+"""Results: the tidy tables of DESIGN.md, a yearly summary, and a manifest.
+
+``stocks(month, country, origin, status, people)``, ``flows(month, edge, origin, people)``,
+``events(month, kind, country, origin, people)``, ``spending(month, country, lever, musd)``
+and ``summary`` (headline indicators per year). Stocks of ``returned`` and ``dead`` are
+cumulative, so for every origin and month the stocks add up to everyone who ever left.
+Zero rows are left out. Results are written as Parquet plus ``manifest.json`` (scenario,
+parameters, seed, scale, versions), atomically: a failed write leaves nothing half-done.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .calendar import format_month, year_of
+from .geography import CODES, DARIEN, EDGE_INDEX, EDGES, ORIGIN_INDEX, ORIGINS
+from .population import STATUS_NAMES
+from .recorder import EVENT_KINDS, KIND_INDEX, REMOVED_NAMES
+
+TABLES = ("stocks", "flows", "events", "spending", "summary")
+MAIN_HOSTS = ("COL", "PER", "ECU", "CHL", "BRA")
+DARIEN_NATIONALITIES = ("VEN", "HTI", "CUB")
+
+
+def package_version() -> str:
+    try:
+        return metadata.version("migflow")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def _tidy(array: np.ndarray, axes: list[tuple[str, tuple]], value: str) -> pd.DataFrame:
+    idx = np.nonzero(array)
+    data = {}
+    for (name, labels), positions in zip(axes, idx, strict=True):
+        data[name] = pd.Categorical.from_codes(positions, categories=list(labels))
+    data[value] = array[idx]
+    return pd.DataFrame(data)
+
+
+@dataclass
+class Results:
+    stocks: pd.DataFrame
+    flows: pd.DataFrame
+    events: pd.DataFrame
+    spending: pd.DataFrame
+    summary: pd.DataFrame
+    manifest: dict = field(default_factory=dict)
+
+    # -------------------------------------------------------------- building
+    @classmethod
+    def from_model(cls, model) -> Results:
+        rec, sched = model.recorder, model.schedule
+        months = tuple(format_month(m) for m in sched.months)
+        month_ax, country_ax, origin_ax = ("month", months), ("country", CODES), ("origin", ORIGINS)
+        statuses = STATUS_NAMES + REMOVED_NAMES
+        stock_array = np.concatenate([rec.stocks, rec.removed_stocks], axis=3)
+        stocks = _tidy(
+            stock_array, [month_ax, country_ax, origin_ax, ("status", statuses)], "people"
+        )
+        flows = _tidy(
+            rec.flow, [month_ax, ("edge", tuple(e.name for e in EDGES)), origin_ax], "people"
+        )
+        events = _tidy(
+            rec.events, [month_ax, ("kind", EVENT_KINDS), country_ax, origin_ax], "people"
+        )
+        spend = np.stack(
+            [sched.integration_funding_musd, np.zeros_like(sched.integration_funding_musd)], axis=2
+        )
+        origin_country = [CODES.index(o) for o in ORIGINS]
+        spend[:, origin_country, 1] = sched.root_cause_musd
+        spending = _tidy(
+            spend, [month_ax, country_ax, ("lever", ("integration", "root_causes"))], "musd"
+        )
+        summary = _summary(rec, sched)
+        manifest = {
+            "scenario": model.scenario.model_dump(mode="json", exclude_none=True),
+            "parameters": model.params.as_dict(),
+            "seed": model.scenario.seed,
+            "scale": model.scale,
+            "stream_key": model.streams.stream_key,
+            "months": [months[0], months[-1]],
+            "package_version": package_version(),
+            "versions": {
+                "python": platform.python_version(),
+                "numpy": np.__version__,
+                "mesa": metadata.version("mesa"),
+            },
+        }
+        return cls(stocks, flows, events, spending, summary, manifest)
+
+    # -------------------------------------------------------------- reading
+    def total(self, kind: str, origin: str | None = None) -> float:
+        ev = self.events[self.events["kind"] == kind]
+        if origin is not None:
+            ev = ev[ev["origin"] == origin]
+        return float(ev["people"].sum())
+
+    def darien_crossings(self) -> float:
+        return float(self.flows.loc[self.flows["edge"] == DARIEN, "people"].sum())
+
+    # -------------------------------------------------------------- writing
+    def write(self, out_dir: str | Path) -> Path:
+        """Write Parquet tables and manifest.json into ``out_dir``, atomically per file set:
+        everything is written to a temporary folder first and moved in only when complete."""
+        out = Path(out_dir)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        try:
+            for name in TABLES:
+                getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
+            (tmp / "manifest.json").write_text(json.dumps(self.manifest, indent=2, sort_keys=True))
+            out.mkdir(exist_ok=True)
+            for item in tmp.iterdir():
+                os.replace(item, out / item.name)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return out
+
+    @classmethod
+    def read(cls, out_dir: str | Path) -> Results:
+        out = Path(out_dir)
+        tables = {name: pd.read_parquet(out / f"{name}.parquet") for name in TABLES}
+        manifest = json.loads((out / "manifest.json").read_text())
+        return cls(**tables, manifest=manifest)
+
+
+def _summary(rec, sched) -> pd.DataFrame:
+    years = np.array([year_of(m) for m in sched.months])
+    kinds = KIND_INDEX
+    darien = rec.flow[:, EDGE_INDEX[DARIEN], :]  # (T, O)
+    host_idx = {h: CODES.index(h) for h in MAIN_HOSTS}
+    ven = ORIGIN_INDEX["VEN"]
+    live = rec.stocks[:, :, :, 1:].sum(axis=3)  # settled people (T, C, O)
+    rows = []
+    for year in np.unique(years):
+        in_year = years == year
+        last = np.flatnonzero(in_year)[-1]
+        ev = rec.events[in_year].sum(axis=(0, 2))  # (K, O)
+        row = {"year": int(year)}
+        row["emigrants"] = ev[kinds["emigrated"]].sum()
+        row["darien_crossings"] = darien[in_year].sum()
+        for nat in DARIEN_NATIONALITIES:
+            row[f"darien_{nat}"] = darien[in_year, ORIGIN_INDEX[nat]].sum()
+        row["darien_other"] = row["darien_crossings"] - sum(
+            row[f"darien_{n}"] for n in DARIEN_NATIONALITIES
+        )
+        row["us_border_arrivals"] = ev[kinds["us_border_arrival"]].sum()
+        for host, c in host_idx.items():
+            row[f"venezuelans_in_{host}"] = live[last, c, ven]
+        row["regularisations"] = ev[kinds["regularised"]].sum()
+        row["legal_pathway_arrivals"] = sum(
+            ev[kinds[k]].sum() for k in EVENT_KINDS if k.startswith("pathway_")
+        )
+        row["interdictions"] = ev[kinds["interdicted"]].sum()
+        row["deaths"] = ev[kinds["died"]].sum()
+        row["returns"] = ev[kinds["returned"]].sum() + ev[kinds["deported"]].sum()
+        row["integration_musd"] = sched.integration_funding_musd[in_year].sum()
+        rows.append(row)
+    return pd.DataFrame(rows)

@@ -1,0 +1,418 @@
+"""Scenario files: the pydantic schema, loading (with ``extends``), saving, error messages.
+
+A scenario is everything a policy person can change: the time window, seed and scale, the
+push-factor trajectories of the origins, host opportunity, and every lever of DESIGN.md
+(integration funding and services, regularisation programmes, legal pathways, enforcement per
+route edge, US asylum processing time, root-cause funding). Behavioural parameters may be
+overridden under ``[parameters]``.
+
+A policy scenario usually ``extends = "baseline.toml"``: tables (push, opportunity,
+parameters) are merged key by key, lists of levers are appended, scalars are replaced. The
+loaded scenario is always fully resolved, so saving and loading it again gives the same
+scenario without needing the parent file.
+
+Any problem becomes one ``InputError`` naming the file, the field and what is allowed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import tomli_w
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .calendar import format_month, parse_month
+from .errors import InputError
+from .geography import CODES, EDGE_INDEX, HOSTS, ORIGINS
+from .parameters import SPEC_BY_NAME
+
+WINDOW_MIN, WINDOW_MAX = "2010-01", "2050-12"
+MAX_FILE_BYTES = 1_000_000
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+
+def _check_month(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a month; write it as a string YYYY-MM, e.g. '2021-06'")
+    index = parse_month(value)
+    if not parse_month(WINDOW_MIN) <= index <= parse_month(WINDOW_MAX):
+        raise ValueError(
+            f"{value} is outside the supported years; allowed {WINDOW_MIN}..{WINDOW_MAX}"
+        )
+    return format_month(index)
+
+
+def _allowed(kind: str, value: str, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ValueError(f"unknown {kind} {value!r}; allowed: {', '.join(allowed)}")
+    return value
+
+
+Month = Annotated[str, Field(description="a month, YYYY-MM")]
+NonNegative = Annotated[float, Field(ge=0)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _Dated(_Strict):
+    """A lever active from ``start`` to ``end`` inclusive (``end`` omitted: to the window's end)."""
+
+    start: Month
+    end: Month | None = None
+
+    @field_validator("start", "end")
+    @classmethod
+    def _month(cls, v):
+        return None if v is None else _check_month(v)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end is not None and parse_month(self.end) < parse_month(self.start):
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class IntegrationLever(_Dated):
+    """Integration funding and services in one host (seeds: $240 M assistance; nine Migrant
+    Integration Centers in Colombia). Funding buys integration services at
+    ``integration_cost_usd`` per person; ``services_per_month`` adds capacity directly."""
+
+    host: str
+    funding_musd_per_year: NonNegative = 0.0
+    services_per_month: NonNegative = 0.0
+    note: str = ""
+
+    _host = field_validator("host")(lambda v: _allowed("host", v, HOSTS))
+
+
+class RegularisationProgramme(_Dated):
+    """A regularisation programme (seeds: Colombia's 10-year Temporary Protective Status,
+    Ecuador's registration, Peru's regularisation)."""
+
+    host: str
+    name: str = ""
+    capacity_per_month: NonNegative
+    origins: list[str] = Field(default_factory=lambda: list(ORIGINS), min_length=1)
+    arrived_before: Month | None = None
+    note: str = ""
+
+    _host = field_validator("host")(lambda v: _allowed("host", v, HOSTS))
+
+    @field_validator("origins")
+    @classmethod
+    def _origins(cls, v):
+        return [_allowed("origin", o, ORIGINS) for o in v]
+
+    @field_validator("arrived_before")
+    @classmethod
+    def _cutoff(cls, v):
+        return None if v is None else _check_month(v)
+
+
+class Pathway(_Dated):
+    """A legal pathway that moves eligible migrants without the irregular route, up to its
+    capacity: labour visas, parole, resettlement, Safe Mobility referrals.
+
+    With ``referral_countries`` empty, applicants are would-be emigrants at the origin; with
+    countries listed (Safe Mobility Offices), they are migrants there who have decided to move
+    on towards ``destination``."""
+
+    name: str
+    kind: Literal["labour", "parole", "resettlement", "safe_mobility"]
+    origins: list[str] = Field(min_length=1)
+    destination: str
+    capacity_per_year: NonNegative
+    duration_months: int = Field(default=0, ge=0, le=600)
+    referral_countries: list[str] = Field(default_factory=list)
+    note: str = ""
+
+    _dest = field_validator("destination")(lambda v: _allowed("destination", v, HOSTS))
+
+    @field_validator("origins")
+    @classmethod
+    def _origins(cls, v):
+        return [_allowed("origin", o, ORIGINS) for o in v]
+
+    @field_validator("referral_countries")
+    @classmethod
+    def _referral(cls, v):
+        return [_allowed("country", c, CODES) for c in v]
+
+
+class Enforcement(_Dated):
+    """Enforcement on one route edge: the probability that an irregular crossing attempt is
+    interdicted (1 = closed). Seeds: border strengthening, anti-smuggling, biometrics."""
+
+    edge: str
+    interdiction: float = Field(ge=0, le=1)
+    note: str = ""
+
+    _edge = field_validator("edge")(lambda v: _allowed("route edge", v, tuple(EDGE_INDEX)))
+
+
+class AsylumPolicy(_Dated):
+    """US asylum processing time (seed: cases resolved 'in months, not years')."""
+
+    processing_months: float = Field(gt=0, le=240)
+    note: str = ""
+
+
+class RootCauses(_Dated):
+    """Root-cause funding in one origin (seed: $6.3 B on root causes)."""
+
+    origin: str
+    funding_musd_per_year: NonNegative
+    note: str = ""
+
+    _origin = field_validator("origin")(lambda v: _allowed("origin", v, ORIGINS))
+
+
+Trajectory = dict[str, NonNegative]
+
+
+class Scenario(_Strict):
+    """A complete, resolved scenario."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    start: Month = "2015-01"
+    end: Month = "2030-12"
+    seed: int = Field(default=20221006, ge=0, le=2**32 - 1)
+    scale: int = Field(default=100, ge=1, le=100_000)
+    parameters: dict[str, float] = Field(default_factory=dict)
+    push: dict[str, Trajectory] = Field(default_factory=dict)
+    opportunity: dict[str, Trajectory] = Field(default_factory=dict)
+    integration: list[IntegrationLever] = Field(default_factory=list)
+    regularisation: list[RegularisationProgramme] = Field(default_factory=list)
+    pathways: list[Pathway] = Field(default_factory=list)
+    enforcement: list[Enforcement] = Field(default_factory=list)
+    asylum: list[AsylumPolicy] = Field(default_factory=list)
+    root_causes: list[RootCauses] = Field(default_factory=list)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _month(cls, v):
+        return _check_month(v)
+
+    @field_validator("parameters")
+    @classmethod
+    def _parameters(cls, v):
+        for name, value in v.items():
+            spec = SPEC_BY_NAME.get(name)
+            if spec is None:
+                raise ValueError(f"unknown parameter {name!r}; see docs/scenarios.md for the list")
+            if not spec.low <= value <= spec.high:
+                raise ValueError(
+                    f"parameter {name} = {value} is outside its range; "
+                    f"allowed {spec.low}..{spec.high}"
+                )
+        return v
+
+    @field_validator("push")
+    @classmethod
+    def _push(cls, v):
+        for origin, traj in v.items():
+            _allowed("origin", origin, ORIGINS)
+            _trajectory(traj)
+        return v
+
+    @field_validator("opportunity")
+    @classmethod
+    def _opportunity(cls, v):
+        for host, traj in v.items():
+            _allowed("host", host, HOSTS)
+            _trajectory(traj)
+        return v
+
+    @model_validator(mode="after")
+    def _within_window(self):
+        first, last = parse_month(self.start), parse_month(self.end)
+        if last < first + 11:
+            raise ValueError(f"end {self.end} must be at least a year after start {self.start}")
+        for group in (
+            "integration",
+            "regularisation",
+            "pathways",
+            "enforcement",
+            "asylum",
+            "root_causes",
+        ):
+            for i, lever in enumerate(getattr(self, group)):
+                for attr in ("start", "end"):
+                    value = getattr(lever, attr)
+                    if value is not None and not first <= parse_month(value) <= last:
+                        raise ValueError(
+                            f"{group}[{i}].{attr} = {value} is outside the scenario window; "
+                            f"allowed {self.start}..{self.end}"
+                        )
+        return self
+
+    @property
+    def first_month(self) -> int:
+        return parse_month(self.start)
+
+    @property
+    def last_month(self) -> int:
+        return parse_month(self.end)
+
+    @property
+    def n_months(self) -> int:
+        return self.last_month - self.first_month + 1
+
+    def with_changes(self, **changes: Any) -> Scenario:
+        """A validated copy with top-level fields replaced (used by the CLI, app and sweeps)."""
+        data = self.model_dump(mode="json")
+        data.update(changes)
+        return Scenario.model_validate(data)
+
+
+def _trajectory(traj: dict[str, float]) -> None:
+    if not traj:
+        raise ValueError("a trajectory needs at least one 'YYYY-MM' = value entry")
+    for month in traj:
+        _check_month(month)
+
+
+# ---------------------------------------------------------------- loading and saving
+
+
+def _format_validation_error(error: ValidationError) -> tuple[str, str]:
+    first = error.errors()[0]
+    loc = ""
+    for part in first["loc"]:
+        loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
+    loc = loc or "(top level)"
+    msg = first["msg"].removeprefix("Value error, ")
+    if first["type"] == "extra_forbidden":
+        msg = "unknown field; see docs/scenarios.md for the fields allowed here"
+    elif first["type"] == "missing":
+        msg = "required field is missing"
+    elif (
+        "input" in first
+        and first["type"] not in ("value_error",)
+        and not isinstance(first["input"], dict)
+    ):
+        msg = f"{msg} (got {first['input']!r})"
+    return loc, msg
+
+
+def _merge(parent: dict, child: dict) -> dict:
+    merged = dict(parent)
+    for key, value in child.items():
+        if key in ("parameters", "push", "opportunity") and isinstance(value, dict):
+            merged[key] = {**parent.get(key, {}), **value}
+        elif isinstance(value, list) and isinstance(parent.get(key), list):
+            merged[key] = parent[key] + value
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_toml(path: Path, source: str) -> dict:
+    if not path.is_file():
+        raise InputError("file not found", source=source)
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InputError(f"file is larger than {MAX_FILE_BYTES // 1000} kB", source=source)
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise InputError("not a text file (expected UTF-8 TOML)", source=source) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"invalid TOML: {exc}", source=source) from None
+
+
+def _resolve(data: dict, base_dir: Path, source: str, depth: int = 0) -> dict:
+    parent_name = data.pop("extends", None)
+    if parent_name is None:
+        return data
+    if not isinstance(parent_name, str):
+        raise InputError(
+            "must be the name of a scenario file, e.g. 'baseline.toml'",
+            source=source,
+            field="extends",
+        )
+    if depth > 5:
+        raise InputError(
+            "extends chain is longer than 5 files (a loop?)", source=source, field="extends"
+        )
+    parent_path = (
+        (base_dir / parent_name)
+        if (base_dir / parent_name).is_file()
+        else SCENARIO_DIR / parent_name
+    )
+    if not parent_path.is_file():
+        raise InputError(
+            f"parent scenario {parent_name!r} not found next to the file or in scenarios/",
+            source=source,
+            field="extends",
+        )
+    parent = _resolve(
+        _read_toml(parent_path, str(parent_path)), parent_path.parent, str(parent_path), depth + 1
+    )
+    return _merge(parent, data)
+
+
+def scenario_from_dict(
+    data: dict, source: str = "scenario", base_dir: Path | None = None
+) -> Scenario:
+    """Validate a mapping (as read from TOML) into a Scenario, resolving ``extends``."""
+    if not isinstance(data, dict):
+        raise InputError("a scenario must be a TOML table", source=source)
+    data = _resolve(dict(data), base_dir or SCENARIO_DIR, source)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        field, msg = _format_validation_error(exc)
+        raise InputError(msg, source=source, field=field) from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Load and validate a scenario file. A bare name (``baseline``) is looked up in scenarios/."""
+    path = Path(path)
+    if not path.exists() and not path.suffix and (SCENARIO_DIR / f"{path}.toml").is_file():
+        path = SCENARIO_DIR / f"{path}.toml"
+    source = str(path)
+    return scenario_from_dict(_read_toml(path, source), source=source, base_dir=path.parent)
+
+
+def loads_scenario(text: str, source: str = "upload") -> Scenario:
+    """Validate scenario TOML text (an upload); never executes or unpickles anything."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
+        raise InputError(f"file is larger than {MAX_FILE_BYTES // 1000} kB", source=source)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"invalid TOML: {exc}", source=source) from None
+    return scenario_from_dict(data, source=source)
+
+
+def dumps_scenario(scenario: Scenario) -> str:
+    """The resolved scenario as TOML text that ``load_scenario`` accepts."""
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    return tomli_w.dumps(data)
+
+
+def save_scenario(scenario: Scenario, path: str | Path) -> None:
+    """Write atomically, so an interrupted save never leaves a half-written file."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(dumps_scenario(scenario), encoding="utf-8")
+    tmp.replace(path)
+
+
+def list_scenarios() -> list[Path]:
+    """The shipped scenario files, baseline first."""
+    files = sorted(SCENARIO_DIR.glob("*.toml"))
+    return sorted(files, key=lambda p: (p.stem != "baseline", p.name))
