@@ -57,6 +57,8 @@ INDEX: dict[str, int] = {code: i for i, code in enumerate(CODES)}
 #: Mexican emigration to the US is outside the model's scope (see docs/ODD.md).
 ORIGINS: tuple[str, ...] = ("VEN", "HTI", "CUB", "ECU", "COL", "NIC", "GTM", "HND", "SLV", "XCO")
 ORIGIN_INDEX: dict[str, int] = {code: i for i, code in enumerate(ORIGINS)}
+#: The country (node) index where each origin's emigrants start.
+ORIGIN_NODE = np.array([INDEX[o] for o in ORIGINS], dtype=np.int16)
 HOSTS: tuple[str, ...] = tuple(c for c in CODES if "host" in COUNTRIES[c][3])
 HOST_MASK = np.array([c in HOSTS for c in CODES])
 NORTHERN_CENTRAL_AMERICA = ("GTM", "HND", "SLV")

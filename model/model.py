@@ -13,9 +13,24 @@ import numpy as np
 
 from .agents import Country
 from .calendar import format_month
-from .geography import CODES, DARIEN, EDGE_INDEX, HOST_MASK, HOSTS, ORIGINS, build_paths
-from .mechanisms.choice import MonthlyUtilities, choose, edge_months, start_journey
-from .mechanisms.emigration import ORIGIN_NODE, emigrate
+from .geography import (
+    CODES,
+    DARIEN,
+    EDGE_INDEX,
+    HOST_MASK,
+    HOSTS,
+    ORIGIN_NODE,
+    ORIGINS,
+    build_paths,
+)
+from .mechanisms.choice import (
+    MonthlyUtilities,
+    alternative_table,
+    choose,
+    edge_months,
+    start_journey,
+)
+from .mechanisms.emigration import emigrate
 from .mechanisms.movement import move
 from .mechanisms.pathways import divert
 from .mechanisms.settlement import N_F, N_S, group_code, settle
@@ -44,6 +59,7 @@ class MigrationModel(mesa.Model):
         self.streams = RandomStreams(int(self.rng.integers(2**32)))
         self.paths = build_paths(self.params["air_km_equivalent"])
         self.edge_months = edge_months(self)
+        self.alternatives = alternative_table(self.paths)
         self.emigration_base = self.params.vector("emigration_base", ORIGINS)
         attractiveness = np.zeros(N_C)
         attractiveness[[CODES.index(h) for h in HOSTS]] = self.params.vector(

@@ -94,7 +94,8 @@ class RandomStreams:
         Each alternative has its own salt (see ``salts``), so the noise an agent gets on one
         alternative does not depend on which other alternatives are open: the choice stays
         coupled across scenarios."""
-        raw = _hash_inplace(np.bitwise_xor(agent_keys[:, None], salts[None, :]))
+        salts = salts if salts.ndim == 2 else salts[None, :]  # per agent, or shared
+        raw = _hash_inplace(np.bitwise_xor(agent_keys[:, None], salts))
         u = (raw.astype(np.float64) + 0.5) / TWO32
         return -np.log(-np.log(u))
 

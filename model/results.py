@@ -43,7 +43,9 @@ def _tidy(array: np.ndarray, axes: list[tuple[str, tuple]], value: str) -> pd.Da
     idx = np.nonzero(array)
     data = {}
     for (name, labels), positions in zip(axes, idx, strict=True):
-        data[name] = pd.Categorical.from_codes(positions, categories=list(labels))
+        data[name] = pd.Categorical.from_codes(
+            positions, categories=list(labels), ordered=(name == "month")
+        )
     data[value] = array[idx]
     return pd.DataFrame(data)
 

@@ -180,6 +180,7 @@ class RootCauses(_Dated):
 
 
 Trajectory = dict[str, NonNegative]
+LEVER_GROUPS = ("integration", "regularisation", "pathways", "enforcement", "asylum", "root_causes")
 
 
 class Scenario(_Strict):
@@ -270,6 +271,27 @@ class Scenario(_Strict):
     @property
     def n_months(self) -> int:
         return self.last_month - self.first_month + 1
+
+    def clipped(self, start: str | None = None, end: str | None = None) -> Scenario:
+        """A copy on a narrower window: levers wholly outside it are dropped and the others
+        clipped to it. (A user's file with a lever outside its own window is an error; this
+        is for deliberate re-windowing, e.g. a short test run or a hindcast.)"""
+        data = self.model_dump(mode="json")
+        lo = parse_month(start or self.start)
+        hi = parse_month(end or self.end)
+        data["start"], data["end"] = format_month(lo), format_month(hi)
+        for group in LEVER_GROUPS:
+            kept = []
+            for lever in data[group]:
+                first = parse_month(lever["start"])
+                last = hi if lever.get("end") is None else parse_month(lever["end"])
+                if last < lo or first > hi:
+                    continue
+                lever["start"] = format_month(max(first, lo))
+                lever["end"] = format_month(min(last, hi))
+                kept.append(lever)
+            data[group] = kept
+        return Scenario.model_validate(data)
 
     def with_changes(self, **changes: Any) -> Scenario:
         """A validated copy with top-level fields replaced (used by the CLI, app and sweeps)."""

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, INDEX, ORIGINS
+from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, ORIGIN_NODE, ORIGINS
 from ..population import INTEGRATED, REGULARISED, TRANSIT
 from . import PURPOSE_CHOICE
 
@@ -24,7 +24,6 @@ STAY = -1
 _STAY_NOISE_ID = 1_000_003
 CLOSED = 0.999
 AIR_MONTHS = 0.1
-ORIGIN_NODE = np.array([INDEX[o] for o in ORIGINS], dtype=np.int16)
 
 
 class MonthlyUtilities:
@@ -70,45 +69,53 @@ def edge_months(model) -> np.ndarray:
     return np.where(EDGE_IS_AIR, AIR_MONTHS, EDGE_KM / model.params["travel_km_per_month"])
 
 
+def alternative_table(paths) -> np.ndarray:
+    """Padded path ids open to a migrant, by (reconsidering?, node, origin): shape
+    (2, countries, origins, most alternatives), -1 where there is none. New emigrants may not
+    choose their own country; reconsidering migrants choose among paths leaving where they
+    are (and may stay)."""
+    n_c = len(HOST_MASK)
+    lists = {}
+    for mode in (0, 1):
+        for c in range(n_c):
+            for o in range(len(ORIGINS)):
+                exclude = c if mode else int(ORIGIN_NODE[o])
+                lists[mode, c, o] = paths.alternatives(c, o, exclude_end=exclude)
+    width = max(1, max(len(v) for v in lists.values()))
+    table = np.full((2, n_c, len(ORIGINS), width), -1, dtype=np.int64)
+    for (mode, c, o), alts in lists.items():
+        table[mode, c, o, : len(alts)] = alts
+    return table
+
+
 def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
     """Chosen path per agent in ``idx`` (``STAY`` for stayers or those with no open path)."""
     pop, paths, util = model.pop, model.paths, model.utilities
-    chosen = np.full(len(idx), STAY, dtype=np.int64)
     if len(idx) == 0:
-        return chosen
+        return np.full(0, STAY, dtype=np.int64)
     loc = pop.loc[idx].astype(np.int64)
     origin = pop.origin[idx].astype(np.int64)
-    group = loc * len(ORIGINS) + origin
-    order = np.argsort(group, kind="stable")
-    bounds = np.flatnonzero(np.diff(group[order])) + 1
-    for members in np.split(order, bounds):
-        at, o = int(loc[members[0]]), int(origin[members[0]])
-        exclude = at if allow_stay else int(ORIGIN_NODE[o])
-        alts = paths.alternatives(at, o, exclude_end=exclude)
-        alts = alts[util.path_open[alts]]
-        keys = pop.key[idx[members]]
-        columns = []
-        if len(alts):
-            utilities = util.host[paths.end[alts], o] + util.path_cost[alts]
-            columns.append(utilities[None, :] + model.streams.gumbel(keys, util.salts[alts]))
-        if allow_stay:
-            rows = idx[members]
-            stay = (
-                util.host[at, o]
-                + util.stay_base
-                + util.stay_reg * (pop.status[rows] == REGULARISED)
-                + util.stay_int * ((pop.flags[rows] & INTEGRATED) != 0)
-            )
-            noise = model.streams.gumbel(keys, util.salts[-1:])[:, 0]
-            columns.append((stay + noise)[:, None])
-        if not columns:
-            continue
-        total = np.concatenate(columns, axis=1)
-        best = np.argmax(total, axis=1)
-        picked = np.full(len(members), STAY, dtype=np.int64)
-        on_path = (best < len(alts)) & np.isfinite(total[np.arange(len(best)), best])
-        picked[on_path] = alts[best[on_path]]
-        chosen[members] = picked
+    alts = model.alternatives[int(allow_stay), loc, origin]  # (n, width), -1 padded
+    valid = alts >= 0
+    safe = np.where(valid, alts, 0)
+    valid &= util.path_open[safe]
+    utility = util.host[paths.end[safe], origin[:, None]] + util.path_cost[safe]
+    keys = pop.key[idx]
+    total = np.where(valid, utility + model.streams.gumbel(keys, util.salts[safe]), -np.inf)
+    if allow_stay:
+        stay = (
+            util.host[loc, origin]
+            + util.stay_base
+            + util.stay_reg * (pop.status[idx] == REGULARISED)
+            + util.stay_int * ((pop.flags[idx] & INTEGRATED) != 0)
+        )
+        noise = model.streams.gumbel(keys, util.salts[-1:])[:, 0]
+        total = np.concatenate([total, (stay + noise)[:, None]], axis=1)
+    best = np.argmax(total, axis=1)
+    rows = np.arange(len(idx))
+    on_path = (best < alts.shape[1]) & np.isfinite(total[rows, best])
+    chosen = np.full(len(idx), STAY, dtype=np.int64)
+    chosen[on_path] = alts[rows[on_path], best[on_path]]
     return chosen
 
 

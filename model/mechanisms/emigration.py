@@ -13,11 +13,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import poisson
 
-from ..geography import INDEX, ORIGINS
+from ..geography import ORIGIN_NODE, ORIGINS
 from ..population import TRANSIT
 from . import PURPOSE_EMIGRATE
-
-ORIGIN_NODE = np.array([INDEX[o] for o in ORIGINS], dtype=np.int8)
 
 
 def emigration_people(model) -> np.ndarray:

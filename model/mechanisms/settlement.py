@@ -46,7 +46,7 @@ def group_code(pop) -> np.ndarray:
     return code
 
 
-def hazard_tables(model) -> tuple[np.ndarray, dict]:
+def hazard_tables(model) -> tuple[np.ndarray, np.ndarray]:
     """Per-group probabilities of the five events this month, shape (groups, 5)."""
     p, sched, t, scale = model.params, model.schedule, model.t, model.scale
     counts = model.group_counts.reshape(N_C, N_O, N_S, N_F)  # agents, end of last month
@@ -90,18 +90,18 @@ def hazard_tables(model) -> tuple[np.ndarray, dict]:
     prob[..., PROGRAMME] = np.broadcast_to(prog, shape)
 
     served = sched.integration_capacity[t] / scale  # (C,) agents
-    not_integrated = counts[:, :, 1:3, :][:, :, :, [0, 2]].sum(axis=(1, 2, 3))
+    not_integrated = counts[:, :, IRREGULAR : REGULARISED + 1, 0].sum(axis=(1, 2))  # no flags
     p_int = np.minimum(1.0, served / np.maximum(not_integrated, 1.0))
     prob[..., INTEGRATE] = p_int[:, None, None, None] * (settled & ~integrated & ~temporary)
 
     total = prob.sum(axis=-1, keepdims=True)
     prob = np.where(total > 1.0, prob / np.maximum(total, 1e-300), prob)
-    return prob.reshape(-1, 5), {"cutoff": cutoff, "capacity": capacity, "served": served}
+    return prob.reshape(-1, 5), cutoff
 
 
 def settle(model) -> None:
     pop, month = model.pop, model.month
-    prob, state = hazard_tables(model)
+    prob, cutoff = hazard_tables(model)
     cumulative = np.cumsum(prob, axis=1)
     code = group_code(pop)
     raw = model.streams.raw(pop.key, month, PURPOSE_SETTLE)
@@ -112,7 +112,7 @@ def settle(model) -> None:
     kind = (u[:, None] >= cumulative[code[rows]]).sum(axis=1)
 
     _regularise(model, rows[kind == REGULARISE])
-    _programme(model, rows[kind == PROGRAMME], state)
+    _programme(model, rows[kind == PROGRAMME], cutoff)
     _integrate(model, rows[kind == INTEGRATE])
     gone = rows[kind == RETURN]
     model.recorder.remove(model, gone, "returned", pop.loc[gone])
@@ -138,11 +138,11 @@ def _by_priority(model, rows: np.ndarray, country: np.ndarray, slots: list[int])
     return np.concatenate(keep) if keep else rows[:0]
 
 
-def _programme(model, rows: np.ndarray, state: dict) -> None:
+def _programme(model, rows: np.ndarray, cutoff: np.ndarray) -> None:
     pop = model.pop
     if len(rows) == 0:
         return
-    eligible = pop.arrived[rows] < state["cutoff"][pop.loc[rows], pop.origin[rows]]
+    eligible = pop.arrived[rows] < cutoff[pop.loc[rows], pop.origin[rows]]
     rows = rows[eligible]
     rows = _by_priority(model, rows, pop.loc[rows], model.programme_slots)
     pop.status[rows] = REGULARISED

@@ -1,0 +1,88 @@
+"""Hypothesis strategies that generate valid scenarios with random levers."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from model.calendar import format_month, parse_month
+from model.geography import EDGES, HOSTS, ORIGINS
+from model.scenario import Scenario, load_scenario
+
+START, END = "2015-01", "2017-12"
+FIRST, LAST = parse_month(START), parse_month(END)
+
+
+def small_baseline(scale: int = 1000, seed: int = 1, end: str = END) -> Scenario:
+    """The shipped baseline on a short window, coarse scale: fast but complete."""
+    return load_scenario("baseline").clipped(end=end).with_changes(scale=scale, seed=seed)
+
+
+months = st.integers(FIRST, LAST).map(format_month)
+
+
+@st.composite
+def spans(draw):
+    a, b = sorted((draw(st.integers(FIRST, LAST)), draw(st.integers(FIRST, LAST))))
+    return {"start": format_month(a), "end": format_month(b)}
+
+
+integration = st.builds(
+    lambda host, f, s, span: {
+        "host": host, "funding_musd_per_year": f, "services_per_month": s, **span
+    },
+    st.sampled_from(HOSTS),
+    st.floats(0, 500),
+    st.floats(0, 5000),
+    spans(),
+)  # fmt: skip
+enforcement = st.builds(
+    lambda edge, p, span: {"edge": edge, "interdiction": p, **span},
+    st.sampled_from([e.name for e in EDGES]),
+    st.floats(0, 1),
+    spans(),
+)
+pathway = st.builds(
+    lambda kind, origins, dest, cap, dur, referral, span: {
+        "name": "generated",
+        "kind": kind,
+        "origins": origins,
+        "destination": dest,
+        "capacity_per_year": cap,
+        "duration_months": dur,
+        "referral_countries": referral,
+        **span,
+    },
+    st.sampled_from(["labour", "parole", "resettlement", "safe_mobility"]),
+    st.lists(st.sampled_from(ORIGINS), min_size=1, max_size=3, unique=True),
+    st.sampled_from(["USA", "MEX", "CAN", "COL"]),
+    st.floats(0, 50_000),
+    st.integers(0, 24),
+    st.lists(st.sampled_from(["COL", "CRI", "GTM", "PAN"]), max_size=2, unique=True),
+    spans(),
+)
+programme = st.builds(
+    lambda host, cap, origins, cutoff, span: {
+        "host": host,
+        "capacity_per_month": cap,
+        "origins": origins,
+        "arrived_before": cutoff,
+        **span,
+    },
+    st.sampled_from(HOSTS),
+    st.floats(0, 100_000),
+    st.lists(st.sampled_from(ORIGINS), min_size=1, max_size=3, unique=True),
+    st.one_of(st.none(), months),
+    spans(),
+)
+
+
+@st.composite
+def scenarios(draw, scale: int = 1000) -> Scenario:
+    """A short baseline plus a random set of levers and a random seed."""
+    base = small_baseline(scale=scale, seed=draw(st.integers(0, 2**32 - 1)))
+    data = base.model_dump(mode="json", exclude_none=True)
+    data["integration"] += draw(st.lists(integration, max_size=3))
+    data["enforcement"] += draw(st.lists(enforcement, max_size=3))
+    data["pathways"] += draw(st.lists(pathway, max_size=2))
+    data["regularisation"] += draw(st.lists(programme, max_size=2))
+    return Scenario.model_validate(data)
