@@ -144,11 +144,13 @@ class PathTable:
     def by_start(self) -> dict[int, np.ndarray]:
         return {s: np.flatnonzero(self.start == s) for s in np.unique(self.start)}
 
-    def alternatives(self, start: int, origin: int, exclude_end: int = -1) -> np.ndarray:
-        """Paths an origin's migrant at ``start`` may take (not ending at ``exclude_end``)."""
+    def alternatives(
+        self, start: int, origin: int, exclude_ends: tuple[int, ...] = ()
+    ) -> np.ndarray:
+        """Paths an origin's migrant at ``start`` may take (not ending in ``exclude_ends``)."""
         cand = self.by_start.get(start, np.empty(0, dtype=np.int64))
         ok = (self.restricted_to[cand] < 0) | (self.restricted_to[cand] == origin)
-        ok &= self.end[cand] != exclude_end
+        ok &= ~np.isin(self.end[cand], exclude_ends)
         return cand[ok]
 
 

@@ -23,6 +23,7 @@ from .geography import (
     ORIGINS,
     build_paths,
 )
+from .mechanisms import PURPOSE_SLOTS
 from .mechanisms.choice import (
     MonthlyUtilities,
     alternative_table,
@@ -60,6 +61,9 @@ class MigrationModel(mesa.Model):
         self.paths = build_paths(self.params["air_km_equivalent"])
         self.edge_months = edge_months(self)
         self.alternatives = alternative_table(self.paths)
+        self.referral_countries = np.zeros(N_C, dtype=bool)  # with a referral pathway
+        for pw in self.schedule.pathways:
+            self.referral_countries |= pw.referral
         self.emigration_base = self.params.vector("emigration_base", ORIGINS)
         attractiveness = np.zeros(N_C)
         attractiveness[[CODES.index(h) for h in HOSTS]] = self.params.vector(
@@ -72,7 +76,6 @@ class MigrationModel(mesa.Model):
         self.pop = Population(capacity=4096)
         self.recorder = Recorder(self.n_months, self.scale)
         self.group_counts = np.zeros(N_C * N_O * N_S * N_F, dtype=np.int64)
-        self._carry: dict[tuple, float] = {}
         self.countries = {code: Country(self, code) for code in CODES}
 
     # ------------------------------------------------------------------ the month
@@ -162,26 +165,24 @@ class MigrationModel(mesa.Model):
                 weight[pw.destination] += w
         return np.where(weight > 0, total / np.maximum(weight, 1e-300), 0.0)
 
-    def _slots(self, key: tuple, agents: float) -> int:
-        """Whole places this month for a capacity of ``agents`` (fractions carry over)."""
-        level = self._carry.get(key, 0.0) + agents
-        whole = int(np.floor(level + 1e-9))
-        self._carry[key] = level - whole
-        return whole
+    def _slots(self, lever: int, index: int, agents: float) -> int:
+        """Whole places this month for a capacity of ``agents`` (a fraction of an agent is
+        one more place with that probability). The draw is fixed per (lever, month), so a
+        larger capacity never gives fewer places in any month (common random numbers)."""
+        if agents <= 0:
+            return 0
+        u = self.streams.event_uniform(self.month, PURPOSE_SLOTS, lever * 1000 + index)
+        return int(np.floor(agents + u))
 
     def _open_slots(self) -> None:
         """Places this month for every capacity-limited lever, fixed before anyone applies,
         so that they never depend on how many applied (common random numbers)."""
         t, sched = self.t, self.schedule
         self.pathway_slots = [
-            self._slots(("pathway", k), pw.capacity[t] / self.scale)
-            for k, pw in enumerate(sched.pathways)
+            self._slots(0, k, pw.capacity[t] / self.scale) for k, pw in enumerate(sched.pathways)
         ]
         _, capacity, _ = self.programme_state(t)
-        self.programme_slots = [
-            self._slots(("programme", c), capacity[c] / self.scale) for c in range(N_C)
-        ]
+        self.programme_slots = [self._slots(1, c, capacity[c] / self.scale) for c in range(N_C)]
         self.integration_slots = [
-            self._slots(("integration", c), sched.integration_capacity[t, c] / self.scale)
-            for c in range(N_C)
+            self._slots(2, c, sched.integration_capacity[t, c] / self.scale) for c in range(N_C)
         ]

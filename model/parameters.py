@@ -64,7 +64,8 @@ _EMIGRATION_BASE = {
     "XCO": 500.0,
 }
 
-_HOST_ATTRACTIVENESS = {"*": 0.0, "USA": 1.5, "COL": 0.5, "PER": 0.5, "CAN": -20.0}
+# Canada is reached only by legal pathways (no path ends there), so its value is unused.
+_HOST_ATTRACTIVENESS = {"*": 0.0, "USA": 1.5, "COL": 0.5, "PER": 0.5}
 
 SPECS: tuple[ParameterSpec, ...] = tuple(
     [
@@ -82,7 +83,7 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             0.1,
             0.0,
             0.5,
-            "per ln(diaspora/100k)",
+            "exponent",
             "How much a larger diaspora abroad (people of the same origin in the hosts) raises "
             "emigration: the hazard is multiplied by (1 + diaspora/100,000) ** elasticity.",
         ),
@@ -218,8 +219,9 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             0.0,
             1.0,
             "share",
-            "Share of interdicted migrants returned to their origin; the rest are stranded "
-            "and settle irregularly where they were stopped (or return, if that is no host).",
+            "Share of interdicted migrants deported to their origin; the rest are stranded "
+            "and settle irregularly where they were stopped (or are deported, if that country "
+            "is no host or is their own). Both are recorded where they were stopped.",
         ),
         ParameterSpec(
             "return_hazard",
@@ -278,6 +280,16 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             "USD per person",
             "Cost of serving one migrant with integration services (assumption: no cost per "
             "person is documented in the seeds); funding / cost = people served.",
+        ),
+        ParameterSpec(
+            "integration_returns_musd",
+            100.0,
+            10.0,
+            2000.0,
+            "$M per year",
+            "Diminishing returns of integration funding in one host: F $M a year serve "
+            "F0 * ln(1 + F/F0) / cost people, F0 being this parameter (assumption: the seeds "
+            "give no cost curve). Near zero funding each dollar reaches integration_cost_usd.",
         ),
         ParameterSpec(
             "asylum_grant_rate",

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .calendar import parse_month
-from .geography import CODES, EDGE_INDEX, EDGES, INDEX, ORIGIN_INDEX, ORIGINS
+from .geography import CODES, EDGE_DST, EDGE_INDEX, EDGES, INDEX, ORIGIN_INDEX, ORIGINS
 from .parameters import Parameters
 from .scenario import Scenario
 
@@ -29,6 +29,15 @@ def _interpolate(knots: dict[str, float], months: np.ndarray, default: float) ->
     ys = np.array(list(knots.values()), dtype=float)
     order = np.argsort(xs)
     return np.interp(months, xs[order], ys[order])
+
+
+def integration_served_per_year(funding_musd: float, params: Parameters) -> float:
+    """People a year served by ``funding_musd`` $M a year of integration funding, with
+    diminishing returns: the first dollars reach people at ``integration_cost_usd`` each, and
+    the unit cost rises as funding grows (harder-to-reach people, absorption limits), so
+    served = R * ln(1 + F / F0) with F0 = ``integration_returns_musd`` and R = F0 / unit cost."""
+    f0 = params["integration_returns_musd"]
+    return f0 * 1e6 / params["integration_cost_usd"] * np.log1p(funding_musd / f0)
 
 
 @dataclass
@@ -46,6 +55,7 @@ class CompiledPathway:
     kind: str
     origins: np.ndarray  # (O,) bool
     destination: int
+    substitutes_for: int  # the irregular destination whose migrants apply
     capacity: np.ndarray  # (T,) people per month
     duration_months: int
     referral: np.ndarray  # (C,) bool; all False: applicants at origin
@@ -59,7 +69,7 @@ class PolicySchedule:
     integration_funding_musd: np.ndarray  # (T, C) $M per month
     integration_capacity: np.ndarray  # (T, C) people served per month
     programmes: list[Programme]
-    programme_open: np.ndarray  # (T, O, C) bool: a programme in C is open to origin O
+    programme_open: np.ndarray  # (T, O, C) bool: a newcomer of O to C could still qualify
     pathways: list[CompiledPathway]
     interdiction: np.ndarray  # (T, E)
     asylum_months: np.ndarray  # (T,)
@@ -88,7 +98,7 @@ class PolicySchedule:
         for lever in scenario.integration:
             on = span(lever)
             funding[on, INDEX[lever.host]] += lever.funding_musd_per_year / 12.0
-            served = lever.funding_musd_per_year * 1e6 / params["integration_cost_usd"] / 12.0
+            served = integration_served_per_year(lever.funding_musd_per_year, params) / 12.0
             capacity[on, INDEX[lever.host]] += served + lever.services_per_month
 
         programmes, programme_open = [], np.zeros((n_t, n_o, n_c), dtype=bool)
@@ -99,7 +109,9 @@ class PolicySchedule:
             programmes.append(
                 Programme(INDEX[prog.host], origins, on, on * prog.capacity_per_month, cutoff)
             )
-            programme_open[np.ix_(on, origins, [INDEX[prog.host]])] = True
+            # the pull on newcomers holds only while a newcomer could still qualify
+            attracts = on & (months < cutoff)
+            programme_open[np.ix_(attracts, origins, [INDEX[prog.host]])] = True
 
         pathways = []
         for pw in scenario.pathways:
@@ -109,6 +121,9 @@ class PolicySchedule:
                     kind=pw.kind,
                     origins=np.array([o in pw.origins for o in ORIGINS]),
                     destination=INDEX[pw.destination],
+                    substitutes_for=INDEX[pw.destination]
+                    if INDEX[pw.destination] in EDGE_DST
+                    else INDEX["USA"],
                     capacity=span(pw) * pw.capacity_per_year / 12.0,
                     duration_months=pw.duration_months,
                     referral=np.array([c in pw.referral_countries for c in CODES]),

@@ -71,16 +71,16 @@ def edge_months(model) -> np.ndarray:
 
 def alternative_table(paths) -> np.ndarray:
     """Padded path ids open to a migrant, by (reconsidering?, node, origin): shape
-    (2, countries, origins, most alternatives), -1 where there is none. New emigrants may not
-    choose their own country; reconsidering migrants choose among paths leaving where they
-    are (and may stay)."""
+    (2, countries, origins, most alternatives), -1 where there is none. Nobody migrates to
+    their own country; reconsidering migrants choose among paths leaving where they are (and
+    may stay)."""
     n_c = len(HOST_MASK)
     lists = {}
     for mode in (0, 1):
         for c in range(n_c):
             for o in range(len(ORIGINS)):
-                exclude = c if mode else int(ORIGIN_NODE[o])
-                lists[mode, c, o] = paths.alternatives(c, o, exclude_end=exclude)
+                exclude = (c, int(ORIGIN_NODE[o])) if mode else (int(ORIGIN_NODE[o]),)
+                lists[mode, c, o] = paths.alternatives(c, o, exclude_ends=exclude)
     width = max(1, max(len(v) for v in lists.values()))
     table = np.full((2, n_c, len(ORIGINS), width), -1, dtype=np.int64)
     for (mode, c, o), alts in lists.items():

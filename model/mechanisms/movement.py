@@ -8,17 +8,28 @@ it is a host (and returning otherwise). Crossing the Darién can kill, at a prob
 by enforcement there (riskier tracks). Survivors are counted on the edge (Darién crossings
 by nationality, as Panama's SNM counts them) and settle irregularly at the path's end.
 Everyone who reaches the US border from Mexico is an arrival (a CBP encounter), whether
-interdicted or not.
+interdicted or not. Migrants reaching a country with a Safe Mobility Office on their way to
+its destination may be referred to a legal pathway there.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..geography import DARIEN, EDGE_DST, EDGE_INDEX, EDGE_SRC, HOST_MASK, MAX_PATH_EDGES, US_BORDER
+from ..geography import (
+    DARIEN,
+    EDGE_DST,
+    EDGE_INDEX,
+    EDGE_SRC,
+    HOST_MASK,
+    MAX_PATH_EDGES,
+    ORIGIN_NODE,
+    US_BORDER,
+)
 from ..population import IRREGULAR, TRANSIT
 from ..random_streams import threshold
 from . import PURPOSE_DEATH, PURPOSE_DEPORT, PURPOSE_INTERDICT
+from .pathways import divert
 
 _DARIEN = EDGE_INDEX[DARIEN]
 _US_BORDER = EDGE_INDEX[US_BORDER]
@@ -88,6 +99,7 @@ def move(model) -> None:
             pop.arrived[arrived] = month
             model.recorder.events_at("arrived", pop.loc[arrived], pop.origin[arrived])
         rows, budget, path, hop = rows[~done], budget[~done], path[~done], hop[~done]
+        rows, budget, path, hop = _referrals_on_the_way(model, rows, budget, path, hop)
         pop.leg_left[rows] = model.edge_months[paths.edges[path, hop]]
 
 
@@ -96,7 +108,7 @@ def _interdicted(model, rows: np.ndarray, edge: np.ndarray, deport_thr) -> None:
     model.recorder.events_at("interdicted", EDGE_DST[edge], pop.origin[rows])
     src = EDGE_SRC[edge]
     deport = model.streams.raw(pop.key[rows], model.month, PURPOSE_DEPORT) < deport_thr
-    deport |= ~HOST_MASK[src]
+    deport |= ~HOST_MASK[src] | (src == ORIGIN_NODE[pop.origin[rows]])  # no host, or home
     stranded = rows[~deport]
     pop.status[stranded] = IRREGULAR
     pop.path[stranded] = -1
@@ -105,3 +117,17 @@ def _interdicted(model, rows: np.ndarray, edge: np.ndarray, deport_thr) -> None:
     model.recorder.events_at("stranded", src[~deport], pop.origin[stranded])
     gone = rows[deport]
     model.recorder.remove(model, gone, "deported", pop.loc[gone])
+
+
+def _referrals_on_the_way(model, rows, budget, path, hop):
+    """Migrants reaching a country with a Safe Mobility Office (a referral pathway) on their
+    way to its destination may be referred there, up to its capacity."""
+    referral = model.referral_countries
+    at_office = referral[model.pop.loc[rows]] if referral.any() else np.zeros(len(rows), bool)
+    if not at_office.any():
+        return rows, budget, path, hop
+    sub = np.flatnonzero(at_office)
+    taken = divert(model, rows[sub], path[sub], at_origin=False)
+    keep = np.ones(len(rows), dtype=bool)
+    keep[sub[taken]] = False
+    return rows[keep], budget[keep], path[keep], hop[keep]

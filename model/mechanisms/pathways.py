@@ -2,9 +2,10 @@
 
 A pathway moves eligible migrants to its destination without the irregular route, up to its
 capacity. Applicants are the migrants who have just decided to go to the pathway's
-destination irregularly: would-be emigrants at the origin, or (for pathways with referral
-countries, like Safe Mobility Offices) migrants there who decided to move on. A pathway is
-therefore a substitute for an irregular journey, never an extra one. Who gets a slot is
+destination irregularly (for a destination with no irregular route, such as Canada: to the
+United States): would-be emigrants at the origin, or, for pathways with referral countries
+(Safe Mobility Offices), migrants there who decide to move on or pass through on their way.
+A pathway is therefore a substitute for an irregular journey, never an extra one. Who gets a slot is
 decided by each migrant's own priority draw, so more capacity only ever adds people to the
 set served (common random numbers). Temporary pathways (labour visas) return people to their
 origin after ``duration_months`` on average.
@@ -33,7 +34,7 @@ def divert(model, rows: np.ndarray, chosen: np.ndarray, at_origin: bool) -> np.n
         slots = model.pathway_slots[k]
         if slots == 0:
             continue
-        eligible = ~taken & (ends == pw.destination) & pw.origins[pop.origin[rows]]
+        eligible = ~taken & (ends == pw.substitutes_for) & pw.origins[pop.origin[rows]]
         if not at_origin:
             eligible &= pw.referral[pop.loc[rows]]
         cand = np.flatnonzero(eligible)
@@ -42,6 +43,7 @@ def divert(model, rows: np.ndarray, chosen: np.ndarray, at_origin: bool) -> np.n
             cand = cand[np.argsort(priority, kind="stable")[:slots]]
         if len(cand) == 0:
             continue
+        model.pathway_slots[k] -= len(cand)
         taken[cand] = True
         moved = rows[cand]
         pop.loc[moved] = pw.destination

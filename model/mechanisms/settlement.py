@@ -80,13 +80,11 @@ def hazard_tables(model) -> tuple[np.ndarray, np.ndarray]:
     reg[_USA, :, IRREGULAR, :] = grant / asylum_months
     prob[..., REGULARISE] = reg
 
-    # programmes: uptake among eligible irregular migrants, scaled to the capacity
-    open_, capacity, cutoff = model.programme_state(t)  # (O, C) bool, (C,) people, (C, O)
+    # programmes: uptake among eligible irregular migrants; the capacity is applied exactly
+    # afterwards (places by priority draw), so applicants beyond it wait for a later month
+    open_, _, cutoff = model.programme_state(t)  # (O, C) bool, (C, O) arrival cut-off
     uptake = p["programme_uptake"] * np.where(integrated, p["integrated_uptake_factor"], 1.0)
-    eligible_now = (counts[:, :, IRREGULAR, :].sum(axis=2) * open_.T).sum(axis=1)  # (C,)
-    expected = p["programme_uptake"] * np.maximum(eligible_now, 1.0)
-    cap_factor = np.minimum(1.0, capacity / scale / expected)
-    prog = uptake * irregular * open_.T[:, :, None, None] * cap_factor[:, None, None, None]
+    prog = uptake * irregular * open_.T[:, :, None, None]
     prob[..., PROGRAMME] = np.broadcast_to(prog, shape)
 
     served = sched.integration_capacity[t] / scale  # (C,) agents
