@@ -211,6 +211,21 @@ def list_() -> None:
             console.print(f"[bold]{path.stem}[/]: {s.description}", highlight=False)
 
 
+# Commands that live with their feature (sweeps, calibration, the app) register themselves
+# on ``app`` when their module is imported. Add a feature's module here.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def _register_feature_commands() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name)
+
+
+_register_feature_commands()
+
+
 def main() -> None:
     """Console-script entry point."""
     try:
