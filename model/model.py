@@ -70,6 +70,7 @@ class MigrationModel(mesa.Model):
             "host_attractiveness", HOSTS
         )
         self.host_attractiveness = attractiveness
+        self.us_preference = self.params.vector("us_preference", ORIGINS)
         self.has_onward_paths = np.array(
             [len(self.paths.by_start.get(c, ())) > 0 for c in range(N_C)]
         )

@@ -97,6 +97,25 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             "Fixed attractiveness of this host in destination choice (wages, language, "
             "visa rules not modelled explicitly). Canada is reached only by legal pathways.",
         ),
+        *_per(
+            "us_preference",
+            ORIGINS,
+            {"*": 0.0},
+            -4.0,
+            6.0,
+            "utility",
+            "Extra pull of the United States for this origin's migrants (family networks "
+            "from before the model window, status rules such as the Cuban Adjustment Act).",
+        ),
+        ParameterSpec(
+            "darien_disutility",
+            2.0,
+            0.0,
+            10.0,
+            "utility",
+            "Cost of a path through the Darién beyond its distance and measured mortality: "
+            "fear, smugglers' fees, the days in the jungle.",
+        ),
         ParameterSpec(
             "beta_distance",
             0.6,
@@ -161,6 +180,15 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             "per month",
             "Monthly probability that a settled migrant reconsiders where to live; the "
             "reconsideration is a logit choice between staying and every onward path.",
+        ),
+        ParameterSpec(
+            "retry_hazard",
+            0.3,
+            0.0,
+            0.9,
+            "per month",
+            "Monthly probability that a migrant stranded at a border (stopped and not "
+            "deported) reconsiders, usually to try again: the source of repeat encounters.",
         ),
         ParameterSpec(
             "stay_utility",

@@ -18,6 +18,8 @@ N_LIVE_STATUS = 3
 # Flag bits
 INTEGRATED = np.int8(1)  # received integration services
 TEMPORARY = np.int8(2)  # on a temporary legal pathway (returns when it ends)
+STRANDED = np.int8(4)  # stopped at a border and stranded there (likely to try again soon)
+N_FLAG_CODES = 8
 
 COLUMNS = {
     "key": np.uint32,  # random-stream key (common random numbers)

@@ -81,7 +81,7 @@ class Recorder:
     def end_month(self, group_counts: np.ndarray) -> None:
         """Store this month's stocks from the per-group agent counts (country, origin,
         status, flags) and advance."""
-        by_status = group_counts.reshape(N_C, N_O, 4, 4).sum(axis=3)
+        by_status = group_counts.reshape(N_C, N_O, 4, -1).sum(axis=3)
         self.stocks[self.t] = by_status[:, :, :N_LIVE_STATUS] * float(self.scale)
         self.removed_stocks[self.t] = self._removed
         self.t += 1

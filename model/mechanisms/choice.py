@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, ORIGIN_NODE, ORIGINS
+from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, INDEX, ORIGIN_NODE, ORIGINS
 from ..population import INTEGRATED, REGULARISED, TRANSIT
 from . import PURPOSE_CHOICE
 
 STAY = -1
 _STAY_NOISE_ID = 1_000_003
 CLOSED = 0.999
+INDEX_USA = INDEX["USA"]
 AIR_MONTHS = 0.1
 
 
@@ -38,6 +39,7 @@ class MonthlyUtilities:
             + p["beta_network"] * np.log1p(stock_k)
             + p["beta_regularisation"] * sched.programme_open[t].T
         )
+        host[INDEX_USA, :] += model.us_preference
         host[~HOST_MASK, :] = -np.inf
         self.host = host  # (C, O)
 
@@ -49,6 +51,7 @@ class MonthlyUtilities:
         risk = paths.crosses[:, darien] * death
         self.path_cost = (
             -p["beta_distance"] * km / 1000.0
+            - p["darien_disutility"] * paths.crosses[:, darien]
             - p["beta_enforcement"] * enforcement
             - p["beta_risk"] * risk
         )

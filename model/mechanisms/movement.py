@@ -26,7 +26,7 @@ from ..geography import (
     ORIGIN_NODE,
     US_BORDER,
 )
-from ..population import IRREGULAR, TRANSIT
+from ..population import IRREGULAR, STRANDED, TRANSIT
 from ..random_streams import threshold
 from . import PURPOSE_DEATH, PURPOSE_DEPORT, PURPOSE_INTERDICT
 from .pathways import divert
@@ -114,6 +114,7 @@ def _interdicted(model, rows: np.ndarray, edge: np.ndarray, deport_thr) -> None:
     pop.path[stranded] = -1
     pop.arrived[stranded] = model.month
     pop.loc[stranded] = src[~deport]
+    pop.flags[stranded] = STRANDED
     model.recorder.events_at("stranded", src[~deport], pop.origin[stranded])
     gone = rows[deport]
     model.recorder.remove(model, gone, "deported", pop.loc[gone])

@@ -23,13 +23,13 @@ from __future__ import annotations
 import numpy as np
 
 from ..geography import CODES, HOST_MASK, INDEX, ORIGINS
-from ..population import INTEGRATED, IRREGULAR, REGULARISED, TEMPORARY
+from ..population import INTEGRATED, IRREGULAR, N_FLAG_CODES, REGULARISED, STRANDED, TEMPORARY
 from ..random_streams import TWO32, threshold
 from . import PURPOSE_PRIORITY, PURPOSE_SETTLE
 from .choice import choose, start_journey
 from .pathways import divert
 
-N_C, N_O, N_S, N_F = len(CODES), len(ORIGINS), 4, 4
+N_C, N_O, N_S, N_F = len(CODES), len(ORIGINS), 4, N_FLAG_CODES
 _USA = INDEX["USA"]
 RECONSIDER, RETURN, REGULARISE, PROGRAMME, INTEGRATE = range(5)
 
@@ -57,13 +57,13 @@ def hazard_tables(model) -> tuple[np.ndarray, np.ndarray]:
     irregular = status == IRREGULAR
     integrated = (flags & INTEGRATED) != 0
     temporary = (flags & TEMPORARY) != 0
+    stranded = (flags & STRANDED) != 0
     host = HOST_MASK[:, None, None, None]
     can_leave = model.has_onward_paths[:, None, None, None]
 
     prob = np.zeros((*shape, 5))
-    prob[..., RECONSIDER] = np.broadcast_to(
-        p["onward_consider_hazard"] * (settled & can_leave & ~temporary), shape
-    )
+    consider = np.where(stranded, p["retry_hazard"], p["onward_consider_hazard"])
+    prob[..., RECONSIDER] = np.broadcast_to(consider * (settled & can_leave & ~temporary), shape)
 
     ret = p["return_hazard"] * np.where(status == REGULARISED, p["return_regularised_factor"], 1.0)
     ret = ret * np.where(integrated, p["return_integrated_factor"], 1.0)
@@ -88,7 +88,8 @@ def hazard_tables(model) -> tuple[np.ndarray, np.ndarray]:
     prob[..., PROGRAMME] = np.broadcast_to(prog, shape)
 
     served = sched.integration_capacity[t] / scale  # (C,) agents
-    not_integrated = counts[:, :, IRREGULAR : REGULARISED + 1, 0].sum(axis=(1, 2))  # no flags
+    plain = [0, int(STRANDED)]  # neither integrated nor on a temporary pathway
+    not_integrated = counts[:, :, IRREGULAR : REGULARISED + 1][..., plain].sum(axis=(1, 2, 3))
     p_int = np.minimum(1.0, served / np.maximum(not_integrated, 1.0))
     prob[..., INTEGRATE] = p_int[:, None, None, None] * (settled & ~integrated & ~temporary)
 
@@ -163,6 +164,7 @@ def _reconsider(model, rows: np.ndarray) -> None:
     pop = model.pop
     chosen = choose(model, rows, allow_stay=True)
     moving = chosen >= 0
+    pop.flags[rows[~moving]] &= ~STRANDED  # chose to stay: settled where they were stopped
     rows, chosen = rows[moving], chosen[moving]
     if len(rows) == 0:
         return
