@@ -94,12 +94,13 @@ class PolicySchedule:
         )
 
         funding = np.zeros((n_t, n_c))
-        capacity = np.zeros((n_t, n_c))
+        services = np.zeros((n_t, n_c))
         for lever in scenario.integration:
             on = span(lever)
             funding[on, INDEX[lever.host]] += lever.funding_musd_per_year / 12.0
-            served = integration_served_per_year(lever.funding_musd_per_year, params) / 12.0
-            capacity[on, INDEX[lever.host]] += served + lever.services_per_month
+            services[on, INDEX[lever.host]] += lever.services_per_month
+        # diminishing returns apply to a host's total funding, however it is split
+        capacity = integration_served_per_year(funding * 12.0, params) / 12.0 + services
 
         programmes, programme_open = [], np.zeros((n_t, n_o, n_c), dtype=bool)
         for prog in scenario.regularisation:

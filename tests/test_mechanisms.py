@@ -171,3 +171,19 @@ def test_nobody_is_a_migrant_in_their_own_country():
     live = stocks[stocks["status"].isin(["irregular", "regularised"])]
     own = live[live["country"].astype(str) == live["origin"].astype(str)]
     assert own["people"].sum() == 0
+
+
+def test_splitting_a_hosts_integration_funding_into_entries_changes_nothing():
+    one = _with(
+        small_baseline(),
+        integration=[{"host": "PER", "funding_musd_per_year": 100, "start": "2015-01"}],
+    )
+    two = _with(
+        small_baseline(),
+        integration=[
+            {"host": "PER", "funding_musd_per_year": 40, "start": "2015-01"},
+            {"host": "PER", "funding_musd_per_year": 60, "start": "2015-01"},
+        ],
+    )
+    a, b = MigrationModel(one), MigrationModel(two)
+    np.testing.assert_allclose(a.schedule.integration_capacity, b.schedule.integration_capacity)
