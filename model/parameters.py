@@ -306,8 +306,9 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             300.0,
             10_000.0,
             "USD per person",
-            "Cost of serving one migrant with integration services (assumption: no cost per "
-            "person is documented in the seeds); funding / cost = people served.",
+            "Cost of serving one migrant with the first dollars of integration funding "
+            "(assumption: no cost per person is documented in the seeds); the cost rises with "
+            "funding, see integration_returns_musd.",
         ),
         ParameterSpec(
             "integration_returns_musd",

@@ -365,7 +365,7 @@ def _resolve(data: dict, base_dir: Path, source: str, depth: int = 0) -> dict:
             source=source,
             field="extends",
         )
-    if depth > 5:
+    if depth >= 5:
         raise InputError(
             "extends chain is longer than 5 files (a loop?)", source=source, field="extends"
         )

@@ -21,10 +21,31 @@ SHIPPED = list_scenarios()
 runner = CliRunner()
 
 
+INSTRUMENTS = {
+    "assistance_240m",
+    "colombia_tps",
+    "ecuador_registration",
+    "labour_visas_nca",
+    "cuban_family_reunification_parole",
+    "safe_mobility_offices",
+    "enforcement_darien",
+    "enforcement_mexico_south",
+    "root_causes_6_3b",
+    "faster_asylum",
+    "los_angeles_declaration",
+}
+
+
 def test_the_baseline_and_one_file_per_instrument_are_shipped():
-    names = {p.stem for p in SHIPPED}
-    assert "baseline" in names
-    assert len(names) >= 10
+    assert {p.stem for p in SHIPPED} >= {"baseline", *INSTRUMENTS}
+    assert SHIPPED[0].stem == "baseline"
+
+
+def test_every_policy_scenario_extends_the_baseline_and_cites_its_source():
+    for path in SHIPPED[1:]:
+        text = path.read_text()
+        assert 'extends = "baseline.toml"' in text, path.name
+        assert "seed" in text.lower() and text.lstrip().startswith("#"), path.name
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)

@@ -1,0 +1,122 @@
+"""Outcomes: functions from one run's Results to the numbers a sweep records.
+
+An outcome in a sweep file names an *indicator* and a span of years:
+
+* a column of ``Results.summary`` that counts events in a year (``darien_crossings``,
+  ``us_border_arrivals``, ``deaths``, ``regularisations``, ...): summed over the years;
+* a stock column of the summary (``venezuelans_in_COL``, ...) or ``stock.HOST`` (everyone
+  living in HOST at the end of the year, irregular or regularised, all origins): the value at
+  the end of the last year of the span;
+* ``spending_musd``: integration plus root-cause spending in $M, summed over the years;
+* ``cost_per_crossing_averted``: extra spending (USD) over Darién crossings averted, both
+  against the *reference run* (the base scenario with the same seed and the same parameter
+  values), over the years. Undefined (NaN) when no crossing is averted.
+
+``difference = true`` turns any indicator into "run minus reference".
+
+The worker records *measures* (raw numbers of one run); ``finalise`` turns the measures of a
+run and of its reference into outcomes. Keeping the reference out of the worker means every
+run is independent of every other, so order and worker never change a stored number.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..geography import HOSTS
+from ..results import DARIEN_NATIONALITIES, MAIN_HOSTS, Results
+
+FLOW_COLUMNS = (
+    "emigrants",
+    "darien_crossings",
+    *(f"darien_{n}" for n in DARIEN_NATIONALITIES),
+    "darien_other",
+    "us_border_arrivals",
+    "regularisations",
+    "legal_pathway_arrivals",
+    "interdictions",
+    "deaths",
+    "returns",
+    "integration_musd",
+)
+STOCK_COLUMNS = tuple(f"venezuelans_in_{h}" for h in MAIN_HOSTS)
+HOST_STOCKS = tuple(f"stock.{h}" for h in HOSTS)
+COST_PER_CROSSING_AVERTED = "cost_per_crossing_averted"
+INDICATORS = (
+    *FLOW_COLUMNS,
+    *STOCK_COLUMNS,
+    *HOST_STOCKS,
+    "spending_musd",
+    COST_PER_CROSSING_AVERTED,
+)
+LIVING_STATUSES = ("irregular", "regularised")
+
+
+def measure_names(name: str, indicator: str) -> tuple[str, ...]:
+    """The raw numbers a worker stores for one outcome."""
+    if indicator == COST_PER_CROSSING_AVERTED:
+        return (f"{name}:spending_musd", f"{name}:darien_crossings")
+    return (name,)
+
+
+def indicator_value(results: Results, indicator: str, first: int, last: int) -> float:
+    """One indicator of one run over the years ``first..last`` (stocks: end of ``last``)."""
+    s = results.summary
+    in_span = (s["year"] >= first) & (s["year"] <= last)
+    if indicator in FLOW_COLUMNS:
+        return float(s.loc[in_span, indicator].sum())
+    if indicator in STOCK_COLUMNS:
+        return float(s.loc[s["year"] == last, indicator].sum())
+    if indicator in HOST_STOCKS:
+        host = indicator.removeprefix("stock.")
+        st = results.stocks
+        months = st["month"].astype(str)
+        end = months[months.str[:4].astype(int) <= last].max()
+        keep = (months == end) & (st["country"] == host) & st["status"].isin(LIVING_STATUSES)
+        return float(st.loc[keep, "people"].sum())
+    if indicator == "spending_musd":
+        sp = results.spending
+        years = sp["month"].astype(str).str[:4].astype(int)
+        return float(sp.loc[(years >= first) & (years <= last), "musd"].sum())
+    raise KeyError(f"unknown indicator {indicator!r}")
+
+
+def measure(results: Results, outcomes: Mapping) -> dict[str, float]:
+    """Every measure of one run. ``outcomes`` maps a name to a spec with ``indicator`` and
+    ``span`` (first, last year)."""
+    values = {}
+    for name, spec in outcomes.items():
+        first, last = spec.span
+        if spec.indicator == COST_PER_CROSSING_AVERTED:
+            spend, darien = measure_names(name, spec.indicator)
+            values[spend] = indicator_value(results, "spending_musd", first, last)
+            values[darien] = indicator_value(results, "darien_crossings", first, last)
+        else:
+            values[name] = indicator_value(results, spec.indicator, first, last)
+    return values
+
+
+def finalise(runs: pd.DataFrame, refs: pd.DataFrame | None, outcomes: Mapping) -> pd.DataFrame:
+    """Outcome columns from measure columns. ``runs`` has ``measure:NAME`` columns; ``refs``
+    holds the reference run's measures aligned row by row (or None if no outcome needs one)."""
+    out = {}
+    for name, spec in outcomes.items():
+        if spec.indicator == COST_PER_CROSSING_AVERTED:
+            spend, darien = (f"measure:{m}" for m in measure_names(name, spec.indicator))
+            extra_usd = (runs[spend].to_numpy() - refs[spend].to_numpy()) * 1e6
+            averted = refs[darien].to_numpy() - runs[darien].to_numpy()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                out[name] = np.where(averted > 0, extra_usd / averted, np.nan)
+        elif spec.difference:
+            out[name] = runs[f"measure:{name}"].to_numpy() - refs[f"measure:{name}"].to_numpy()
+        else:
+            out[name] = runs[f"measure:{name}"].to_numpy()
+    return pd.DataFrame(out, index=runs.index)
+
+
+def is_missing(value: float) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
