@@ -1,0 +1,1 @@
+"""Calibration of migflow to documented figures: targets, fitting, posterior, reports."""

@@ -1,0 +1,120 @@
+"""Build calibration/data/targets.csv from the documented figures.
+
+Run once by a maintainer, with the shared data folder (not shipped with the project):
+
+    python -m calibration.build_targets ../shared/data
+
+The figures are copied with their source; nothing is estimated here. Group weights say how
+much each kind of evidence counts in the fit (stocks count double: they are the quantities
+policy staff ask about most); within a group the weight is shared equally by its rows.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from .targets import COLUMNS, DEFAULT_TARGETS
+
+GROUP_WEIGHTS = {
+    "darien_annual": 1.0,
+    "darien_monthly": 1.0,
+    "stocks": 2.0,
+    "us_encounters": 1.0,
+    "darien_deaths": 0.25,
+    "seeds": 1.0,
+}
+DARIEN_NATIONALITIES = ("VEN", "HTI", "CUB")
+US_NATIONALITIES = ("VEN", "HTI", "CUB", "ECU", "COL", "NIC", "GTM", "HND", "SLV")
+STOCK_HOSTS = ("COL", "PER", "ECU", "CHL", "BRA", "PAN", "MEX", "USA")
+SEED_000 = (
+    "seed 000 (Blinken in Lima, 2022-10-06): Colombia and Peru 'received 2.4 million "
+    "and 1.3 million Venezuelan refugees'"
+)
+SEED_001 = (
+    "seed 001 (Voz de la Diáspora, 2022): 'from 2009 about 265 thousand migrants crossed' "
+    "the Darién"
+)
+SEED_004 = (
+    "seed 004 (Blinken, Lima, 2022-10): 'More than 1.4 million Venezuelans have received "
+    "already TPS cards'; Ecuador: 'In the first month alone, more than 100,000 registered'"
+)
+OTHER_NOTE = "; OTHER = TOTAL - VEN - HTI - CUB"
+
+
+def _row(**kw) -> dict:
+    return {"country": "", "error": "relative", "weight": 1.0, **kw}
+
+
+def build(data: Path) -> pd.DataFrame:
+    rows: list[dict] = []
+    annual = pd.read_csv(data / "darien_crossings_annual_by_nationality.csv")
+    for _, r in annual.iterrows():
+        y = int(r["year"])
+        other = r["TOTAL"] - sum(r[n] for n in DARIEN_NATIONALITIES)
+        for nat, value in [*((n, r[n]) for n in DARIEN_NATIONALITIES), ("OTHER", other)]:
+            rows.append(_row(
+                id=f"darien_{y}_{nat}", group="darien_annual", quantity="darien_crossings",
+                start=f"{y}-01", end=f"{y}-12", nationality=nat, value=float(value),
+                source=r["source"] + (OTHER_NOTE if nat == "OTHER" else ""),
+            ))  # fmt: skip
+    monthly = pd.read_csv(data / "darien_crossings_monthly_total.csv")
+    for _, r in monthly.iterrows():
+        rows.append(_row(
+            id=f"darien_month_{r['month']}", group="darien_monthly", quantity="darien_crossings",
+            start=r["month"], end=r["month"], nationality="ALL", value=float(r["crossings_total"]),
+            source=r["source"],
+        ))  # fmt: skip
+    unhcr = pd.read_csv(data / "venezuelans_abroad_by_host_unhcr.csv")
+    for _, r in unhcr[unhcr["coa_iso"].isin(STOCK_HOSTS)].iterrows():
+        y, host = int(r["year"]), r["coa_iso"]
+        note = " (USA: refugees and asylum-seekers only)" if host == "USA" else ""
+        rows.append(_row(
+            id=f"stock_VEN_{host}_{y}", group="stocks", quantity="stock", start=f"{y}-12",
+            end=f"{y}-12", country=host, nationality="VEN", value=float(r["total"]),
+            source=r["source"] + note,
+        ))  # fmt: skip
+    cbp = pd.read_csv(data / "us_southwest_border_encounters_by_nationality_fy.csv")
+    for _, r in cbp[cbp["nationality_iso3"].isin(US_NATIONALITIES)].iterrows():
+        for fy in (2020, 2021):
+            rows.append(_row(
+                id=f"us_{r['nationality_iso3']}_FY{fy}", group="us_encounters",
+                quantity="us_border_arrivals", start=f"{fy - 1}-10", end=f"{fy}-09",
+                nationality=r["nationality_iso3"], value=float(r[f"FY{fy}"]),
+                source=r["source"] + " (southwest border encounters; include repeat crossings)",
+            ))  # fmt: skip
+    deaths = pd.read_csv(data / "darien_dead_or_missing_annual.csv")
+    for _, r in deaths.iterrows():
+        y = int(r["year"])
+        rows.append(_row(
+            id=f"darien_deaths_{y}", group="darien_deaths", quantity="darien_deaths",
+            start=f"{y}-01", end=f"{y}-12", nationality="ALL",
+            value=float(r["dead_missing_darien"]), error="minimum", source=r["source"],
+        ))  # fmt: skip
+    rows += [
+        _row(id="seed_COL_stock_2022", group="seeds", quantity="stock", start="2022-09",
+             end="2022-09", country="COL", nationality="VEN", value=2_400_000.0, source=SEED_000),
+        _row(id="seed_PER_stock_2022", group="seeds", quantity="stock", start="2022-09",
+             end="2022-09", country="PER", nationality="VEN", value=1_300_000.0, source=SEED_000),
+        _row(id="seed_COL_tps_cards", group="seeds", quantity="regularised_by_programme",
+             start="2021-01", end="2022-09", country="COL", nationality="VEN",
+             value=1_400_000.0, source=SEED_004),
+        _row(id="seed_ECU_registration", group="seeds", quantity="regularised_by_programme",
+             start="2022-09", end="2022-09", country="ECU", nationality="VEN",
+             value=100_000.0, source=SEED_004),
+        _row(id="seed_darien_since_2009", group="seeds", quantity="darien_crossings",
+             start="2010-01", end="2022-03", nationality="ALL", value=265_000.0, source=SEED_001),
+    ]  # fmt: skip
+    table = pd.DataFrame(rows)
+    sizes = table["group"].map(table["group"].value_counts())
+    table["weight"] = table["group"].map(GROUP_WEIGHTS) / sizes
+    return table[list(COLUMNS)]
+
+
+if __name__ == "__main__":
+    folder = Path(sys.argv[1] if len(sys.argv) > 1 else "../shared/data")
+    table = build(folder)
+    table.to_csv(DEFAULT_TARGETS, index=False)
+    print(f"wrote {len(table)} targets to {DEFAULT_TARGETS}")

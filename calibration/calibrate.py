@@ -1,0 +1,143 @@
+"""``migflow calibrate``: point estimate, then ABC-SMC posterior, written as the default.
+
+Interruptions lose little: the point estimate's best-so-far is checkpointed after every
+improvement and the ABC populations live in pyabc's database, both in a work folder next to
+the output; running the same command again continues from them.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.calendar import format_month, parse_month
+from model.errors import InputError
+from model.results import package_version
+
+from .abc import abc_smc
+from .fit import FitLog, evaluate, point_estimate
+from .history import history_scenario
+from .posterior import SHIPPED, write_posterior
+from .simulate import ard_by_group, loss
+from .space import ParameterSpace
+from .targets import DEFAULT_TARGETS, load_targets
+
+
+@dataclass
+class Settings:
+    """The shipped settings: together they take about 15-25 minutes on 2 cores."""
+
+    scale: int = 100
+    seed: int = 20221006
+    max_evaluations: int = 1200
+    population_size: int = 48
+    generations: int = 4
+    prior_width: float = 0.06
+
+
+def select_targets(targets: pd.DataFrame, until: str | None) -> pd.DataFrame:
+    """Targets the model can be fitted to: inside the window, and up to ``until``."""
+    keep = targets["start_month"] >= parse_month("2015-01")
+    if until is not None:
+        keep &= targets["end_month"] <= parse_month(until)
+    chosen = targets[keep].reset_index(drop=True)
+    if chosen.empty:
+        raise InputError(
+            "no targets left to fit in 2015-01.." + (until or "the end"), field="--until"
+        )
+    return chosen
+
+
+@contextmanager
+def dask_client(workers: int, scheduler: str | None):
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler:
+        client = Client(scheduler)
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
+        yield client
+
+
+def calibrate(
+    targets_file: Path = DEFAULT_TARGETS,
+    until: str | None = None,
+    out: Path = SHIPPED,
+    workers: int = 2,
+    scheduler: str | None = None,
+    settings: Settings | None = None,
+    say=print,
+) -> dict:
+    settings = settings or Settings()
+    all_targets = load_targets(targets_file)
+    targets = select_targets(all_targets, until)
+    end = format_month(int(targets["end_month"].max()))
+    scenario = history_scenario(end, scale=settings.scale, seed=settings.seed)
+    space = ParameterSpace()
+    work = out.parent / f".{out.name}.work"
+    work.mkdir(parents=True, exist_ok=True)
+    checkpoint = work / "point_estimate.json"
+    t0 = time.time()
+
+    start, done = None, 0
+    if checkpoint.is_file():
+        saved = json.loads(checkpoint.read_text())
+        if saved.get("end") == end and saved.get("n_targets") == len(targets):
+            start, done = saved["values"], saved["evaluations"]
+            say(f"resuming the point estimate after {done} evaluations (loss {saved['loss']:.4f})")
+
+    def progress(log: FitLog) -> None:
+        if log.history[-1] <= log.best_loss:
+            checkpoint.write_text(json.dumps({
+                "values": space.to_values(log.best_unit), "loss": log.best_loss, "end": end,
+                "n_targets": len(targets), "evaluations": done + log.evaluations,
+            }))  # fmt: skip
+        if log.evaluations % 50 == 0:
+            rate = log.evaluations / (time.time() - t0)
+            say(f"point estimate: {done + log.evaluations} evaluations, best loss "
+                f"{log.best_loss:.4f} ({rate:.1f}/s)")  # fmt: skip
+
+    remaining = max(settings.max_evaluations - done, 1)
+    best, best_loss, _ = point_estimate(scenario, targets, start, remaining, space, progress)
+    say(f"point estimate done: loss {best_loss:.4f} after {time.time() - t0:.0f} s")
+
+    say(f"ABC-SMC: {settings.generations} populations of {settings.population_size}")
+    with dask_client(workers, scheduler) as client:
+        ensemble = abc_smc(
+            scenario, targets, best, client, work / "abc.db", settings.population_size,
+            settings.generations, settings.prior_width, space,
+        )  # fmt: skip
+    sim = evaluate(best, scenario, targets)
+    ard = ard_by_group(sim, targets)
+    fit = {"loss": loss(sim, targets), "ard": {k: float(v) for k, v in ard.items()}}
+    record = {
+        "package_version": package_version(),
+        "settings": asdict(settings),
+        "until": until,
+        "window_end": end,
+        "targets_file": str(targets_file),
+        "n_targets_fitted": len(targets),
+        "free_parameters": list(space.names),
+        "history_instruments": list(__import__("calibration.history").history.HISTORY_INSTRUMENTS),
+        "seconds": round(time.time() - t0, 1),
+        "in_sample": fit,
+    }
+    write_posterior(out, best, fit, ensemble, targets_file, record)
+    say(f"wrote {out} in {time.time() - t0:.0f} s; in-sample ARD {fit['ard']['overall']:.3f}")
+    return record
+
+
+def fitted_values(values: dict, targets: pd.DataFrame, scale: int, seed: int) -> np.ndarray:
+    end = format_month(int(targets["end_month"].max()))
+    return evaluate(values, history_scenario(end, scale=scale, seed=seed), targets)

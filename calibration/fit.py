@@ -1,0 +1,97 @@
+"""Point estimate: minimise the weighted squared log error with scipy.optimize.
+
+The objective runs the history scenario with one fixed seed (common random numbers make it a
+deterministic function of the parameters, so a derivative-free optimiser can follow it).
+Powell's method searches the unit cube of the free parameters (``space.py``), starting from
+the defaults or from a previous result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+
+from model.model import MigrationModel
+from model.scenario import Scenario
+
+from .simulate import loss, simulated_values
+from .space import ParameterSpace
+
+
+def evaluate(values: dict[str, float], scenario: Scenario, targets: pd.DataFrame) -> np.ndarray:
+    """Simulated target values for one parameter set (one model run)."""
+    model = MigrationModel(scenario, ParameterSpace().parameters(values, scenario.parameters))
+    model.run()
+    return simulated_values(model, targets)
+
+
+@dataclass
+class FitLog:
+    """Every evaluation: for progress display and to resume an interrupted fit."""
+
+    best_loss: float = np.inf
+    best_unit: np.ndarray | None = None
+    evaluations: int = 0
+    history: list[float] = field(default_factory=list)
+
+
+def point_estimate(
+    scenario: Scenario,
+    targets: pd.DataFrame,
+    start: dict[str, float] | None = None,
+    max_evaluations: int = 600,
+    space: ParameterSpace | None = None,
+    progress: Callable[[FitLog], None] | None = None,
+) -> tuple[dict[str, float], float, FitLog]:
+    """Best parameter values found, their loss, and the log of the search."""
+    space = space or ParameterSpace()
+    log = FitLog()
+
+    def objective(unit: np.ndarray) -> float:
+        value = loss(evaluate(space.to_values(unit), scenario, targets), targets)
+        log.evaluations += 1
+        log.history.append(value)
+        if value < log.best_loss:
+            log.best_loss, log.best_unit = value, np.clip(unit, 0, 1).copy()
+        if progress is not None:
+            progress(log)
+        return value
+
+    x0 = space.to_unit(start or space.defaults())
+    minimize(
+        objective,
+        x0,
+        method="Powell",
+        bounds=[(0.0, 1.0)] * len(space.names),
+        options={"maxfev": max_evaluations, "xtol": 1e-3, "ftol": 1e-4},
+    )
+    return space.to_values(log.best_unit), log.best_loss, log
+
+
+if __name__ == "__main__":  # a quick manual trial
+    from .history import history_scenario
+    from .simulate import ard_by_group
+    from .targets import load_targets
+
+    targets = load_targets()
+    scenario = history_scenario("2022-09")
+    t0 = time.time()
+
+    def show(log: FitLog) -> None:
+        if log.evaluations % 25 == 0:
+            print(
+                f"{log.evaluations:5d} evals  best loss {log.best_loss:.4f}  {time.time() - t0:.0f}s",
+                flush=True,
+            )
+
+    best, best_loss, _ = point_estimate(
+        scenario, targets, max_evaluations=int(__import__("sys").argv[1]), progress=show
+    )
+    sim = evaluate(best, scenario, targets)
+    print(ard_by_group(sim, targets))
+    print(best)

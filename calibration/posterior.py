@@ -1,0 +1,86 @@
+"""The shipped calibration result: the embedded default of every run.
+
+``calibration/posterior/`` holds ``point.json`` (the best parameter set and its fit),
+``ensemble.csv`` (ABC-SMC parameter sets with weights), ``targets.csv`` (the targets used)
+and ``settings.json`` (settings, package version, the in-sample fit). The CLI and the app use
+the point estimate by default and draws from the ensemble for uncertainty bands.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from model.errors import InputError
+from model.parameters import SPEC_BY_NAME, Parameters
+
+SHIPPED = Path(__file__).resolve().parent / "posterior"
+
+
+@dataclass
+class Posterior:
+    point: dict[str, float]
+    ensemble: pd.DataFrame
+    settings: dict
+    folder: Path
+
+    def point_parameters(self, overrides: dict | None = None) -> Parameters:
+        return Parameters({**self.point, **(overrides or {})})
+
+    def draws(self, k: int, seed: int = 0, overrides: dict | None = None) -> list[Parameters]:
+        """``k`` parameter sets drawn from the ensemble by weight (reproducible by seed)."""
+        rng = np.random.default_rng(seed)
+        weights = self.ensemble["weight"].to_numpy()
+        rows = rng.choice(len(self.ensemble), size=k, replace=True, p=weights / weights.sum())
+        names = [c for c in self.ensemble.columns if c != "weight"]
+        return [
+            Parameters({**{n: float(self.ensemble.iloc[r][n]) for n in names}, **(overrides or {})})
+            for r in rows
+        ]
+
+
+def load_posterior(folder: str | Path = SHIPPED) -> Posterior | None:
+    """The posterior in ``folder`` (the shipped one by default), or None if there is none."""
+    folder = Path(folder)
+    if not (folder / "point.json").is_file():
+        return None
+    try:
+        point = json.loads((folder / "point.json").read_text())["parameters"]
+        ensemble = pd.read_csv(folder / "ensemble.csv")
+        settings = json.loads((folder / "settings.json").read_text())
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"cannot read the calibration result: {exc}", source=str(folder)) from None
+    unknown = [n for n in point if n not in SPEC_BY_NAME]
+    if unknown:
+        raise InputError(f"unknown parameters {unknown}", source=str(folder / "point.json"))
+    return Posterior(point, ensemble, settings, folder)
+
+
+def write_posterior(
+    folder: Path, point: dict, point_fit: dict, ensemble: pd.DataFrame, targets_file: Path,
+    settings: dict,
+) -> None:  # fmt: skip
+    """Write atomically: a new folder is filled, then swapped in."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    try:
+        (tmp / "point.json").write_text(json.dumps({"parameters": point, **point_fit}, indent=2))
+        ensemble.to_csv(tmp / "ensemble.csv", index=False)
+        shutil.copyfile(targets_file, tmp / "targets.csv")
+        (tmp / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True))
+        keep = [p for p in folder.glob("*.db")] if folder.exists() else []
+        for db in keep:  # the ABC database stays with its run (for resuming)
+            os.replace(db, tmp / db.name)
+        if folder.exists():
+            shutil.rmtree(folder)
+        os.replace(tmp, folder)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,85 @@
+"""Simulated values of the targets, and how far they are from the documented ones.
+
+Values are read straight from the recorder's arrays (not the tidy tables), because a
+calibration runs the model thousands of times. Rows outside the model window are NaN.
+
+The fit minimises a weighted sum of squared log ratios, log((sim + c) / (data + c)) with
+c = 100 people: a relative error that treats over- and under-shooting alike and stays
+defined for the zero counts of early Darién years. ``minimum`` targets (incomplete counts)
+only count a shortfall. Reports use Flee's averaged relative difference,
+ARD = sum |sim - data| / sum data, per group and overall.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from model.geography import CODES, DARIEN, EDGE_INDEX, ORIGIN_INDEX, ORIGINS
+from model.recorder import KIND_INDEX
+
+OFFSET = 100.0
+_DARIEN = EDGE_INDEX[DARIEN]
+_USA, _PAN = CODES.index("USA"), CODES.index("PAN")
+_OTHER = np.array([o not in ("VEN", "HTI", "CUB") for o in ORIGINS])
+
+
+def _origins(nationality: str) -> np.ndarray:
+    if nationality == "ALL":
+        return np.ones(len(ORIGINS), dtype=bool)
+    if nationality == "OTHER":
+        return _OTHER
+    mask = np.zeros(len(ORIGINS), dtype=bool)
+    mask[ORIGIN_INDEX[nationality]] = True
+    return mask
+
+
+def simulated_values(model, targets: pd.DataFrame) -> np.ndarray:
+    """One simulated value per target row (people), from a model that has run."""
+    rec, first = model.recorder, model.first_month
+    n_months = model.t
+    out = np.full(len(targets), np.nan)
+    for i, row in enumerate(targets.itertuples(index=False)):
+        t0, t1 = row.start_month - first, row.end_month - first
+        if t0 < 0 or t1 >= n_months:
+            continue
+        nat = _origins(row.nationality)
+        span = slice(t0, t1 + 1)
+        if row.quantity == "darien_crossings":
+            out[i] = rec.flow[span, _DARIEN][:, nat].sum()
+        elif row.quantity == "stock":
+            out[i] = rec.stocks[t1, CODES.index(row.country)][nat, 1:3].sum()
+        elif row.quantity == "us_border_arrivals":
+            out[i] = rec.events[span, KIND_INDEX["us_border_arrival"], _USA][:, nat].sum()
+        elif row.quantity == "darien_deaths":
+            out[i] = rec.events[span, KIND_INDEX["died"], _PAN].sum()
+        elif row.quantity == "regularised_by_programme":
+            kind = KIND_INDEX["regularised_by_programme"]
+            out[i] = rec.events[span, kind, CODES.index(row.country)][:, nat].sum()
+    return out
+
+
+def log_errors(sim: np.ndarray, targets: pd.DataFrame) -> np.ndarray:
+    """Signed log ratio per row (0 where a ``minimum`` target is met; NaN outside window)."""
+    data = targets["value"].to_numpy()
+    err = np.log((sim + OFFSET) / (data + OFFSET))
+    minimum = targets["error"].to_numpy() == "minimum"
+    return np.where(minimum & (err > 0), 0.0, err)
+
+
+def loss(sim: np.ndarray, targets: pd.DataFrame) -> float:
+    """Weighted mean squared log error over the rows inside the model window."""
+    err = log_errors(sim, targets)
+    weight = targets["weight"].to_numpy()
+    ok = np.isfinite(err)
+    return float(np.sum(weight[ok] * err[ok] ** 2) / np.sum(weight[ok]))
+
+
+def ard_by_group(sim: np.ndarray, targets: pd.DataFrame) -> pd.Series:
+    """Averaged relative difference per group and overall (rows inside the window)."""
+    frame = targets.assign(sim=sim).dropna(subset=["sim"])
+    frame = frame.assign(diff=(frame["sim"] - frame["value"]).abs())
+    by_group = frame.groupby("group")[["diff", "value"]].sum()
+    ard = by_group["diff"] / by_group["value"]
+    ard["overall"] = frame["diff"].sum() / frame["value"].sum()
+    return ard

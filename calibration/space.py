@@ -1,0 +1,76 @@
+"""The parameters calibration fits, and a unit-cube view of them for optimisers and ABC.
+
+Only parameters that the targets can inform are free; the others stay at their documented
+or assumed defaults. Rates and volumes that span orders of magnitude are searched on a log
+scale. ``host_attractiveness.USA`` is fixed: the per-origin ``us_preference`` terms already
+carry the pull of the United States, and fitting both would make them unidentifiable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from model.parameters import SPEC_BY_NAME, Parameters
+
+FREE = (
+    *(f"emigration_base.{o}" for o in ("VEN", "HTI", "CUB", "ECU", "NIC", "GTM", "HND", "SLV", "XCO")),
+    *(f"host_attractiveness.{h}" for h in ("COL", "PER", "ECU", "CHL", "BRA", "ARG", "PAN", "MEX")),
+    *(f"us_preference.{o}" for o in ("VEN", "HTI", "CUB", "ECU", "NIC", "GTM", "HND", "SLV", "XCO")),
+    "beta_network",
+    "darien_disutility",
+    "onward_consider_hazard",
+    "retry_hazard",
+    "return_hazard",
+    "programme_uptake",
+)  # fmt: skip
+LOG_SCALE_PREFIXES = (
+    "emigration_base", "onward_consider_hazard", "return_hazard", "programme_uptake",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ParameterSpace:
+    names: tuple[str, ...] = FREE
+
+    @property
+    def lows(self) -> np.ndarray:
+        return np.array([SPEC_BY_NAME[n].low for n in self.names])
+
+    @property
+    def highs(self) -> np.ndarray:
+        return np.array([SPEC_BY_NAME[n].high for n in self.names])
+
+    @property
+    def log(self) -> np.ndarray:
+        return np.array(
+            [n.startswith(LOG_SCALE_PREFIXES) and SPEC_BY_NAME[n].low > 0 for n in self.names]
+        )
+
+    def to_values(self, unit: np.ndarray) -> dict[str, float]:
+        """Unit-cube point -> parameter values (clipped to the cube)."""
+        u = np.clip(np.asarray(unit, dtype=float), 0.0, 1.0)
+        lo, hi, log = self.lows, self.highs, self.log
+        linear = lo + u * (hi - lo)
+        logged = np.exp(
+            np.log(np.maximum(lo, 1e-12)) + u * (np.log(hi) - np.log(np.maximum(lo, 1e-12)))
+        )
+        values = np.where(log, logged, linear)
+        return {n: float(v) for n, v in zip(self.names, values, strict=True)}
+
+    def to_unit(self, values: dict[str, float]) -> np.ndarray:
+        lo, hi, log = self.lows, self.highs, self.log
+        v = np.array([values[n] for n in self.names], dtype=float)
+        lin = (v - lo) / (hi - lo)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lg = (np.log(v) - np.log(np.maximum(lo, 1e-12))) / (
+                np.log(hi) - np.log(np.maximum(lo, 1e-12))
+            )
+        return np.clip(np.where(log, lg, lin), 0.0, 1.0)
+
+    def defaults(self) -> dict[str, float]:
+        return {n: SPEC_BY_NAME[n].default for n in self.names}
+
+    def parameters(self, values: dict[str, float], fixed: dict | None = None) -> Parameters:
+        return Parameters({**(fixed or {}), **values})
