@@ -8,7 +8,6 @@ the defaults or from a previous result.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -71,27 +70,3 @@ def point_estimate(
         options={"maxfev": max_evaluations, "xtol": 1e-3, "ftol": 1e-4},
     )
     return space.to_values(log.best_unit), log.best_loss, log
-
-
-if __name__ == "__main__":  # a quick manual trial
-    from .history import history_scenario
-    from .simulate import ard_by_group
-    from .targets import load_targets
-
-    targets = load_targets()
-    scenario = history_scenario("2022-09")
-    t0 = time.time()
-
-    def show(log: FitLog) -> None:
-        if log.evaluations % 25 == 0:
-            print(
-                f"{log.evaluations:5d} evals  best loss {log.best_loss:.4f}  {time.time() - t0:.0f}s",
-                flush=True,
-            )
-
-    best, best_loss, _ = point_estimate(
-        scenario, targets, max_evaluations=int(__import__("sys").argv[1]), progress=show
-    )
-    sim = evaluate(best, scenario, targets)
-    print(ard_by_group(sim, targets))
-    print(best)

@@ -14,10 +14,12 @@ import numpy as np
 
 from model.parameters import SPEC_BY_NAME, Parameters
 
+_FITTED_ORIGINS = ("VEN", "HTI", "CUB", "ECU", "NIC", "GTM", "HND", "SLV", "XCO")
+_FITTED_HOSTS = ("COL", "PER", "ECU", "CHL", "BRA", "ARG", "PAN", "MEX")
 FREE = (
-    *(f"emigration_base.{o}" for o in ("VEN", "HTI", "CUB", "ECU", "NIC", "GTM", "HND", "SLV", "XCO")),
-    *(f"host_attractiveness.{h}" for h in ("COL", "PER", "ECU", "CHL", "BRA", "ARG", "PAN", "MEX")),
-    *(f"us_preference.{o}" for o in ("VEN", "HTI", "CUB", "ECU", "NIC", "GTM", "HND", "SLV", "XCO")),
+    *(f"emigration_base.{o}" for o in _FITTED_ORIGINS),
+    *(f"host_attractiveness.{h}" for h in _FITTED_HOSTS),
+    *(f"us_preference.{o}" for o in _FITTED_ORIGINS),
     "beta_network",
     "darien_disutility",
     "onward_consider_hazard",

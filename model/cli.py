@@ -107,6 +107,24 @@ def print_summary(results: Results, title: str) -> None:
     console.print(t2)
 
 
+def print_intervals(intervals, title: str) -> None:
+    """Median [90% interval] over posterior draws, for the headline indicators."""
+    shown = ("darien_crossings", "us_border_arrivals", "venezuelans_in_COL", "deaths")
+    table = Table(title=f"{title}: median [90% interval] over posterior draws (thousands)")
+    table.add_column("year", justify="right")
+    for name in shown:
+        table.add_column(name.replace("_", " "), justify="right")
+    for year, part in intervals.groupby("year"):
+        cells = []
+        for name in shown:
+            r = part[part["indicator"] == name].iloc[0]
+            cells.append(
+                f"{r['median'] / 1000:,.1f} [{r['p05'] / 1000:,.1f}-{r['p95'] / 1000:,.1f}]"
+            )
+        table.add_row(str(year), *cells)
+    console.print(table)
+
+
 @app.command()
 def run(
     scenario: str = typer.Argument(..., help="Scenario file, or a name in scenarios/ (baseline)"),
@@ -114,6 +132,9 @@ def run(
     seed: int = typer.Option(None, "--seed", help="Override the scenario's seed"),
     scale: int = typer.Option(None, "--scale", help="People per agent (1 = every person)"),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar or tables"),
+    draws: int = typer.Option(
+        0, "--draws", help="Also run K posterior draws: medians and 90% intervals"
+    ),
 ) -> None:
     """Run one scenario, print a yearly summary and write its tables."""
     with user_errors():
@@ -122,9 +143,19 @@ def run(
         if target.exists() and not target.is_dir():
             raise InputError("exists and is not a folder", field="--out")
         results = _run_with_progress(loaded, quiet)
+        intervals = None
+        if draws:
+            from calibration.uncertainty import run_draws
+
+            err.print(f"running {draws} posterior draws ...")
+            intervals = run_draws(loaded, draws)
         results.write(target)
+        if intervals is not None:
+            intervals.to_parquet(target / "summary_draws.parquet", index=False)
     if not quiet:
         print_summary(results, loaded.name)
+        if intervals is not None:
+            print_intervals(intervals, loaded.name)
     err.print(f"wrote {target}/ (stocks, flows, events, spending, summary, manifest.json)")
 
 
@@ -213,7 +244,7 @@ def list_() -> None:
 
 # Commands that live with their feature (sweeps, calibration, the app) register themselves
 # on ``app`` when their module is imported. Add a feature's module here.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("calibration.commands",)
 
 
 def _register_feature_commands() -> None:

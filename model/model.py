@@ -35,7 +35,7 @@ from .mechanisms.emigration import emigrate
 from .mechanisms.movement import move
 from .mechanisms.pathways import divert
 from .mechanisms.settlement import N_F, N_S, group_code, settle
-from .parameters import Parameters
+from .parameters import Parameters, default_parameters
 from .policy import PolicySchedule
 from .population import Population
 from .random_streams import RandomStreams
@@ -51,7 +51,7 @@ class MigrationModel(mesa.Model):
     def __init__(self, scenario: Scenario, parameters: Parameters | None = None):
         super().__init__(rng=scenario.seed)
         self.scenario = scenario
-        self.params = parameters or Parameters(scenario.parameters)
+        self.params = parameters or default_parameters(scenario.parameters)
         self.scale = scenario.scale
         self.schedule = PolicySchedule.compile(scenario, self.params)
         self.n_months = scenario.n_months

@@ -12,8 +12,11 @@ mapping that sweeps, calibration and manifests can handle without special cases.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -389,3 +392,27 @@ class Parameters(Mapping[str, float]):
 
     def as_dict(self) -> dict[str, float]:
         return dict(self._values)
+
+
+#: The calibrated point estimate shipped with the package (written by ``migflow calibrate``).
+CALIBRATED_POINT = (
+    Path(__file__).resolve().parent.parent / "calibration" / "posterior" / "point.json"
+)
+
+
+@lru_cache(maxsize=1)
+def calibrated_point() -> dict[str, float]:
+    """The shipped calibrated values, or {} if no calibration has been shipped."""
+    if not CALIBRATED_POINT.is_file():
+        return {}
+    values = json.loads(CALIBRATED_POINT.read_text())["parameters"]
+    return {k: float(v) for k, v in values.items() if k in SPEC_BY_NAME}
+
+
+def default_parameters(overrides: Mapping[str, float] | None = None) -> Parameters:
+    """The embedded default: calibrated values where shipped, then the scenario's overrides."""
+    return Parameters({**calibrated_point(), **(overrides or {})})
+
+
+def parameter_source() -> str:
+    return "calibrated (calibration/posterior)" if calibrated_point() else "uncalibrated defaults"

@@ -24,6 +24,7 @@ import pandas as pd
 
 from .calendar import format_month, year_of
 from .geography import CODES, DARIEN, EDGE_INDEX, EDGES, ORIGIN_INDEX, ORIGINS
+from .parameters import parameter_source
 from .population import STATUS_NAMES
 from .recorder import EVENT_KINDS, KIND_INDEX, REMOVED_NAMES
 
@@ -88,6 +89,7 @@ class Results:
         manifest = {
             "scenario": model.scenario.model_dump(mode="json", exclude_none=True),
             "parameters": model.params.as_dict(),
+            "parameter_source": parameter_source(),
             "seed": model.scenario.seed,
             "scale": model.scale,
             "stream_key": model.streams.stream_key,

@@ -1,0 +1,160 @@
+"""CLI commands: ``migflow calibrate``, ``migflow calibration-report``, ``migflow hindcast``."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from model.calendar import parse_month
+from model.cli import app, console, err, user_errors
+from model.errors import InputError
+
+from .calibrate import Settings, calibrate, select_targets
+from .posterior import SHIPPED, load_posterior
+from .report import ard_table, fit_table, plots, simulate_draws
+from .targets import DEFAULT_TARGETS, load_targets
+
+
+def _settings(max_evaluations, population, generations, scale) -> Settings:
+    s = Settings()
+    return Settings(
+        scale=scale or s.scale,
+        seed=s.seed,
+        max_evaluations=max_evaluations or s.max_evaluations,
+        population_size=population or s.population_size,
+        generations=generations or s.generations,
+        prior_width=s.prior_width,
+    )
+
+
+def _check_until(until: str | None, field: str) -> None:
+    if until is not None:
+        try:
+            parse_month(until)
+        except ValueError as exc:
+            raise InputError(str(exc), field=field) from None
+
+
+WORKERS = typer.Option(2, "--workers", help="Dask LocalCluster worker processes")
+SCHEDULER = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler")
+TARGETS = typer.Option(DEFAULT_TARGETS, "--targets", help="Targets CSV (docs/calibration.md)")
+MAX_EVALS = typer.Option(None, "--max-evaluations", help="Point-estimate model runs")
+POPULATION = typer.Option(None, "--population", help="ABC-SMC particles per population")
+GENERATIONS = typer.Option(None, "--generations", help="ABC-SMC populations")
+SCALE = typer.Option(None, "--scale", help="People per agent during the fit")
+
+
+@app.command("calibrate")
+def calibrate_command(
+    targets: Path = TARGETS,
+    until: str = typer.Option(None, "--until", help="Drop targets after this month YYYY-MM"),
+    out: Path = typer.Option(SHIPPED, "--out", help="Where to write the posterior"),
+    workers: int = WORKERS,
+    scheduler: str = SCHEDULER,
+    max_evaluations: int = MAX_EVALS,
+    population: int = POPULATION,
+    generations: int = GENERATIONS,
+    scale: int = SCALE,
+) -> None:
+    """Fit the model to the targets: point estimate, then an ABC-SMC posterior ensemble."""
+    with user_errors():
+        _check_until(until, "--until")
+        settings = _settings(max_evaluations, population, generations, scale)
+        calibrate(targets, until, out, workers, scheduler, settings, say=err.print)
+
+
+def print_fit(table, ard, title: str) -> None:
+    t = Table(title=title)
+    for col in ("target", "documented", "median", "90% interval", "rel. error"):
+        t.add_column(col, justify="right")
+    for _, row in table.iterrows():
+        if not row["inside_window"]:
+            t.add_row(row["id"], f"{row['documented']:,.0f}", "outside window", "", "")
+            continue
+        rel = (
+            "n/a"
+            if row["relative_error"] != row["relative_error"]
+            else f"{row['relative_error']:+.1%}"
+        )
+        t.add_row(
+            row["id"],
+            f"{row['documented']:,.0f}",
+            f"{row['median']:,.0f}",
+            f"{row['p05']:,.0f} - {row['p95']:,.0f}",
+            rel,
+        )
+    console.print(t)
+    a = Table(title="ARD = sum |sim - data| / sum data (median)")
+    a.add_column("group")
+    a.add_column("ARD", justify="right")
+    for group, value in ard.items():
+        a.add_row(str(group), f"{value:.3f}")
+    console.print(a)
+
+
+def _report(posterior, targets, draws, out: Path, title: str):
+    settings = posterior.settings.get("settings", {})
+    sims = simulate_draws(
+        posterior, targets, draws, settings.get("scale", 100), settings.get("seed", 0)
+    )
+    table = fit_table(targets, sims)
+    ard = ard_table(targets, table)
+    print_fit(table, ard, title)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "fit.csv", index=False)
+    files = plots(targets, table, out, title)
+    err.print(f"wrote {out}/fit.csv and {', '.join(p.name for p in files)}")
+    return table, ard
+
+
+@app.command("calibration-report")
+def calibration_report(
+    posterior: Path = typer.Option(SHIPPED, "--posterior", help="Calibration result folder"),
+    targets: Path = typer.Option(None, "--targets", help="Targets CSV (default: those fitted)"),
+    draws: int = typer.Option(20, "--draws", help="Posterior draws for the 90% intervals"),
+    out: Path = typer.Option(Path("results/calibration"), "--out", help="Folder for CSV and PNGs"),
+) -> None:
+    """Documented vs simulated for every target, ARD per group, and PNG plots."""
+    with user_errors():
+        post = load_posterior(posterior)
+        if post is None:
+            raise InputError(
+                "no calibration result here; run `migflow calibrate`", source=str(posterior)
+            )
+        table_file = targets or post.folder / "targets.csv"
+        chosen = select_targets(load_targets(table_file), post.settings.get("until"))
+        _report(post, chosen, draws, out, "in-sample fit")
+
+
+@app.command("hindcast")
+def hindcast(
+    train_until: str = typer.Option(..., "--train-until", help="Fit on targets up to YYYY-MM"),
+    targets: Path = TARGETS,
+    workers: int = WORKERS,
+    scheduler: str = SCHEDULER,
+    draws: int = typer.Option(20, "--draws", help="Posterior draws for the 90% intervals"),
+    out: Path = typer.Option(Path("results/hindcast"), "--out", help="Folder for the results"),
+    max_evaluations: int = MAX_EVALS,
+    population: int = POPULATION,
+    generations: int = GENERATIONS,
+    scale: int = SCALE,
+) -> None:
+    """Calibrate on targets up to a month, then report the fit to the targets after it."""
+    with user_errors():
+        _check_until(train_until, "--train-until")
+        table = load_targets(targets)
+        later = table[(table["start_month"] > parse_month(train_until))]
+        later = later[later["start_month"] >= parse_month("2015-01")].reset_index(drop=True)
+        if later.empty:
+            raise InputError(
+                f"no targets after {train_until} to test against", field="--train-until"
+            )
+        settings = _settings(max_evaluations, population, generations, scale)
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp) / "posterior"
+            calibrate(targets, train_until, folder, workers, scheduler, settings, say=err.print)
+            post = load_posterior(folder)
+            _report(post, later, draws, out, f"out of sample (trained to {train_until})")

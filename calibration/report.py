@@ -1,0 +1,104 @@
+"""``migflow calibration-report`` and the hindcast table: fit per target, ARD, plots.
+
+For each target: the documented value, the simulated median and 90% interval over draws
+from the posterior ensemble (each draw with its own seed, so the interval carries both
+parameter uncertainty and the model's sampling noise), and the relative error of the median.
+ARD (Flee's averaged relative difference, sum |sim - data| / sum data) is given per target
+group and overall. Plots draw the documented points over the simulated bands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from model.calendar import format_month
+from model.model import MigrationModel
+
+from .history import history_scenario
+from .posterior import Posterior
+from .simulate import ard_by_group, simulated_values
+
+
+def simulate_draws(
+    posterior: Posterior, targets: pd.DataFrame, draws: int, scale: int, seed: int
+) -> np.ndarray:
+    """(draws, targets) simulated values; draw 0 is the point estimate at the fit's seed."""
+    end = format_month(int(targets["end_month"].max()))
+    base = history_scenario(end, scale=scale, seed=seed)
+    sets = [posterior.point_parameters(), *posterior.draws(max(draws - 1, 0), seed=seed)]
+    out = np.empty((len(sets), len(targets)))
+    for i, params in enumerate(sets):
+        model = MigrationModel(base.with_changes(seed=seed + i), params)
+        model.run()
+        out[i] = simulated_values(model, targets)
+    return out
+
+
+def fit_table(targets: pd.DataFrame, sims: np.ndarray) -> pd.DataFrame:
+    inside = np.isfinite(sims).all(axis=0)
+    median = np.where(inside, np.nanmedian(np.where(inside, sims, 0), axis=0), np.nan)
+    lo = np.where(inside, np.nanpercentile(np.where(inside, sims, 0), 5, axis=0), np.nan)
+    hi = np.where(inside, np.nanpercentile(np.where(inside, sims, 0), 95, axis=0), np.nan)
+    value = targets["value"].to_numpy()
+    rel = np.where(value > 0, (median - value) / np.where(value > 0, value, 1), np.nan)
+    return pd.DataFrame(
+        {
+            "id": targets["id"],
+            "group": targets["group"],
+            "documented": value,
+            "median": median,
+            "p05": lo,
+            "p95": hi,
+            "relative_error": rel,
+            "inside_window": inside,
+        }
+    )
+
+
+def ard_table(targets: pd.DataFrame, table: pd.DataFrame) -> pd.Series:
+    return ard_by_group(table["median"].to_numpy(), targets)
+
+
+def plots(targets: pd.DataFrame, table: pd.DataFrame, out: Path, title: str) -> list[Path]:
+    """PNG charts: Darién per year by nationality, per month, Venezuelans per host."""
+    frame = targets.join(table[["median", "p05", "p95"]]).dropna(subset=["median"])
+    files = []
+    panels = {
+        "darien_annual": ("group == 'darien_annual'", "nationality", "start"),
+        "darien_monthly": ("group == 'darien_monthly'", None, "start"),
+        "stocks": ("group == 'stocks'", "country", "end"),
+    }
+    for name, (query, facet, x) in panels.items():
+        sub = frame.query(query)
+        if sub.empty:
+            continue
+        keys = sorted(sub[facet].unique()) if facet else [None]
+        cols = min(4, len(keys))
+        rows = int(np.ceil(len(keys) / cols))
+        fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
+        for ax, key in zip(axes.flat, keys, strict=False):
+            part = sub if key is None else sub[sub[facet] == key]
+            part = part.sort_values(x)
+            xs = part[x].str[:7] if name == "darien_monthly" else part[x].str[:4]
+            ax.fill_between(xs, part["p05"], part["p95"], alpha=0.3, label="simulated 90%")
+            ax.plot(xs, part["median"], label="simulated median")
+            ax.scatter(xs, part["value"], color="black", zorder=3, s=12, label="documented")
+            ax.set_title(str(key or name))
+            ax.tick_params(axis="x", rotation=90, labelsize=7)
+        for ax in list(axes.flat)[len(keys) :]:
+            ax.axis("off")
+        axes.flat[0].legend(fontsize=7)
+        fig.suptitle(f"{title}: {name.replace('_', ' ')}")
+        fig.tight_layout()
+        path = out / f"{name}.png"
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        files.append(path)
+    return files

@@ -1,0 +1,131 @@
+"""Calibration: target files, identifiability, the pipeline end to end, the shipped result."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from calibration.calibrate import Settings, calibrate
+from calibration.fit import evaluate, point_estimate
+from calibration.posterior import load_posterior
+from calibration.simulate import ard_by_group, loss
+from calibration.space import ParameterSpace
+from calibration.targets import COLUMNS, DEFAULT_TARGETS, load_targets
+from model.errors import InputError
+from model.scenario import load_scenario
+
+# ------------------------------------------------------------------ targets files
+
+
+def _write(tmp_path, table: pd.DataFrame):
+    path = tmp_path / "targets.csv"
+    table.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def shipped_table() -> pd.DataFrame:
+    return pd.read_csv(DEFAULT_TARGETS, dtype=str, keep_default_na=False)
+
+
+def test_the_shipped_targets_load_and_every_row_has_a_source():
+    table = load_targets()
+    assert len(table) > 100
+    assert table["source"].str.len().min() > 10
+    assert set(table["group"]) >= {"darien_annual", "darien_monthly", "stocks", "us_encounters"}
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda t: t.drop(columns="weight"), "missing column(s) weight"),
+        (lambda t: t.assign(value=t["value"].where(t.index != 3, "-5")), "row 5"),
+        (lambda t: t.assign(country=t["country"].where(t.index != 80, "ATL")), "row 82"),
+        (lambda t: t.assign(start=t["start"].where(t.index != 7, "2019-13")), "row 9"),
+        (lambda t: pd.concat([t, t.iloc[[10]]]), "duplicate id"),
+        (lambda t: t.assign(quantity=t["quantity"].where(t.index != 0, "vibes")), "row 2"),
+    ],
+)
+def test_a_bad_targets_file_is_refused_naming_the_row(tmp_path, shipped_table, change, expected):
+    path = _write(tmp_path, change(shipped_table))
+    with pytest.raises(InputError) as info:
+        load_targets(path)
+    assert expected in str(info.value) and str(path) in str(info.value)
+
+
+def test_duplicate_rows_under_different_ids_are_refused(tmp_path, shipped_table):
+    twin = shipped_table.iloc[[0]].assign(id="twin")
+    with pytest.raises(InputError, match="duplicates an earlier row"):
+        load_targets(_write(tmp_path, pd.concat([shipped_table, twin])))
+
+
+# ------------------------------------------------------------------ identifiability
+
+
+def test_known_parameters_are_recovered_from_data_the_model_generated():
+    """Synthetic targets from known parameters; the fitting pipeline finds them again."""
+    scenario = load_scenario("baseline").clipped(end="2018-12").with_changes(scale=500)
+    truth = {"emigration_base.VEN": 100_000.0, "host_attractiveness.PER": 1.2}
+    rows = []
+    for year in (2016, 2017, 2018):
+        for host in ("COL", "PER", "ECU", "CHL"):
+            rows.append(dict(id=f"{host}{year}", group="stocks", quantity="stock",
+                             start=f"{year}-12", end=f"{year}-12", country=host,
+                             nationality="VEN", value=0.0, weight=1.0, error="relative",
+                             source="synthetic"))  # fmt: skip
+    targets = pd.DataFrame(rows, columns=COLUMNS)
+    targets["start_month"] = [12 * (int(s[:4]) - 2000) + 11 for s in targets["start"]]
+    targets["end_month"] = targets["start_month"]
+    targets["value"] = evaluate(truth, scenario, targets)
+    space = ParameterSpace(names=tuple(truth))
+    start = {"emigration_base.VEN": 140_000.0, "host_attractiveness.PER": 0.0}
+    found, best, _ = point_estimate(scenario, targets, start, 120, space)
+    assert abs(found["emigration_base.VEN"] / truth["emigration_base.VEN"] - 1) < 0.08
+    assert abs(found["host_attractiveness.PER"] - truth["host_attractiveness.PER"]) < 0.2
+    assert best < 0.01
+
+
+# ------------------------------------------------------------------ the pipeline
+
+
+def test_calibrate_writes_a_posterior_and_resumes_from_its_checkpoint(tmp_path):
+    out = tmp_path / "posterior"
+    tiny = Settings(scale=1000, max_evaluations=3, population_size=40, generations=1)
+    messages: list[str] = []
+    record = calibrate(
+        DEFAULT_TARGETS, "2019-12", out, workers=2, settings=tiny, say=messages.append
+    )
+    posterior = load_posterior(out)
+    assert posterior is not None and len(posterior.ensemble) == 40
+    assert abs(posterior.ensemble["weight"].sum() - 1) < 1e-9
+    assert record["n_targets_fitted"] == len(
+        pd.read_csv(out / "targets.csv").query("end <= '2019-12' and start >= '2015-01'")
+    )
+    # a second run continues where the first stopped (checkpoint and ABC database)
+    calibrate(DEFAULT_TARGETS, "2019-12", out, workers=2, settings=tiny, say=messages.append)
+    assert any("resuming the point estimate" in m for m in messages)
+
+
+# ------------------------------------------------------------------ the shipped result
+
+
+def test_the_shipped_posterior_loads_runs_and_reproduces_its_reported_fit():
+    posterior = load_posterior()
+    assert posterior is not None, "calibration/posterior/ must be shipped"
+    settings = posterior.settings
+    targets = load_targets(posterior.folder / "targets.csv")
+    from calibration.calibrate import fitted_values, select_targets
+
+    chosen = select_targets(targets, settings.get("until"))
+    s = settings["settings"]
+    sim = fitted_values(posterior.point, chosen, s["scale"], s["seed"])
+    reported = json.loads((posterior.folder / "point.json").read_text())
+    assert loss(sim, chosen) == pytest.approx(reported["loss"], rel=1e-9)
+    ard = ard_by_group(sim, chosen)
+    for group, value in reported["ard"].items():
+        assert ard[group] == pytest.approx(value, rel=1e-9), group
+    draws = posterior.draws(3, seed=1)
+    assert len(draws) == 3 and all(np.isfinite(list(d.values())).all() for d in draws)
