@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 import tomli_w
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -59,6 +60,9 @@ def _allowed(kind: str, value: str, allowed: tuple[str, ...]) -> str:
 
 
 Month = Annotated[str, Field(description="a month, YYYY-MM")]
+Origins = Annotated[
+    list[str], AfterValidator(lambda v: [_allowed("origin", o, ORIGINS) for o in v])
+]
 NonNegative = Annotated[float, Field(ge=0)]
 
 
@@ -104,16 +108,11 @@ class RegularisationProgramme(_Dated):
     host: str
     name: str = ""
     capacity_per_month: NonNegative
-    origins: list[str] = Field(default_factory=lambda: list(ORIGINS), min_length=1)
+    origins: Origins = Field(default_factory=lambda: list(ORIGINS), min_length=1)
     arrived_before: Month | None = None
     note: str = ""
 
     _host = field_validator("host")(lambda v: _allowed("host", v, HOSTS))
-
-    @field_validator("origins")
-    @classmethod
-    def _origins(cls, v):
-        return [_allowed("origin", o, ORIGINS) for o in v]
 
     @field_validator("arrived_before")
     @classmethod
@@ -125,13 +124,14 @@ class Pathway(_Dated):
     """A legal pathway that moves eligible migrants without the irregular route, up to its
     capacity: labour visas, parole, resettlement, Safe Mobility referrals.
 
-    With ``referral_countries`` empty, applicants are would-be emigrants at the origin; with
-    countries listed (Safe Mobility Offices), they are migrants there who have decided to move
-    on towards ``destination``."""
+    Applicants are migrants who chose to go to ``destination`` irregularly (to the United
+    States, for a destination no route reaches, such as Canada). With ``referral_countries``
+    empty, they are would-be emigrants at the origin; with countries listed (Safe Mobility
+    Offices), migrants there who decide to move on or who pass through on their way."""
 
     name: str
     kind: Literal["labour", "parole", "resettlement", "safe_mobility"]
-    origins: list[str] = Field(min_length=1)
+    origins: Origins = Field(min_length=1)
     destination: str
     capacity_per_year: NonNegative
     duration_months: int = Field(default=0, ge=0, le=600)
@@ -139,11 +139,6 @@ class Pathway(_Dated):
     note: str = ""
 
     _dest = field_validator("destination")(lambda v: _allowed("destination", v, HOSTS))
-
-    @field_validator("origins")
-    @classmethod
-    def _origins(cls, v):
-        return [_allowed("origin", o, ORIGINS) for o in v]
 
     @field_validator("referral_countries")
     @classmethod
