@@ -22,6 +22,7 @@ FREE = (
     *(f"us_preference.{o}" for o in _FITTED_ORIGINS),
     "beta_network",
     "darien_disutility",
+    "onward_distance_factor",
     "onward_consider_hazard",
     "retry_hazard",
     "return_hazard",

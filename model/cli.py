@@ -244,7 +244,7 @@ def list_() -> None:
 
 # Commands that live with their feature (sweeps, calibration, the app) register themselves
 # on ``app`` when their module is imported. Add a feature's module here.
-COMMAND_MODULES: tuple[str, ...] = ("calibration.commands",)
+COMMAND_MODULES: tuple[str, ...] = ("calibration.commands", "model.sweeps.commands", "app.commands")
 
 
 def _register_feature_commands() -> None:

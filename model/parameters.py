@@ -128,6 +128,16 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             "Disutility of overland distance on the chosen path (cost and hardship of travel).",
         ),
         ParameterSpec(
+            "onward_distance_factor",
+            0.5,
+            0.05,
+            1.0,
+            "multiplier",
+            "Distance weighs this much less for a migrant moving on from a host than for a new "
+            "emigrant: savings and information gathered while settled stand in for resources "
+            "(why Haitians settled in Chile and Brazil later went north).",
+        ),
+        ParameterSpec(
             "air_km_equivalent",
             1500.0,
             200.0,

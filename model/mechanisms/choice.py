@@ -49,11 +49,16 @@ class MonthlyUtilities:
         km = paths.land_km + p["air_km_equivalent"] * paths.n_air
         enforcement = paths.crosses @ interdiction
         risk = paths.crosses[:, darien] * death
-        self.path_cost = (
-            -p["beta_distance"] * km / 1000.0
-            - p["darien_disutility"] * paths.crosses[:, darien]
+        distance = -p["beta_distance"] * km / 1000.0
+        other = (
+            -p["darien_disutility"] * paths.crosses[:, darien]
             - p["beta_enforcement"] * enforcement
             - p["beta_risk"] * risk
+        )
+        # path_cost[0]: new emigrants; path_cost[1]: migrants moving on from a host, who
+        # have savings and information, so distance weighs less (the role of resources)
+        self.path_cost = np.stack(
+            [distance + other, p["onward_distance_factor"] * distance + other]
         )
         self.path_open = ~(paths.crosses & (interdiction >= CLOSED)[None, :]).any(axis=1)
         # one salt per path id (and one for staying): noise on a path is the same whatever
@@ -102,7 +107,7 @@ def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
     valid = alts >= 0
     safe = np.where(valid, alts, 0)
     valid &= util.path_open[safe]
-    utility = util.host[paths.end[safe], origin[:, None]] + util.path_cost[safe]
+    utility = util.host[paths.end[safe], origin[:, None]] + util.path_cost[int(allow_stay)][safe]
     keys = pop.key[idx]
     total = np.where(valid, utility + model.streams.gumbel(keys, util.salts[safe]), -np.inf)
     if allow_stay:

@@ -120,8 +120,7 @@ def parse_address(text: str) -> Address:
     allowed = numeric_fields(group)
     if field not in allowed:
         raise AddressError(
-            f"{text!r}: {field!r} is not a numeric field of {group}; "
-            f"allowed: {', '.join(allowed)}"
+            f"{text!r}: {field!r} is not a numeric field of {group}; allowed: {', '.join(allowed)}"
         )
     return Address(text=text, group=group, index=index, selector=selector, field=field)
 

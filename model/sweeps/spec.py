@@ -298,7 +298,9 @@ class ResolvedInput:
     def grid(self) -> tuple[float, ...]:
         if self.values is not None:
             return self.values
-        points = [self.low + (self.high - self.low) * i / (self.levels - 1) for i in range(self.levels)]
+        points = [
+            self.low + (self.high - self.low) * i / (self.levels - 1) for i in range(self.levels)
+        ]
         if self.is_int:
             points = sorted({float(round(p)) for p in points})
         return tuple(points)
@@ -385,6 +387,7 @@ class SweepPlan:
             "source": self.source,
             "fingerprint": self.fingerprint,
             "sweep": self.file.model_dump(mode="json"),
+            "order": {"inputs": self.input_names, "outcomes": list(self.file.outcomes)},
             "base_scenario": self.scenario.model_dump(mode="json"),
         }
 
@@ -396,10 +399,10 @@ class SweepPlan:
             "format": FORMAT,
             "expanded": self.expanded,
             "reference": self.base.model_dump(mode="json"),
-            "inputs": {
-                i.name: [i.address.text, i.index, i.low, i.high, i.values, i.levels]
+            "inputs": [
+                [i.name, i.address.text, i.index, i.low, i.high, i.values, i.levels]
                 for i in self.inputs
-            },
+            ],
             "sampler": self.file.sampler.model_dump(mode="json"),
             "seeds": list(self.seeds),
             "outcomes": {
@@ -644,6 +647,11 @@ def plan_from_json(data: dict) -> SweepPlan:
     """The plan stored in ``DIR/sweep.json`` (no file needed: the base is stored whole)."""
     if data.get("format") != FORMAT:
         raise InputError(f"not a {FORMAT} sweep description", source="sweep.json")
-    file = SweepFile.model_validate(data["sweep"])
+    sweep = dict(data["sweep"])
+    order = data.get("order", {})
+    for key in ("inputs", "outcomes"):  # JSON writers may sort keys; the design needs order
+        names = order.get(key) or list(sweep[key])
+        sweep[key] = {n: sweep[key][n] for n in names}
+    file = SweepFile.model_validate(sweep)
     scenario = Scenario.model_validate(data["base_scenario"])
     return resolve(file, scenario, data.get("source", "sweep.json"))

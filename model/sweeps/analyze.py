@@ -1,0 +1,204 @@
+"""Sensitivity indices of a stored sweep, with confidence intervals.
+
+The method follows the sampler, as SALib pairs them: Sobol first-order and total indices
+(``SALib.analyze.sobol``) for a Sobol design, Morris mu*, mu and sigma
+(``SALib.analyze.morris``) for Morris trajectories, RBD-FAST first-order indices
+(``SALib.analyze.rbd_fast``) for a Latin hypercube, and main effects (variance of the
+conditional means over the total variance, bootstrap intervals) for a full grid.
+
+Replications are averaged per sample point first: the indices say how the *expected* outcome
+depends on the inputs, and seed noise does not count as an input's effect. An outcome that
+is missing at any point (a failed or missing run; cost per crossing averted where nothing was
+averted) cannot be analysed by these estimators, which need the full design; it is reported
+with a note instead.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+from SALib.analyze import morris, rbd_fast, sobol
+
+from ..errors import InputError
+from .prim import PrimResult, goal_met, prim
+from .sample import problem
+from .store import SweepResults
+
+COLUMNS = [
+    "outcome",
+    "input",
+    "kind",
+    "method",
+    "S1",
+    "S1_conf",
+    "ST",
+    "ST_conf",
+    "mu_star",
+    "mu_star_conf",
+    "mu",
+    "sigma",
+]
+
+
+def point_means(res: SweepResults, outcome: str) -> np.ndarray:
+    """The outcome averaged over replications at each sample point (NaN if none ran)."""
+    ok = res.runs[res.runs["status"] == "ok"]
+    means = ok.groupby("sample")[outcome].mean()
+    return means.reindex(range(res.design.n_points)).to_numpy(dtype=float)
+
+
+def indices(
+    res: SweepResults, *, conf_level: float = 0.95, num_resamples: int = 200, seed: int = 1
+) -> tuple[pd.DataFrame, list[str]]:
+    """One row per (outcome, input) with the method's indices; and notes on outcomes that
+    could not be analysed."""
+    plan, rows, notes = res.plan, [], []
+    method = plan.file.sampler.method
+    prob = problem(plan)
+    kinds = {i.name: i.kind for i in plan.inputs}
+    for outcome in plan.outcomes:
+        y = point_means(res, outcome)
+        missing = int(np.isnan(y).sum())
+        if missing:
+            notes.append(
+                f"{outcome}: no value at {missing} of {len(y)} sample points "
+                "(failed or missing runs, or undefined values); not analysed"
+            )
+            continue
+        if np.ptp(y) == 0:
+            notes.append(f"{outcome}: the same value ({y[0]:g}) in every run; no index")
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SALib's notes on sample sizes
+            table = _analyse(method, plan, prob, res.design.X, y, conf_level, num_resamples, seed)
+        for name, values in table.items():
+            rows.append({"outcome": outcome, "input": name, "kind": kinds[name], **values})
+    frame = pd.DataFrame(rows).reindex(columns=COLUMNS)
+    frame["method"] = frame["method"].astype("object")
+    return frame, notes
+
+
+def _analyse(method, plan, prob, X, y, conf_level, num_resamples, seed) -> dict[str, dict]:
+    names = prob["names"]
+    if method == "sobol":
+        si = sobol.analyze(
+            prob,
+            y,
+            calc_second_order=plan.file.sampler.second_order,
+            num_resamples=num_resamples,
+            conf_level=conf_level,
+            seed=seed,
+        )
+        return {
+            n: {
+                "method": "sobol",
+                "S1": si["S1"][k],
+                "S1_conf": si["S1_conf"][k],
+                "ST": si["ST"][k],
+                "ST_conf": si["ST_conf"][k],
+            }
+            for k, n in enumerate(names)
+        }
+    if method == "morris":
+        si = morris.analyze(
+            prob,
+            X,
+            y,
+            num_resamples=num_resamples,
+            conf_level=conf_level,
+            num_levels=plan.file.sampler.levels,
+            seed=seed,
+        )
+        return {
+            n: {
+                "method": "morris",
+                "mu_star": si["mu_star"][k],
+                "mu_star_conf": si["mu_star_conf"][k],
+                "mu": si["mu"][k],
+                "sigma": si["sigma"][k],
+            }
+            for k, n in enumerate(names)
+        }
+    if method == "latin":
+        si = rbd_fast.analyze(
+            prob, X, y, num_resamples=num_resamples, conf_level=conf_level, seed=seed
+        )
+        return {
+            n: {"method": "rbd_fast", "S1": si["S1"][k], "S1_conf": si["S1_conf"][k]}
+            for k, n in enumerate(names)
+        }
+    return _main_effects(X, y, names, conf_level, num_resamples, seed)
+
+
+def _main_effects(X, y, names, conf_level, num_resamples, seed) -> dict[str, dict]:
+    """First-order indices of a full factorial: Var(E[Y | X_i]) / Var(Y), bootstrapped."""
+    rng = np.random.default_rng(seed)
+
+    def effect(xcol, yy):
+        var = yy.var()
+        if var == 0:
+            return 0.0
+        frame = pd.DataFrame({"x": xcol, "y": yy})
+        g = frame.groupby("x")["y"]
+        means, counts = g.mean(), g.size()
+        return float(((means - yy.mean()) ** 2 * counts).sum() / len(yy) / var)
+
+    out = {}
+    z = _z(conf_level)
+    for k, n in enumerate(names):
+        s1 = effect(X[:, k], y)
+        boots = []
+        for _ in range(num_resamples):
+            pick = rng.integers(0, len(y), len(y))
+            boots.append(effect(X[pick, k], y[pick]))
+        out[n] = {"method": "main_effect", "S1": s1, "S1_conf": z * float(np.std(boots))}
+    return out
+
+
+def _z(conf_level: float) -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + conf_level / 2))
+
+
+def distributions(res: SweepResults) -> pd.DataFrame:
+    """Per outcome: runs with a value, mean, standard deviation and percentiles."""
+    ok = res.runs[res.runs["status"] == "ok"]
+    rows = []
+    for outcome in res.plan.outcomes:
+        v = ok[outcome].dropna().to_numpy(dtype=float)
+        q = np.percentile(v, [5, 50, 95]) if len(v) else [np.nan] * 3
+        rows.append(
+            {
+                "outcome": outcome,
+                "runs": len(v),
+                "mean": v.mean() if len(v) else np.nan,
+                "sd": v.std(ddof=1) if len(v) > 1 else np.nan,
+                "p5": q[0],
+                "median": q[1],
+                "p95": q[2],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def discover(
+    res: SweepResults, goal, *, alpha: float = 0.05, min_mass: float = 0.05
+) -> tuple[PrimResult, pd.DataFrame]:
+    """PRIM on the sweep's successful sample runs for a ``GoalSpec`` (or anything with
+    outcome, below, above, density, over). Returns the result and the runs it used (with a
+    boolean ``goal`` column). The box is over the lever inputs (``over = "levers"``, the
+    default: the goal must hold across the uncertain parameters and seeds) or every input."""
+    plan = res.plan
+    columns = plan.lever_inputs if goal.over == "levers" and plan.lever_inputs else None
+    columns = columns or plan.input_names
+    runs = res.ok.copy()
+    runs["goal"] = goal_met(runs[goal.outcome], goal.below, goal.above)
+    if runs.empty:
+        raise InputError("no successful runs to analyse", source=str(res.root))
+    result = prim(
+        runs[columns], runs["goal"], threshold=goal.density, alpha=alpha, min_mass=min_mass
+    )
+    return result, runs
