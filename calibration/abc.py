@@ -16,6 +16,7 @@ carries the model's sampling noise.
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,9 +85,18 @@ def abc_smc(
         Distance(targets),
         population_size=population_size,
         sampler=sampler,
+        # narrower proposals than pyabc's default keep importance weights less degenerate
+        # in ~30 dimensions
+        transitions=pyabc.MultivariateNormalTransition(scaling=0.5),
     )
     url = f"sqlite:///{database}"
     done = 0
+    fingerprint = database.with_suffix(".json")
+    identity = json.dumps({"names": list(space.names), "center": list(mid.round(12)),
+                           "width": width, "n_targets": len(targets)})  # fmt: skip
+    if database.exists() and (not fingerprint.exists() or fingerprint.read_text() != identity):
+        database.unlink()  # a database from another set-up: start afresh
+    fingerprint.write_text(identity)
     if database.exists():
         history = pyabc.History(url)
         if history.n_populations > 0:

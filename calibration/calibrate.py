@@ -36,7 +36,7 @@ class Settings:
     scale: int = 100
     seed: int = 20221006
     max_evaluations: int = 1200
-    population_size: int = 48
+    population_size: int = 64
     generations: int = 4
     prior_width: float = 0.06
 
@@ -118,6 +118,9 @@ def calibrate(
             scenario, targets, best, client, work / "abc.db", settings.population_size,
             settings.generations, settings.prior_width, space,
         )  # fmt: skip
+    weights = ensemble["weight"].to_numpy()
+    ess = float(1.0 / np.sum(weights**2))
+    say(f"ABC-SMC done: effective sample size {ess:.1f} of {len(weights)}")
     sim = evaluate(best, scenario, targets)
     ard = ard_by_group(sim, targets)
     fit = {"loss": loss(sim, targets), "ard": {k: float(v) for k, v in ard.items()}}
@@ -131,6 +134,7 @@ def calibrate(
         "free_parameters": list(space.names),
         "history_instruments": list(__import__("calibration.history").history.HISTORY_INSTRUMENTS),
         "seconds": round(time.time() - t0, 1),
+        "abc_effective_sample_size": round(ess, 2),
         "in_sample": fit,
     }
     write_posterior(out, best, fit, ensemble, targets_file, record)

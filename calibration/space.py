@@ -64,6 +64,7 @@ class ParameterSpace:
 
     def to_unit(self, values: dict[str, float]) -> np.ndarray:
         lo, hi, log = self.lows, self.highs, self.log
+        values = {**self.defaults(), **values}  # a parameter new since the values were saved
         v = np.array([values[n] for n in self.names], dtype=float)
         lin = (v - lo) / (hi - lo)
         with np.errstate(divide="ignore", invalid="ignore"):
