@@ -412,6 +412,15 @@ def loads_scenario(text: str, source: str = "upload") -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"invalid TOML: {exc}", source=source) from None
+    parent = data.get("extends") if isinstance(data, dict) else None
+    if parent is not None and (
+        not isinstance(parent, str) or Path(parent).name != parent or parent.startswith(".")
+    ):
+        raise InputError(
+            "an uploaded scenario may only extend a shipped scenario by name, e.g. 'baseline.toml'",
+            source=source,
+            field="extends",
+        )
     return scenario_from_dict(data, source=source)
 
 

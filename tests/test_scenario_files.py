@@ -158,3 +158,10 @@ def test_extends_merges_tables_and_appends_levers(tmp_path):
     assert loaded.integration[-1].host == "PER"
     data = tomllib.loads(dumps_scenario(loaded))
     assert "extends" not in data  # saved scenarios are self-contained
+
+
+@pytest.mark.parametrize("parent", ["/etc/passwd", "../secret.toml", "sub/baseline.toml"])
+def test_an_upload_may_only_extend_a_shipped_scenario_by_name(parent):
+    with pytest.raises(Exception, match="extend a shipped scenario") as info:
+        loads_scenario(f'extends = "{parent}"\nname = "x"\n')
+    assert type(info.value).__name__ == "InputError"

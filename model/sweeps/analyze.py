@@ -184,21 +184,68 @@ def distributions(res: SweepResults) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def independent_points(res: SweepResults) -> pd.Series:
+    """Which rows of ``res.ok`` are independent draws of the inputs. In Saltelli's scheme
+    each block of D+2 (or 2D+2) points holds two independent points, A and B, and their
+    recombinations (A with one column from B...). The recombinations are what the Sobol
+    estimators need, but they are not new draws: a row that differs from A only in an
+    input without effect repeats A's outcome, and PRIM would find "evidence" in the copies.
+    Scenario discovery on a Sobol design therefore uses the A and B points (times the
+    seeds). Other designs: every point."""
+    ok = res.ok
+    s = res.plan.file.sampler
+    if s.method != "sobol":
+        return pd.Series(True, index=ok.index)
+    d = len(res.plan.inputs)
+    block = 2 * d + 2 if s.second_order else d + 2
+    position = ok["sample"] % block
+    return (position == 0) | (position == block - 1)
+
+
+def inert_inputs(res: SweepResults, outcome: str) -> list[str]:
+    """Inputs that provably do not change ``outcome``: in a Sobol design, the rows A and AB_i
+    of a block differ only in input i and share their seed (common random numbers), so an
+    input whose pairs give the same outcome in every block and seed has no effect at any of
+    the sampled points. Empty for other designs (no such pairs) or with missing runs."""
+    s = res.plan.file.sampler
+    if s.method != "sobol":
+        return []
+    d = len(res.plan.inputs)
+    block = 2 * d + 2 if s.second_order else d + 2
+    runs = res.runs
+    if (runs["status"] == "missing").any():
+        return []
+    y = runs.pivot_table(index="sample", columns="replication", values=outcome, dropna=False)
+    y = y.reindex(range(res.design.n_points)).to_numpy(dtype=float)
+    a = y[0::block]
+    inert = []
+    for i, name in enumerate(res.plan.input_names):
+        ab = y[1 + i :: block]
+        if np.array_equal(a, ab, equal_nan=True):
+            inert.append(name)
+    return inert
+
+
 def discover(
     res: SweepResults, goal, *, alpha: float = 0.05, min_mass: float = 0.05
 ) -> tuple[PrimResult, pd.DataFrame]:
-    """PRIM on the sweep's successful sample runs for a ``GoalSpec`` (or anything with
-    outcome, below, above, density, over). Returns the result and the runs it used (with a
-    boolean ``goal`` column). The box is over the lever inputs (``over = "levers"``, the
-    default: the goal must hold across the uncertain parameters and seeds) or every input."""
+    """PRIM on the sweep's successful sample runs (the independent points of a Sobol design,
+    see ``independent_points``) for a ``GoalSpec`` (or anything with outcome, below, above,
+    density, over). Returns the result and the runs it used (with a boolean ``goal``
+    column). The box is over the lever inputs (``over = "levers"``, the default: the goal
+    must hold across the uncertain parameters and seeds) or every input."""
     plan = res.plan
     columns = plan.lever_inputs if goal.over == "levers" and plan.lever_inputs else None
     columns = columns or plan.input_names
-    runs = res.ok.copy()
+    inert = [c for c in inert_inputs(res, goal.outcome) if c in columns]
+    if len(inert) < len(columns):
+        columns = [c for c in columns if c not in inert]
+    runs = res.ok[independent_points(res)].copy()
     runs["goal"] = goal_met(runs[goal.outcome], goal.below, goal.above)
     if runs.empty:
         raise InputError("no successful runs to analyse", source=str(res.root))
     result = prim(
         runs[columns], runs["goal"], threshold=goal.density, alpha=alpha, min_mass=min_mass
     )
+    result.left_out = inert
     return result, runs

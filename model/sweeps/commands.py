@@ -260,16 +260,28 @@ def print_report(report) -> None:
         if not r.reached:
             head += f"; [yellow]no box reaches density {r.threshold:.2f}[/], best shown"
         t = Table(title=head)
-        for col in ("input", "low", "high", "full range"):
+        for col in ("input", "low", "high", "full range", "qp"):
             t.add_column(col, justify="right")
         limits = r.limits()
         if limits.empty:
-            t.add_row("(no restriction)", "", "", "")
+            t.add_row("(no restriction)", "", "", "", "")
         for row in limits.to_dict("records"):
             t.add_row(
                 row["input"],
                 _fmt(row["low"]),
                 _fmt(row["high"]),
                 f"{_fmt(row['range_low'])} .. {_fmt(row['range_high'])}",
+                f"{row['qp']:.2g}",
             )
         console.print(t)
+        console.print(
+            "qp: chance of a density this high without the restriction (large: likely noise)",
+            style="dim",
+        )
+        if r.left_out:
+            console.print(
+                f"left out, no effect on {d.goal.outcome} in any Saltelli pair: "
+                + ", ".join(r.left_out),
+                style="dim",
+                highlight=False,
+            )

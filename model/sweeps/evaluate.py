@@ -7,13 +7,18 @@ never raises: a run that fails returns its error text, and the sweep goes on.
 
 from __future__ import annotations
 
+import gc
 import json
 import math
 import os
 import socket
 import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
+
+import mesa
 
 from ..run import run_scenario
 from .outcomes import measure
@@ -23,6 +28,26 @@ from .spec import SweepPlan, plan_from_json
 @lru_cache(maxsize=4)
 def _plan(payload: str) -> SweepPlan:
     return plan_from_json(json.loads(payload))
+
+
+@contextmanager
+def _release_models() -> Iterator[None]:
+    """Let the models created inside the block be freed when it ends.
+
+    Mesa 3.3 keeps every model alive: ``mesa.Agent._ids`` is a class-level dict keyed by
+    model (mesa issue #3179, fixed upstream by PR #3180). A worker running hundreds of runs
+    then grows by about 11 MB a run (8.7 GB after the example sweep). Dropping the entries
+    added during the run, then collecting the model <-> agent reference cycles, keeps a
+    worker's memory flat. Entries of models created elsewhere are left alone."""
+    ids = getattr(mesa.Agent, "_ids", None)
+    before = set(map(id, ids)) if isinstance(ids, dict) else set()
+    try:
+        yield
+    finally:
+        if isinstance(ids, dict):
+            for model in [m for m in list(ids) if id(m) not in before]:
+                ids.pop(model, None)
+        gc.collect()
 
 
 def evaluate(plan: SweepPlan, run: dict) -> dict:
@@ -41,9 +66,11 @@ def evaluate(plan: SweepPlan, run: dict) -> dict:
             scenario = plan.reference_for(run["inputs"], run["seed"])
         else:
             scenario = plan.scenario_for(run["inputs"], run["seed"])
-        results = run_scenario(scenario)
-        for name, value in measure(results, plan.outcomes).items():
-            row[f"measure:{name}"] = float(value)
+        with _release_models():
+            results = run_scenario(scenario)
+            for name, value in measure(results, plan.outcomes).items():
+                row[f"measure:{name}"] = float(value)
+            del results
     except Exception as exc:  # a failed run is recorded, never fatal
         last = traceback.extract_tb(exc.__traceback__)[-1:]
         where = f" (at {last[0].filename.rsplit('/', 1)[-1]}:{last[0].lineno})" if last else ""

@@ -21,7 +21,6 @@ run is independent of every other, so order and worker never change a stored num
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -116,7 +115,3 @@ def finalise(runs: pd.DataFrame, refs: pd.DataFrame | None, outcomes: Mapping) -
         else:
             out[name] = runs[f"measure:{name}"].to_numpy()
     return pd.DataFrame(out, index=runs.index)
-
-
-def is_missing(value: float) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))

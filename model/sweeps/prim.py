@@ -6,8 +6,12 @@ box, an interval on each input, in which the goal holds in a large share of the 
 low or high end of one input) whose removal most raises the share of runs meeting the goal,
 until the box holds fewer than ``min_mass`` of the runs. That gives a trajectory of nested
 boxes trading coverage for density. The chosen box is the one with the highest coverage
-whose density reaches ``threshold`` (the densest of those if several cover as much); it is then *pasted*: widened again on any side where
-that raises its density.
+whose density reaches ``threshold`` (the densest of those if several cover as much); it is
+then *pasted*: widened again on any side where that raises its density, and *simplified*:
+restrictions the goal does not need (the density stays at the threshold without them) are
+lifted, so an input with no effect that peeling trimmed by chance is not reported. A
+restriction that survives because the box sits right at the threshold shows a large
+quasi-p-value (``qp``): read it as noise.
 
 * coverage: runs in the box meeting the goal / all runs meeting the goal;
 * density: runs in the box meeting the goal / runs in the box;
@@ -52,8 +56,12 @@ class PrimResult:
     def base_density(self) -> float:
         return self.goal_runs / self.runs if self.runs else float("nan")
 
+    qp: dict[str, float] | None = None  # quasi-p-value of each restriction
+    left_out: list[str] | None = None  # inputs shown to have no effect, not in the box
+
     def limits(self, restricted_only: bool = True) -> pd.DataFrame:
-        """The box as a table: input, low, high and the full range of the input."""
+        """The box as a table: input, low, high, the full range of the input, and for a
+        restricted input its quasi-p-value (small: the restriction matters)."""
         rows = []
         for k, name in enumerate(self.names):
             lo, hi = self.box.low[k], self.box.high[k]
@@ -67,10 +75,11 @@ class PrimResult:
                         "range_low": self.full_low[k],
                         "range_high": self.full_high[k],
                         "restricted": restricted,
+                        "qp": (self.qp or {}).get(name, np.nan) if restricted else np.nan,
                     }
                 )
         return pd.DataFrame(
-            rows, columns=["input", "low", "high", "range_low", "range_high", "restricted"]
+            rows, columns=["input", "low", "high", "range_low", "range_high", "restricted", "qp"]
         )
 
     def trajectory_frame(self) -> pd.DataFrame:
@@ -180,6 +189,48 @@ def _paste(X, y, low, high, alpha):
             high[j] = bound
 
 
+def _quasi_p_values(X, y, box: PrimBox, names, full_low, full_high) -> dict[str, float]:
+    """For each restriction, the one-sided binomial probability of at least the box's goal
+    runs if the goal held at the density of the box without that restriction (the
+    quasi-p-value of Bryant & Lempert 2010, as in the EMA Workbench). A large value means
+    the restriction adds little: peeling may have trimmed that input by chance."""
+    from scipy.stats import binom
+
+    inside = _inside(X, box.low, box.high)
+    n, hits = int(inside.sum()), int(y[inside].sum())
+    out = {}
+    for k, name in enumerate(names):
+        if box.low[k] <= full_low[k] and box.high[k] >= full_high[k]:
+            continue
+        low, high = box.low.copy(), box.high.copy()
+        low[k], high[k] = full_low[k], full_high[k]
+        lifted = _inside(X, low, high)
+        p0 = y[lifted].mean()
+        out[name] = float(binom.sf(hits - 1, n, p0)) if n else float("nan")
+    return out
+
+
+def _drop_restrictions(X, y, box: PrimBox, threshold, full_low, full_high) -> PrimBox:
+    """Lift restrictions that the goal does not need: peeling on an input that has no
+    effect can still look useful by chance. Greedily frees the input whose release keeps
+    the highest density, while the density stays at or above the threshold (or, for a box
+    below the threshold, does not fall)."""
+    floor = threshold if box.density >= threshold else box.density
+    while True:
+        best = None
+        for k in range(X.shape[1]):
+            if box.low[k] <= full_low[k] and box.high[k] >= full_high[k]:
+                continue
+            low, high = box.low.copy(), box.high.copy()
+            low[k], high[k] = full_low[k], full_high[k]
+            cand = _stats(_inside(X, low, high), y, low, high, full_low, full_high)
+            if cand.density >= floor and (best is None or cand.density > best.density):
+                best = cand
+        if best is None:
+            return box
+        box = best
+
+
 def prim(
     X: pd.DataFrame,
     y,
@@ -188,6 +239,7 @@ def prim(
     alpha: float = 0.05,
     min_mass: float = 0.05,
     paste: bool = True,
+    simplify: bool = True,
 ) -> PrimResult:
     """Find the box of ``X`` (one column per input) where ``y`` (bool per run) holds in at
     least ``threshold`` of the runs, covering as many of the goal runs as possible."""
@@ -217,7 +269,11 @@ def prim(
     if paste and chosen > 0:
         plow, phigh = _paste(data, y, box.low, box.high, alpha)
         box = _stats(_inside(data, plow, phigh), y, plow, phigh, full_low, full_high)
+    if simplify:
+        box = _drop_restrictions(data, y, box, threshold, full_low, full_high)
+    qp = _quasi_p_values(data, y, box, names, full_low, full_high)
     return PrimResult(
+        qp=qp,
         names=names,
         full_low=full_low,
         full_high=full_high,

@@ -20,6 +20,8 @@ import contextlib
 import json
 import logging
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -71,8 +73,18 @@ def local_cluster(workers: int | None = None, **kwargs):
         "silence_logs": logging.ERROR,
         **kwargs,
     }
-    with dask.config.set(WORKER_CONFIG):
-        return LocalCluster(**options)
+    # Worker processes ignore Ctrl-C (an ignored signal survives exec; a handler does not):
+    # a terminal sends SIGINT to the whole process group, and only the driver should react,
+    # writing what has finished and closing the cluster. Ctrl-C during these seconds of
+    # start-up is therefore ignored too.
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
+    try:
+        with dask.config.set(WORKER_CONFIG):
+            return LocalCluster(**options)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager

@@ -251,9 +251,10 @@ class SweepFile(_Strict):
             raise ValueError(f"{sorted(both)[0]!r} is both an input and an outcome")
         for goal in self.goals:
             if goal.outcome not in self.outcomes:
-                raise ValueError(
-                    f"goal on unknown outcome {goal.outcome!r}; outcomes: {', '.join(self.outcomes)}"
-                )
+                known = ", ".join(self.outcomes)
+                raise ValueError(f"goal on unknown outcome {goal.outcome!r}; outcomes: {known}")
+        if self.seeds is not None and self.seed is not None:
+            raise ValueError("give either seed = N (with replications) or seeds = [...], not both")
         if self.seeds is not None and "replications" in self.model_fields_set:
             if self.replications != len(self.seeds):
                 raise ValueError("give either seeds = [...] or replications = N, not both")
@@ -416,7 +417,7 @@ class SweepPlan:
 def _set_inputs(data: dict, inputs, values: dict[str, float]) -> None:
     for inp in inputs:
         value = values[inp.name]
-        value = int(round(value)) if inp.is_int else float(value)
+        value = round(float(value)) if inp.is_int else float(value)
         if inp.kind == "parameter":
             data["parameters"] = {**data.get("parameters", {}), inp.address.parameter: value}
         else:
@@ -470,7 +471,7 @@ def resolve(file: SweepFile, scenario: Scenario, source: str = "sweep file") -> 
         first = spec.values[0] if spec.values is not None else spec.range[0]
         entry = {**dict(address.selector), **spec.add, address.field: first}
         if address.is_int:
-            entry[address.field] = int(round(first))
+            entry[address.field] = round(float(first))
         try:
             lever_class(address.group).model_validate(entry)
         except ValidationError as exc:
@@ -478,6 +479,12 @@ def resolve(file: SweepFile, scenario: Scenario, source: str = "sweep file") -> 
             raise _fail(source, f"inputs.{name}.add", f"{sub}: {msg}") from None
         data[address.group].append(entry)
         added_at[name] = len(data[address.group]) - 1
+        try:  # scenario-level rules too, e.g. the entry's months inside the window
+            Scenario.model_validate(data)
+        except ValidationError as exc:
+            sub, msg = _validation_message(exc)
+            detail = msg if sub == "(top level)" else f"{sub}: {msg}"
+            raise _fail(source, f"inputs.{name}.add", detail) from None
 
     # 2. bind each input to exactly one target
     resolved, targets = [], {}

@@ -92,7 +92,7 @@ def check_folder(root: Path, plan: SweepPlan) -> bool:
         raise InputError("exists and is not a folder", source=str(root), field="--out")
     sweep_json = root / SWEEP_JSON
     if not sweep_json.is_file():
-        if any(root.iterdir()):
+        if any(not p.name.startswith(".tmp-") for p in root.iterdir()):
             raise InputError(
                 "is not empty and holds no sweep; choose a new folder",
                 source=str(root),
@@ -126,13 +126,14 @@ class SweepStore:
     # -- lifecycle
     def __enter__(self) -> SweepStore:
         check_folder(self.root, self.plan)
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
-        self._lock()
-        for stale in self.runs_dir.glob(".tmp-*"):
-            stale.unlink(missing_ok=True)
-        if not (self.root / SWEEP_JSON).is_file():
+        self.root.mkdir(parents=True, exist_ok=True)
+        if not (self.root / SWEEP_JSON).is_file():  # first, so the folder is always a sweep's
             text = json.dumps(self.plan.to_json(), indent=2, sort_keys=True)
             _atomic_write(self.root / SWEEP_JSON, lambda p: p.write_text(text, encoding="utf-8"))
+        self._lock()
+        self.runs_dir.mkdir(exist_ok=True)
+        for stale in self.runs_dir.glob(".tmp-*"):
+            stale.unlink(missing_ok=True)
         if not (self.root / DESIGN).is_file():
             table = design(self.plan).table
             _atomic_write(self.root / DESIGN, lambda p: table.to_parquet(p, index=False))

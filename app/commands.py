@@ -1,0 +1,52 @@
+"""``migflow app``: start the Streamlit what-if app on localhost.
+
+Registered on the ``migflow`` command line through ``model.cli.COMMAND_MODULES``. Streamlit
+is imported only when the command runs, so other commands start as fast as before.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from model.cli import app as cli
+
+MAIN = Path(__file__).resolve().parent / "main.py"
+
+
+def streamlit_args(port: int, address: str, headless: bool) -> list[str]:
+    """The arguments of ``streamlit run`` that start the app."""
+    return [
+        "run",
+        str(MAIN),
+        "--server.address",
+        address,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true" if headless else "false",
+        "--server.maxUploadSize",
+        "1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--client.toolbarMode",
+        "viewer",
+    ]
+
+
+@cli.command("app")
+def app_command(
+    port: int = typer.Option(8501, "--port", help="Port to serve on"),
+    address: str = typer.Option("localhost", "--address", help="Address to serve on"),
+    headless: bool = typer.Option(
+        False, "--headless", help="Do not open a browser (for servers and tests)"
+    ),
+) -> None:
+    """Start the what-if app (a Streamlit server on localhost); Ctrl+C stops it."""
+    from streamlit.web import cli as streamlit_cli
+
+    try:
+        streamlit_cli.main(args=streamlit_args(port, address, headless), prog_name="streamlit")
+    except SystemExit as exc:  # click exits when the server stops
+        raise typer.Exit(exc.code if isinstance(exc.code, int) else 0) from None

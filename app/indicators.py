@@ -1,0 +1,304 @@
+"""Headline indicators of a run and their change against the baseline (plain pandas).
+
+Flows (crossings, arrivals, regularisations, deaths, spending) are summed or averaged over
+the years the user picks; stocks (Venezuelans in a host) are read at the end of the last of
+those years. Costs count only what the model puts a price on: integration funding and
+root-cause funding (``Results.spending``). Regularisation programmes, legal pathways,
+enforcement and asylum processing carry no cost in the model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from model.results import MAIN_HOSTS, Results
+from model.scenario import Scenario
+
+from .state import changes_from, country_name
+
+
+@dataclass(frozen=True)
+class Indicator:
+    key: str
+    label: str
+    value: float
+    baseline: float
+    unit: str  # "people", "people/yr", "$M"
+    help: str
+
+    @property
+    def difference(self) -> float:
+        return self.value - self.baseline
+
+
+@dataclass(frozen=True)
+class Cost:
+    key: str
+    label: str
+    usd: float | None  # None: not defined (see ``why``)
+    why: str
+    help: str
+
+
+def years_of(results: Results) -> list[int]:
+    return [int(y) for y in results.summary["year"]]
+
+
+def _rows(results: Results, years: tuple[int, int]) -> pd.DataFrame:
+    s = results.summary
+    return s[(s["year"] >= years[0]) & (s["year"] <= years[1])]
+
+
+def spending(results: Results, years: tuple[int, int], lever: str | None = None) -> float:
+    """Spending in $M over ``years`` (one lever, or all: integration and root causes)."""
+    sp = results.spending
+    if sp.empty:
+        return 0.0
+    year = sp["month"].astype(str).str[:4].astype(int)
+    keep = (year >= years[0]) & (year <= years[1])
+    if lever is not None:
+        keep &= sp["lever"].astype(str) == lever
+    return float(sp.loc[keep, "musd"].sum())
+
+
+def _mean(results: Results, column: str, years: tuple[int, int]) -> float:
+    rows = _rows(results, years)
+    return float(rows[column].mean()) if len(rows) else 0.0
+
+
+def _sum(results: Results, column: str, years: tuple[int, int]) -> float:
+    return float(_rows(results, years)[column].sum())
+
+
+def _end(results: Results, column: str, years: tuple[int, int]) -> float:
+    rows = _rows(results, years)
+    return float(rows[column].iloc[-1]) if len(rows) else 0.0
+
+
+def headline(results: Results, baseline: Results, years: tuple[int, int]) -> list[Indicator]:
+    """The headline indicators of ``results`` and of ``baseline`` over ``years``."""
+    y0, y1 = years
+    span = f"{y0}–{y1}" if y0 != y1 else f"{y0}"
+    out = [
+        Indicator(
+            "darien_per_year",
+            "Darién crossings per year",
+            _mean(results, "darien_crossings", years),
+            _mean(baseline, "darien_crossings", years),
+            "people/yr",
+            f"Irregular crossings of the Darién Gap (Colombia → Panama), average a year {span}.",
+        ),
+        Indicator(
+            "us_arrivals_per_year",
+            "US border arrivals per year",
+            _mean(results, "us_border_arrivals", years),
+            _mean(baseline, "us_border_arrivals", years),
+            "people/yr",
+            "Irregular arrivals at the US southwest border, average a year "
+            f"{span}. Every attempt counts, so a migrant who tries again counts again "
+            "(like CBP encounters, but only the modelled nationalities).",
+        ),
+    ]
+    for host in MAIN_HOSTS:
+        col = f"venezuelans_in_{host}"
+        out.append(
+            Indicator(
+                f"venezuelans_{host}",
+                f"Venezuelans in {country_name(host)}",
+                _end(results, col, years),
+                _end(baseline, col, years),
+                "people",
+                f"Venezuelans living in {country_name(host)} at the end of {y1} (irregular or "
+                "regularised), counting only those who left since the scenario's start.",
+            )
+        )
+    out += [
+        Indicator(
+            "regularised",
+            "People regularised",
+            _sum(results, "regularisations", years),
+            _sum(baseline, "regularisations", years),
+            "people",
+            "Migrants given regular status in a host: programmes, ordinary channels and US "
+            f"asylum grants, {span}. People arriving on a legal pathway are counted apart.",
+        ),
+        Indicator(
+            "pathway_arrivals",
+            "Legal pathway arrivals",
+            _sum(results, "legal_pathway_arrivals", years),
+            _sum(baseline, "legal_pathway_arrivals", years),
+            "people",
+            f"People who travelled on a legal pathway (labour visas, parole, resettlement, Safe "
+            f"Mobility referrals) instead of an irregular route, {span}.",
+        ),
+        Indicator(
+            "deaths",
+            "Deaths in the Darién",
+            _sum(results, "deaths", years),
+            _sum(baseline, "deaths", years),
+            "people",
+            "Dead or missing in the Darién crossing (the only deaths the model has). Small "
+            "numbers: at the default scale one agent stands for 100 people.",
+        ),
+        Indicator(
+            "spending",
+            "Integration + root-cause funding",
+            spending(results, years),
+            spending(baseline, years),
+            "$M",
+            f"Money spent on integration in the hosts and on root causes in the origins, {span}, "
+            "$ million. The model puts no price on programmes, pathways or enforcement.",
+        ),
+    ]
+    return out
+
+
+def costs(results: Results, baseline: Results, years: tuple[int, int]) -> list[Cost]:
+    """Cost per person regularised and per Darién crossing averted (against the baseline)."""
+    free = (
+        "The model puts a cost only on integration and root-cause funding; regularisation "
+        "programmes, pathways and enforcement cost nothing in it, so $0 means 'no funding "
+        "change', not 'free in reality'."
+    )
+    integration = spending(results, years, "integration") - spending(baseline, years, "integration")
+    regularised = _sum(results, "regularisations", years) - _sum(baseline, "regularisations", years)
+    total = spending(results, years) - spending(baseline, years)
+    averted = _sum(baseline, "darien_crossings", years) - _sum(results, "darien_crossings", years)
+    per_person = (
+        Cost(
+            "cost_per_regularised",
+            "Cost per extra person regularised",
+            1e6 * integration / regularised,
+            "",
+            "Extra integration (and programme) spending divided by the extra people "
+            "regularised, against the baseline. " + free,
+        )
+        if regularised > 0
+        else Cost(
+            "cost_per_regularised",
+            "Cost per extra person regularised",
+            None,
+            "n/a: this scenario regularises no more people than the baseline, so there is no "
+            "cost per extra person.",
+            "Extra integration (and programme) spending divided by the extra people "
+            "regularised, against the baseline. " + free,
+        )
+    )
+    per_crossing = (
+        Cost(
+            "cost_per_crossing_averted",
+            "Cost per Darién crossing averted",
+            1e6 * total / averted,
+            "",
+            "Extra spending (integration and root causes) divided by the Darién crossings "
+            "averted, against the baseline. " + free,
+        )
+        if averted > 0
+        else Cost(
+            "cost_per_crossing_averted",
+            "Cost per Darién crossing averted",
+            None,
+            "n/a: this scenario averts no Darién crossings (it has as many or more than the "
+            "baseline), so there is no cost per crossing averted.",
+            "Extra spending (integration and root causes) divided by the Darién crossings "
+            "averted, against the baseline. " + free,
+        )
+    )
+    return [per_person, per_crossing]
+
+
+def fmt(value: float, unit: str) -> str:
+    if unit == "$M":
+        return f"${value:,.1f} M"
+    return f"{value:,.0f}"
+
+
+def fmt_change(indicator: Indicator) -> str:
+    diff = indicator.difference
+    sign = "+" if diff > 0 else ("−" if diff < 0 else "±")
+    text = fmt(abs(diff), indicator.unit)
+    if indicator.baseline:
+        pct = f"{100 * diff / indicator.baseline:+.1f}%".replace("-", "−")
+        return f"{sign}{text} ({pct})"
+    return f"{sign}{text}"
+
+
+def arrow(indicator: Indicator) -> str:
+    """The metric's arrow: up, down, or none for no change."""
+    diff = indicator.difference
+    return "up" if diff > 0 else ("down" if diff < 0 else "off")
+
+
+def fmt_usd(usd: float) -> str:
+    return f"${usd:,.0f}"
+
+
+def first_change_year(scenario: Scenario, reference: Scenario) -> int | None:
+    """The first year in which something of ``scenario`` that the reference lacks starts."""
+    starts = [int(row["from"][:4]) for row in changes_from(scenario, reference)]
+    return min(starts) if starts else None
+
+
+def default_period(scenario: Scenario, reference: Scenario, years: list[int]) -> tuple[int, int]:
+    """From the first year a lever differs from the baseline (else 2022) to the last year."""
+    first = first_change_year(scenario, reference) or 2022
+    first = min(max(first, years[0]), years[-1])
+    return first, years[-1]
+
+
+def band(summaries: list[pd.DataFrame], column: str, q: tuple[int, int] = (5, 95)) -> pd.DataFrame:
+    """Per year, the ``q`` percentiles of ``column`` over several runs' summaries."""
+    stacked = np.vstack([s[column].to_numpy(dtype=float) for s in summaries])
+    lo, hi = np.percentile(stacked, q, axis=0)
+    return pd.DataFrame({"year": summaries[0]["year"].to_numpy(), "lo": lo, "hi": hi})
+
+
+def outside_band(summary: pd.DataFrame, summaries: list[pd.DataFrame]) -> float:
+    """Share of (series, year) points of the yearly charts where ``summary`` lies outside the
+    5–95% band of ``summaries``."""
+    columns = [
+        "darien_crossings",
+        "us_border_arrivals",
+        "regularisations",
+        "legal_pathway_arrivals",
+    ]
+    columns += [f"venezuelans_in_{h}" for h in MAIN_HOSTS]
+    outside = total = 0
+    for column in columns:
+        b = band(summaries, column)
+        value = summary[column].to_numpy(dtype=float)
+        outside += int(
+            ((value < b["lo"].to_numpy() - 1e-9) | (value > b["hi"].to_numpy() + 1e-9)).sum()
+        )
+        total += len(value)
+    return outside / total if total else 0.0
+
+
+#: Indicators of the comparison table: label, summary column, how it is aggregated.
+COMPARE_ROWS: tuple[tuple[str, str, str], ...] = (
+    ("Darién crossings per year", "darien_crossings", "mean"),
+    ("US border arrivals per year", "us_border_arrivals", "mean"),
+    *(
+        (f"Venezuelans in {country_name(h)} (end)", f"venezuelans_in_{h}", "end")
+        for h in MAIN_HOSTS
+    ),
+    ("People regularised", "regularisations", "sum"),
+    ("Legal pathway arrivals", "legal_pathway_arrivals", "sum"),
+    ("Interdictions", "interdictions", "sum"),
+    ("Deaths in the Darién", "deaths", "sum"),
+    ("Returns", "returns", "sum"),
+    ("Emigrants", "emigrants", "sum"),
+)
+
+
+def comparison_table(named: list[tuple[str, Results]], years: tuple[int, int]) -> pd.DataFrame:
+    """One row per indicator, one column per scenario (values over ``years``)."""
+    agg = {"mean": _mean, "sum": _sum, "end": _end}
+    rows = {}
+    for label, column, how in COMPARE_ROWS:
+        rows[label] = [agg[how](res, column, years) for _, res in named]
+    rows["Integration and root-cause funding ($M)"] = [spending(res, years) for _, res in named]
+    return pd.DataFrame(rows, index=[name for name, _ in named]).T

@@ -1,0 +1,100 @@
+"""Compare two or more scenarios side by side, with a difference chart."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import charts, indicators, runs, state
+from app.sidebar import SCALES, UPLOAD_PREFIX, applied_scenario, base_scenario
+from model.scenario import dumps_scenario
+
+CURRENT_PREFIX = "current: "
+
+st.title("Compare scenarios")
+st.markdown(
+    "Every scenario runs with the **same seed and scale**, so the differences between them "
+    "are the effects of their levers (common random numbers), not noise."
+)
+
+current = applied_scenario()
+shipped = state.shipped_scenarios()
+uploads = st.session_state.get("uploads", {})
+options = [*shipped, *uploads]
+current_label = None
+if dumps_scenario(current) not in {
+    dumps_scenario(base_scenario(name)) for name in options
+}:  # the user's edited scenario is not one of the files: offer it too
+    current_label = CURRENT_PREFIX + current.name
+    options.append(current_label)
+
+if "cmp_choice" not in st.session_state or any(
+    c not in options for c in st.session_state["cmp_choice"]
+):
+    second = current_label or ("los_angeles_declaration" if "los_angeles_declaration" in options
+                               else options[min(1, len(options) - 1)])  # fmt: skip
+    st.session_state["cmp_choice"] = ["baseline", second] if second != "baseline" else ["baseline"]
+
+chosen = st.multiselect(
+    "Scenarios (the first is the reference)",
+    options,
+    key="cmp_choice",
+    max_selections=6,
+    help="Shipped files from scenarios/, files you uploaded on the What-if page "
+    f"({UPLOAD_PREFIX}…) and the scenario you edited there ({CURRENT_PREFIX}…).",
+)
+with st.expander("Seed and scale for all of them"):
+    c1, c2 = st.columns(2)
+    seed = c1.number_input(
+        "Random seed", 0, 2**32 - 1, int(current.seed), step=1, key="cmp_seed",
+        help="0–4,294,967,295; the same for every scenario compared.",
+    )  # fmt: skip
+    scale = c2.selectbox(
+        "Scale (people per agent)", sorted({*SCALES, int(current.scale)}),
+        index=sorted({*SCALES, int(current.scale)}).index(int(current.scale)), key="cmp_scale",
+        help="1–100,000 people per agent; 100 takes about a second per scenario.",
+    )  # fmt: skip
+
+if len(chosen) < 2:
+    st.info("Pick two or more scenarios to compare.")
+    st.stop()
+
+named = []
+for label in chosen:
+    scenario = current if label == current_label else base_scenario(label)
+    scenario = scenario.with_changes(seed=int(seed), scale=int(scale))
+    results, _ = runs.run(scenario)
+    named.append((label, results))
+
+common = sorted(set.intersection(*(set(indicators.years_of(r)) for _, r in named)))
+if not common:
+    st.error("These scenarios have no year in common; compare scenarios with overlapping windows.")
+    st.stop()
+if len({tuple(indicators.years_of(r)) for _, r in named}) > 1:
+    st.warning(
+        f"The scenarios cover different years; the comparison uses {common[0]}–{common[-1]}."
+    )
+period = st.select_slider(
+    "Years the indicators cover",
+    options=common,
+    value=(max(common[0], min(2022, common[-1])), common[-1]),
+    key="cmp_period",
+    help="Flows per year are averaged, totals summed over these years; stocks are read at the "
+    "end of the last one.",
+)
+
+table = indicators.comparison_table(named, period)
+st.subheader(f"Side by side, {period[0]}–{period[1]}")
+height = 35 * (len(table) + 1) + 3  # every row, no inner scrolling
+st.dataframe(table.style.format("{:,.0f}"), height=height, key="cmp_table")
+reference = chosen[0]
+diff = table.drop(columns=reference).sub(table[reference], axis=0)
+st.markdown(f"**Difference from {reference}** (scenario minus reference)")
+st.dataframe(diff.style.format("{:+,.0f}"), height=height, key="cmp_diff")
+st.plotly_chart(charts.percent_change_figure(table, reference), key="cmp_pct")
+
+series = {spec.title: spec.column for spec in charts.SERIES.values()}
+series.update(
+    {f"Venezuelans in {state.country_name(h)}": f"venezuelans_in_{h}" for h in charts.MAIN_HOSTS}
+)
+title = st.selectbox("Year by year", list(series), key="cmp_series")
+st.plotly_chart(charts.difference_figure(named, series[title], title), key="cmp_years")

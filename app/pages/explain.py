@@ -1,0 +1,94 @@
+"""How this model works, and what it cannot tell you."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from app import runs
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+ODD = ROOT / "docs" / "ODD.md"
+CALIBRATION_REPORTS = (ROOT / "docs" / "calibration.md", ROOT / "calibration" / "README.md")
+SCENARIOS_DOC = ROOT / "docs" / "scenarios.md"
+
+st.title("How this model works, and what it cannot tell you")
+
+posterior, why = runs.load_posterior_safely()
+if posterior is None:
+    st.warning(
+        "The behavioural parameters are **uncalibrated starting values** "
+        f"({why}). Treat absolute numbers as illustrative; differences between scenarios "
+        "run with the same seed show each lever's mechanism."
+    )
+else:
+    st.success("A calibration posterior is shipped: see the calibration report below.")
+
+st.markdown(
+    """
+### How it works
+
+* **People, not averages.** Each migrant (or, at the default scale, each group of 100 people)
+  is an agent with an origin, a location, a status (in transit, irregular, regularised,
+  returned, dead) and a path. Countries are agents holding the policies.
+* **A month in five steps.** (1) People leave their country at a rate driven by push factors
+  (an assumed index per origin), the diaspora already abroad and root-cause funding.
+  (2) They choose a destination and route together, weighing opportunity, their own diaspora,
+  open regularisation programmes, distance, the risk of death and enforcement.
+  (3) They travel: enforcement stops some crossings (deported or stranded, who may try again);
+  the Darién Gap is where crossings are counted and where people can die; legal pathways
+  take people who would otherwise travel irregularly, up to their places.
+  (4) In a host, people are regularised (programmes, ordinary channels, US asylum), receive
+  integration services, move on or return. (5) Everything is counted.
+* **Levers are policy, parameters are behaviour.** The sidebar's levers are the instruments of
+  the seed documents (the Los Angeles Declaration statements): integration funding, regularisation
+  programmes, legal pathways, enforcement, asylum processing, root-cause funding. How strongly
+  people respond to them is set by parameters that calibration fits to documented figures.
+* **Same seed, same random numbers.** A scenario and its baseline share their random draws,
+  so the difference between them is the effect of the levers, not chance.
+
+### What it cannot tell you
+
+* **Absolute numbers are not forecasts.** Calibration fits the parameters to figures up to
+  2021 (without it they are starting values; the banner above says which). After 2022 the
+  push factors are held at assumed levels, so later years are what-ifs, not projections.
+* **It starts empty.** Nobody who left before the start year (2015) is abroad, so modelled
+  stocks fall short of published ones, and old diasporas (e.g. in the US) barely pull.
+* **Costs are partial.** Only integration and root-cause funding carry a price. Programmes,
+  pathways and enforcement cost nothing in the model, so "cost per person regularised" and
+  "cost per crossing averted" count only that funding.
+* **Enforcement is a probability, not a budget.** The model cannot say what money buys what
+  interdiction rate.
+* **Deaths happen only in the Darién**, and are rare events: small numbers are noisy at the
+  default scale of 100 people per agent.
+* **Geography is coarse.** One point per country; no sea routes, no Caribbean islands, no
+  Mexican emigrants; the US stands for its southwest border.
+* **Countries do not react.** Policies are fixed by the scenario; hosts do not grow
+  congested and there is no backlash.
+
+The full list is in the model description (ODD), § 8 "What the model cannot tell you".
+"""
+)
+
+st.subheader("Read more")
+if ODD.is_file():
+    st.markdown(
+        "* The model description in the ODD protocol: `docs/ODD.md` (shown below).\n"
+        "* The scenario-file reference, every lever and parameter: `docs/scenarios.md`.\n"
+        "* This app: `docs/app.md`."
+    )
+    with st.expander("The model description (docs/ODD.md)"):
+        st.markdown(ODD.read_text(encoding="utf-8"))
+report = next((p for p in CALIBRATION_REPORTS if p.is_file()), None)
+if report is not None:
+    with st.expander(f"The calibration report ({report.relative_to(ROOT)})"):
+        st.markdown(report.read_text(encoding="utf-8"))
+else:
+    st.info(
+        "The calibration report (`docs/calibration.md`) is not shipped yet; it will appear "
+        "here when calibration lands."
+    )
+if SCENARIOS_DOC.is_file():
+    with st.expander("The scenario-file reference (docs/scenarios.md)"):
+        st.markdown(SCENARIOS_DOC.read_text(encoding="utf-8"))

@@ -1,0 +1,224 @@
+"""Sweeps: browse a finished (or running) parameter sweep.
+
+A self-contained page: it reads a sweep folder written by ``migflow sweep`` through the
+``model.sweeps`` API and shows the outcome distributions, the sensitivity indices with their
+confidence intervals, and the PRIM box for a goal the user sets. It runs nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+
+from model.errors import InputError
+from model.sweeps import GoalSpec, discover, indices, load_results
+from model.sweeps.store import RUNS, SWEEP_JSON
+
+SWEEPS_DIR = Path("results") / "sweeps"
+
+
+def _signature(folder: str) -> tuple:
+    """Changes whenever runs are added, so cached tables refresh during a running sweep."""
+    batches = sorted((Path(folder) / RUNS).glob("batch-*.parquet"))
+    return (len(batches), batches[-1].name if batches else "")
+
+
+@st.cache_resource(max_entries=4, show_spinner="Reading the sweep...")
+def _load(folder: str, signature: tuple):
+    return load_results(folder)
+
+
+@st.cache_data(max_entries=8, show_spinner="Computing sensitivity indices...")
+def _indices(folder: str, signature: tuple) -> tuple[pd.DataFrame, list[str]]:
+    return indices(_load(folder, signature))
+
+
+def _known_folders() -> list[str]:
+    if not SWEEPS_DIR.is_dir():
+        return []
+    return sorted(str(p.parent) for p in SWEEPS_DIR.glob(f"*/{SWEEP_JSON}"))
+
+
+st.title("Parameter sweeps")
+st.caption(
+    "Browse a sweep written by `migflow sweep FILE --out DIR`: what the outcomes look like "
+    "over the runs, which inputs drive them, and where a goal holds."
+)
+
+known = _known_folders()
+folder = st.text_input(
+    "Sweep folder",
+    value=known[0] if known else "",
+    key="sweep_folder",
+    help="A folder written by migflow sweep (it holds sweep.json and runs/)",
+)
+if known:
+    st.caption("Sweeps found: " + ", ".join(f"`{k}`" for k in known))
+if not folder:
+    st.info("Run a sweep first, e.g. `migflow sweep scenarios/sweeps/example.toml`.")
+    st.stop()
+
+try:
+    signature = _signature(folder)
+    res = _load(folder, signature)
+except InputError as exc:
+    st.error(str(exc))
+    st.stop()
+
+plan = res.plan
+ok = res.ok
+cols = st.columns(4)
+cols[0].metric("runs stored", f"{res.stored:,} / {res.expected:,}")
+cols[1].metric("failed runs", f"{res.failed:,}")
+cols[2].metric("sampler", plan.file.sampler.method)
+cols[3].metric("seeds per point", len(plan.seeds))
+if not res.complete:
+    st.warning("The sweep is incomplete: run the same `migflow sweep` command to finish it.")
+with st.expander("Inputs and outcomes"):
+    st.markdown("\n".join(f"- {i.describe()}" for i in plan.inputs))
+    st.markdown(
+        "\n".join(
+            f"- **{name}**: {o.indicator}, {o.span[0]}-{o.span[1]}"
+            + (" (minus the base scenario)" if o.difference else "")
+            for name, o in plan.outcomes.items()
+        )
+    )
+if ok.empty:
+    st.info("No successful runs stored yet.")
+    st.stop()
+
+outcomes = list(plan.outcomes)
+tab_dist, tab_si, tab_prim, tab_runs = st.tabs(
+    ["Outcomes", "Sensitivity", "Scenario discovery", "Runs"]
+)
+
+with tab_dist:
+    outcome = st.selectbox("Outcome", outcomes, key="dist_outcome")
+    values = ok[outcome].dropna()
+    st.caption(f"{len(values):,} runs with a value")
+    st.plotly_chart(px.histogram(ok, x=outcome, nbins=40, title=f"Distribution of {outcome}"))
+    against = st.selectbox("Against input", plan.input_names, key="dist_input")
+    st.plotly_chart(
+        px.scatter(ok, x=against, y=outcome, opacity=0.5, title=f"{outcome} by {against}")
+    )
+
+with tab_si:
+    table, notes = _indices(folder, signature)
+    for note in notes:
+        st.info(note)
+    if table.empty:
+        st.write("No outcome could be analysed.")
+    else:
+        si_outcome = st.selectbox(
+            "Outcome", list(dict.fromkeys(table["outcome"])), key="si_outcome"
+        )
+        t = table[table["outcome"] == si_outcome]
+        fig = go.Figure()
+        if t["method"].iloc[0] == "morris":
+            fig.add_bar(
+                y=t["input"], x=t["mu_star"], orientation="h", name="mu*",
+                error_x={"type": "data", "array": t["mu_star_conf"]},
+            )  # fmt: skip
+        else:
+            fig.add_bar(
+                y=t["input"], x=t["S1"], orientation="h", name="first order",
+                error_x={"type": "data", "array": t["S1_conf"]},
+            )  # fmt: skip
+            if t["ST"].notna().any():
+                fig.add_bar(
+                    y=t["input"], x=t["ST"], orientation="h", name="total",
+                    error_x={"type": "data", "array": t["ST_conf"]},
+                )  # fmt: skip
+        fig.update_layout(
+            barmode="group",
+            title=f"{t['method'].iloc[0]} indices of {si_outcome} (bars: 95% interval)",
+            yaxis={"autorange": "reversed"},
+        )
+        st.plotly_chart(fig)
+        st.dataframe(table.dropna(axis=1, how="all"), hide_index=True)
+
+with tab_prim:
+    goals = plan.goals
+    default = goals[0] if goals else None
+    c1, c2, c3 = st.columns(3)
+    goal_outcome = c1.selectbox(
+        "Outcome",
+        outcomes,
+        index=outcomes.index(default.outcome) if default else 0,
+        key="prim_outcome",
+    )
+    side = c2.radio(
+        "Goal",
+        ["below", "above"],
+        index=0 if default is None or default.below is not None else 1,
+        horizontal=True,
+        key="prim_side",
+    )
+    if default is not None and default.outcome == goal_outcome:
+        start = default.below if default.below is not None else default.above
+    else:
+        start = float(ok[goal_outcome].median())
+    threshold = c3.number_input("Threshold", value=float(start), key="prim_threshold")
+    density = st.slider(
+        "Share of runs in the box that must meet the goal",
+        0.5, 1.0, float(default.density if default else 0.8), 0.05, key="prim_density",
+    )  # fmt: skip
+    over = st.radio(
+        "Box over",
+        ["levers", "inputs"],
+        horizontal=True,
+        key="prim_over",
+        help="levers: the goal must hold across the uncertain parameters and seeds",
+    )
+    goal = GoalSpec(outcome=goal_outcome, density=density, over=over, **{side: float(threshold)})
+    result, used = discover(res, goal)
+    m = st.columns(4)
+    m[0].metric("goal met in", f"{result.base_density:.0%} of runs")
+    m[1].metric("coverage", f"{result.box.coverage:.2f}")
+    m[2].metric("density", f"{result.box.density:.2f}")
+    m[3].metric("runs in box", f"{result.box.runs:,}")
+    if not result.reached:
+        st.warning(f"No box reaches density {density:.2f}; the densest box is shown.")
+    st.caption(
+        f"PRIM on {result.runs:,} runs"
+        + (
+            " (the independent A and B points of the Saltelli design)"
+            if plan.file.sampler.method == "sobol"
+            else ""
+        )
+        + ". qp: chance of a density this high without the restriction (large: likely noise)."
+    )
+    if result.left_out:
+        st.caption(
+            f"Left out, no effect on {goal_outcome} in any Saltelli pair: "
+            + ", ".join(result.left_out)
+        )
+    limits = result.limits()
+    if limits.empty:
+        st.write("The goal needs no restriction of the inputs at this density.")
+    else:
+        st.dataframe(limits.drop(columns="restricted"), hide_index=True)
+    traj = result.trajectory_frame()
+    fig = px.scatter(
+        traj, x="coverage", y="density", color="restricted", hover_data=["step", "mass", "runs"],
+        title="Peeling trajectory: coverage against density",
+    )  # fmt: skip
+    fig.add_hline(y=density, line_dash="dash")
+    fig.add_scatter(
+        x=[result.box.coverage], y=[result.box.density], mode="markers", name="chosen box",
+        marker={"symbol": "star", "size": 16, "color": "red"},
+    )  # fmt: skip
+    st.plotly_chart(fig)
+
+with tab_runs:
+    st.dataframe(res.runs, hide_index=True)
+    st.download_button(
+        "Download runs (CSV)",
+        res.runs.to_csv(index=False).encode(),
+        file_name=f"{plan.name}_runs.csv",
+        mime="text/csv",
+    )

@@ -1,0 +1,205 @@
+"""What if …? The scenario against the baseline: indicators, time series, flows, downloads."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pandas as pd
+import streamlit as st
+
+from app import charts, documented, downloads, indicators, runs
+from app.sidebar import render_sidebar
+from app.state import changes_from
+
+scenario = render_sidebar()
+
+st.title("What if …? Migrant flows in the Americas")
+results, baseline, reference, seconds = runs.run_with_baseline(scenario)
+is_baseline = results is baseline
+calibrated, status = runs.calibration_status(results)
+(st.success if calibrated else st.warning)(
+    status, icon=":material/verified:" if calibrated else ":material/warning:"
+)
+
+st.markdown(
+    f"**{scenario.name}**: {scenario.description or 'no description'}  \n"
+    f"{scenario.start} to {scenario.end} · seed {scenario.seed} · {scenario.scale} people per "
+    f"agent · computed in {seconds:.2f} s (cached runs return at once)"
+)
+if is_baseline:
+    st.info(
+        "This is the baseline. Pick a scenario or change levers in the sidebar and press "
+        "**Run scenario** to see what changes."
+    )
+else:
+    added = changes_from(scenario, reference)
+    with st.expander(f"What differs from the baseline ({len(added)} lever entries)"):
+        st.dataframe(pd.DataFrame(added), hide_index=True)
+
+# ------------------------------------------------------------------ headline indicators
+years = indicators.years_of(results)
+token = hashlib.sha1(st.session_state["applied_toml"].encode()).hexdigest()[:12]
+periods = st.session_state.setdefault("periods", {})  # kept per scenario, across pages
+period = st.select_slider(
+    "Years the indicators cover",
+    options=years,
+    value=periods.get(token, indicators.default_period(scenario, reference, years)),
+    key=f"period_{token}",
+    help="Flows are averaged (per year) or summed over these years; stocks are read at the end "
+    "of the last one. By default: from the first year a lever differs from the baseline.",
+)
+periods[token] = period
+
+st.subheader("Headline indicators")
+span = f"{period[0]}–{period[1]}" if period[0] != period[1] else str(period[0])
+st.caption(
+    f"Per-year figures are averages over {span}; totals are summed over {span}; Venezuelans "
+    f"are counted at the end of {period[1]}."
+    + ("" if is_baseline else " Below each value: the change against the baseline.")
+)
+heads = indicators.headline(results, baseline, period)
+for row in range(0, len(heads), 3):
+    for col, ind in zip(st.columns(3), heads[row : row + 3], strict=False):
+        col.metric(
+            ind.label,
+            indicators.fmt(ind.value, ind.unit),
+            None if is_baseline else indicators.fmt_change(ind),
+            delta_color="off",  # neutral grey: more or fewer is not in itself good or bad
+            delta_arrow=indicators.arrow(ind),
+            help=f"{ind.help} Baseline: {indicators.fmt(ind.baseline, ind.unit)}.",
+            border=True,
+        )
+if not is_baseline:
+    cols = st.columns(2)
+    for col, cost in zip(cols, indicators.costs(results, baseline, period), strict=True):
+        col.metric(
+            cost.label,
+            "n/a" if cost.usd is None else indicators.fmt_usd(cost.usd),
+            help=cost.help,
+            border=True,
+        )
+        if cost.usd is None:
+            col.caption(cost.why)
+        elif cost.usd == 0:
+            col.caption("$0: no funding change. " + cost.help.split(". ", 1)[1])
+st.caption(
+    "Differences use the same seed for both runs (common random numbers), so they show the "
+    "levers' effect, not noise. Absolute numbers depend on the parameters (see the banner above)."
+)
+
+# ------------------------------------------------------------------ charts
+table, documented_path = documented.load_documented()
+tab_series, tab_flows, tab_data = st.tabs(["Time series", "Flows", "Tables and downloads"])
+
+with tab_series:
+    band_summaries = None
+    posterior, why = runs.load_posterior_safely()
+    if posterior is None:
+        st.info(f"Uncertainty: {runs.NO_POSTERIOR} ({why}).")
+    else:
+        c1, c2 = st.columns([1, 2])
+        show = c1.checkbox("Show uncertainty bands", key="bands", help="Runs the scenario once "
+                           "per posterior draw, same seed; the band spans the 5th to 95th "
+                           "percentile of those runs (parameter uncertainty only).")  # fmt: skip
+        k = c2.slider("Posterior draws", 5, 40, 10, key="band_k")
+        if show:
+            band_runs = runs.band_runs(scenario, k) or []
+            band_summaries = [r.summary for r in band_runs] or None
+        if band_summaries:
+            outside = indicators.outside_band(results.summary, band_summaries)
+            st.caption(
+                f"Bands: the 5th–95th percentile of {k} runs of this scenario, one per "
+                "parameter set drawn from the calibration posterior, all with the same seed. "
+                "The line is the run everyone sees (the calibrated point estimate), which the "
+                "posterior's spread need not contain"
+                + (
+                    f": here it lies outside the band in {outside:.0%} of the years of the "
+                    "series drawn, a sign that the point estimate and the posterior ensemble "
+                    "disagree (see the calibration report)."
+                    if outside > 0
+                    else "."
+                )
+            )
+    names = (scenario.name, "baseline")
+    shown_baseline = None if is_baseline else baseline
+    left, right = st.columns(2)
+    for i, key in enumerate(("darien", "us", "regularisations", "pathways", "deaths")):
+        column = charts.SERIES[key].column
+        band = indicators.band(band_summaries, column) if band_summaries else None
+        fig = charts.series_figure(key, results, shown_baseline, table, band, names)
+        (left if i % 2 == 0 else right).plotly_chart(fig, key=f"chart_{key}")
+        if charts.SERIES[key].note:
+            (left if i % 2 == 0 else right).caption(charts.SERIES[key].note)
+    host_bands = (
+        {h: indicators.band(band_summaries, f"venezuelans_in_{h}") for h in charts.MAIN_HOSTS}
+        if band_summaries
+        else None
+    )
+    right.plotly_chart(
+        charts.darien_monthly_figure(results, shown_baseline, table, names), key="chart_monthly"
+    )
+    right.caption("Documented: Panama's monthly counts, 2020–2021 (none in April, May, July 2020).")
+    st.plotly_chart(
+        charts.venezuelans_figure(results, shown_baseline, table, host_bands, names),
+        key="chart_venezuelans",
+    )
+    st.caption(
+        "Documented: UNHCR end-year counts of Venezuelans (refugees, asylum-seekers and others in "
+        "need of protection) and the seed documents' figures. The model counts only those who "
+        "left since its start year, so it falls short of stocks built up before."
+    )
+    if documented_path is not None:
+        where = documented_path.relative_to(documented.ROOT)
+        st.caption(f"Documented figures read from `{where}`.")
+
+with tab_flows:
+    origins = st.multiselect(
+        "Nationalities",
+        charts.ORIGINS,
+        default=list(charts.ORIGINS),
+        format_func=lambda o: f"{o} ({charts.country_name(o)})",
+        key="flow_origins",
+    )
+    if origins:
+        st.plotly_chart(charts.sankey_figure(results, period, tuple(origins)), key="chart_sankey")
+        st.caption(
+            "People crossing each border in the years chosen above, left to right from origin "
+            "through transit to host; returns and back-and-forth moves are left out. What "
+            "enters a country and does not leave it stayed there, returned, died (the Darién) "
+            "or was still on the way."
+        )
+    else:
+        st.info("Pick at least one nationality.")
+
+with tab_data:
+    st.markdown("**Yearly summary** (whole window)")
+    st.dataframe(results.summary, hide_index=True)
+    stem = downloads.file_stem(scenario.name)
+    toml_text = st.session_state["applied_toml"]
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(
+        "Results (CSV, zip)",
+        runs.packed_results(toml_text, "csv", results, scenario),
+        file_name=f"{stem}_results_csv.zip",
+        mime="application/zip",
+        help="stocks, flows, events, spending, summary as CSV, plus manifest.json and "
+        "scenario.toml",
+        key="download_csv",
+    )
+    c2.download_button(
+        "Results (Parquet, zip)",
+        runs.packed_results(toml_text, "parquet", results, scenario),
+        file_name=f"{stem}_results_parquet.zip",
+        mime="application/zip",
+        help="The same files `migflow run --out` writes, plus scenario.toml",
+        key="download_parquet",
+    )
+    c3.download_button(
+        "Scenario (TOML)",
+        downloads.scenario_toml(scenario),
+        file_name=f"{stem}.toml",
+        mime="application/toml",
+        help="The scenario with every lever written out; `migflow run` accepts it and "
+        "reproduces these results.",
+        key="download_toml",
+    )

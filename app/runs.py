@@ -1,0 +1,154 @@
+"""Running scenarios for the app: cached, with a progress bar, and the calibration status.
+
+A run is keyed on the scenario's TOML text (``dumps_scenario``: every lever, the window, the
+seed and the scale) plus, for a posterior draw, the parameter set as JSON. The central run
+calls ``run_scenario(scenario)`` exactly as ``migflow run`` does, so the app and the command
+line give the same numbers for the same scenario and seed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import streamlit as st
+
+from model.parameters import Parameters
+from model.results import Results
+from model.run import run_scenario
+from model.scenario import Scenario, dumps_scenario, load_scenario, loads_scenario
+
+from .state import same_policy
+
+BASELINE = "baseline"
+BAND_QUANTILES = (5, 95)
+
+NO_POSTERIOR = "uncertainty bands appear once a calibration posterior is shipped"
+
+
+def run_uncached(
+    toml_text: str,
+    parameters_json: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Results:
+    """Parse the scenario text and run it (no cache): what the cached run does on a miss."""
+    scenario = loads_scenario(toml_text, source="app")
+    parameters = None if parameters_json is None else Parameters(json.loads(parameters_json))
+    return run_scenario(scenario, parameters, progress=progress)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _run_cached(toml_text: str, parameters_json: str | None = None) -> Results:
+    # The progress bar is made inside the cached function, so a cache hit replays it
+    # (instantly, ending empty) instead of touching an element made elsewhere.
+    bar = st.progress(0.0, text="Running the model…")
+
+    def progress(t: int, n: int) -> None:
+        if t == n or t % 6 == 0:
+            bar.progress(t / n, text=f"Running the model: month {t} of {n}")
+
+    results = run_uncached(toml_text, parameters_json, progress)
+    bar.empty()
+    return results
+
+
+def run(scenario: Scenario, parameters: Parameters | None = None) -> tuple[Results, float]:
+    """Results of ``scenario`` (cached) and the seconds this call took (near 0 from cache)."""
+    parameters_json = None if parameters is None else json.dumps(dict(parameters), sort_keys=True)
+    began = time.perf_counter()
+    results = _run_cached(dumps_scenario(scenario), parameters_json)
+    return results, time.perf_counter() - began
+
+
+def baseline_for(scenario: Scenario) -> Scenario:
+    """The shipped baseline with ``scenario``'s seed, scale and window: the reference that
+    makes a difference the effect of the scenario's levers (common random numbers)."""
+    base = load_scenario(BASELINE)
+    if (base.start, base.end) != (scenario.start, scenario.end):
+        base = base.clipped(scenario.start, scenario.end)
+    return base.with_changes(seed=scenario.seed, scale=scenario.scale)
+
+
+def run_with_baseline(scenario: Scenario) -> tuple[Results, Results, Scenario, float]:
+    """Results of ``scenario`` and of its baseline (one run if they are the same policy)."""
+    reference = baseline_for(scenario)
+    results, seconds = run(scenario)
+    if same_policy(reference, scenario):
+        return results, results, reference, seconds
+    baseline, more = run(reference)
+    return results, baseline, reference, seconds + more
+
+
+# ------------------------------------------------------------------ calibration
+
+
+def load_posterior_safely() -> tuple[Any | None, str]:
+    """The shipped calibration posterior, or None and the reason there is none.
+
+    Coded against the interface ``calibration.posterior.load_posterior()`` -> None or an
+    object with ``.draws(k, seed)``; any failure to import or read it means "no posterior"
+    (the app must keep working while calibration is absent or being rewritten).
+    """
+    try:
+        from calibration.posterior import load_posterior
+    except ImportError:
+        return None, "the calibration module is not installed"
+    try:
+        posterior = load_posterior()
+    except Exception as exc:  # a broken or half-written posterior must not stop the app
+        return None, f"the calibration result could not be read ({exc})"
+    if posterior is None or not callable(getattr(posterior, "draws", None)):
+        return None, "no calibration posterior is shipped yet"
+    return posterior, "calibration posterior shipped"
+
+
+def calibration_status(results: Results) -> tuple[bool, str]:
+    """Whether this run used calibrated parameters, and a sentence saying which."""
+    posterior, why = load_posterior_safely()
+    if posterior is None:
+        return False, f"Uncalibrated starting values: {why}. Use differences between scenarios."
+    point = getattr(posterior, "point", None)
+    used = results.manifest.get("parameters", {})
+    overridden = set(results.manifest.get("scenario", {}).get("parameters", {}))
+    if isinstance(point, dict) and point:
+        same = all(
+            name in overridden or np.isclose(used.get(name, np.nan), value, rtol=1e-9)
+            for name, value in point.items()
+        )
+        if same:
+            return True, "Calibrated: the point estimate of the shipped calibration posterior."
+    return False, (
+        "Uncalibrated starting values: a calibration posterior is shipped, but this run does "
+        "not use its point estimate (as `migflow run` does not)."
+    )
+
+
+def posterior_draws(scenario: Scenario, k: int, seed: int = 0) -> list[Parameters] | None:
+    """``k`` parameter sets from the posterior, keeping the scenario's own overrides."""
+    posterior, _ = load_posterior_safely()
+    if posterior is None:
+        return None
+    try:
+        draws = posterior.draws(k, seed=seed, overrides=dict(scenario.parameters))
+    except TypeError:  # an interface without ``overrides``
+        draws = [Parameters({**dict(d), **scenario.parameters}) for d in posterior.draws(k, seed)]
+    return list(draws)
+
+
+def band_runs(scenario: Scenario, k: int) -> list[Results] | None:
+    """Runs of ``scenario`` under ``k`` posterior draws (same seed), or None without one."""
+    draws = posterior_draws(scenario, k)
+    if draws is None:
+        return None
+    return [run(scenario, parameters)[0] for parameters in draws]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def packed_results(toml_text: str, fmt: str, _results: Results, _scenario: Scenario) -> bytes:
+    """The download zip of a run (cached on the scenario's TOML text and the format)."""
+    from .downloads import results_zip
+
+    return results_zip(_results, _scenario, fmt)

@@ -1,0 +1,345 @@
+"""Building Scenarios from the sidebar's widgets, and validating uploads.
+
+Everything here is plain Python (no Streamlit), so it is tested directly. The widgets hold
+*changes on top of* the scenario the user starts from, because that is how the scenario
+format combines levers (docs/scenarios.md § 6): funding and capacities add up, so a widget
+value is extra money or extra places; enforcement and asylum are states, so a widget value
+replaces the scenario's value while the change applies. A change applies from ``start`` to
+``end`` (months, inclusive), the range chosen at the top of the sidebar form.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from model.calendar import format_month, parse_month
+from model.errors import InputError
+from model.geography import COUNTRIES, US_BORDER
+from model.policy import DEFAULT_ASYLUM_MONTHS
+from model.scenario import (
+    LEVER_GROUPS,
+    MAX_FILE_BYTES,
+    Scenario,
+    list_scenarios,
+    loads_scenario,
+    scenario_from_dict,
+)
+
+NOTE = "added in the migflow app"
+
+#: Hosts offered for integration and regularisation, the five main hosts of the seeds first.
+HOSTS = ("COL", "PER", "ECU", "CHL", "BRA", "ARG", "PAN", "CRI", "MEX", "USA")
+#: Origins offered for root-cause funding (XCO, the extra-continental origin, is left out).
+ROOT_CAUSE_ORIGINS = ("GTM", "HND", "SLV", "VEN", "HTI", "CUB", "NIC", "ECU", "COL")
+REGULARISATION_ORIGINS = ("VEN", "HTI", "CUB", "ECU", "COL", "NIC", "GTM", "HND", "SLV", "XCO")
+
+#: Borders with an enforcement slider: route edge -> label.
+BORDERS = {
+    "COL-PAN": "Darién Gap (Colombia → Panama)",
+    "GTM-MEX": "Mexico's southern border (Guatemala → Mexico)",
+    US_BORDER: "US southwest border (Mexico → US)",
+}
+
+
+def country_name(code: str) -> str:
+    return COUNTRIES[code][0] if code in COUNTRIES else code
+
+
+@dataclass(frozen=True)
+class PathwayPreset:
+    """A legal pathway the sidebar offers, with extra places per year as its one input."""
+
+    label: str
+    kind: str
+    origins: tuple[str, ...]
+    destination: str
+    duration_months: int = 0
+    referral_countries: tuple[str, ...] = ()
+    help: str = ""
+
+
+PATHWAYS: dict[str, PathwayPreset] = {
+    "labour_nca": PathwayPreset(
+        "Temporary worker visas: Guatemala, Honduras, El Salvador → US",
+        "labour",
+        ("GTM", "HND", "SLV"),
+        "USA",
+        duration_months=8,
+        help="Seasonal work visas (8 months, then people return). The seeds: 'from approximately "
+        "9,800 to more than 19,000' a year; 9,200 extra places double the baseline's 9,800.",
+    ),
+    "parole_cub": PathwayPreset(
+        "Cuban Family Reunification Parole → US",
+        "parole",
+        ("CUB",),
+        "USA",
+        help="Permanent legal entry for Cubans who would otherwise travel irregularly to the US.",
+    ),
+    "safe_mobility": PathwayPreset(
+        "Safe Mobility Offices in Colombia, Costa Rica, Guatemala → US",
+        "safe_mobility",
+        ("VEN", "HTI", "CUB", "NIC", "COL", "ECU"),
+        "USA",
+        referral_countries=("COL", "CRI", "GTM"),
+        help="Referrals of migrants already in or passing through Colombia, Costa Rica or "
+        "Guatemala who are heading for the US (they then travel legally, without the Darién "
+        "for those still in Colombia).",
+    ),
+    "resettlement_us": PathwayPreset(
+        "Refugee resettlement to the US: Venezuelans, Haitians, Cubans, Nicaraguans",
+        "resettlement",
+        ("VEN", "HTI", "CUB", "NIC"),
+        "USA",
+        help="Legal entry from the origin for people who would otherwise set out irregularly "
+        "for the US.",
+    ),
+    "labour_can": PathwayPreset(
+        "Labour pathway to Canada: Guatemala, Honduras, El Salvador",
+        "labour",
+        ("GTM", "HND", "SLV"),
+        "CAN",
+        duration_months=8,
+        help="Seasonal work visas for Canada. Canada has no irregular route in the model, so "
+        "these places divert people who would have gone to the US border.",
+    ),
+}
+
+
+@dataclass
+class LeverInputs:
+    """The sidebar's values. Zero (or ``None`` for enforcement and asylum) means no change."""
+
+    start: str
+    end: str
+    integration_musd: dict[str, float] = field(default_factory=dict)
+    integration_services: dict[str, float] = field(default_factory=dict)
+    regularisation: dict[str, float] = field(default_factory=dict)
+    regularisation_origins: tuple[str, ...] = ("VEN",)
+    regularisation_cutoff: bool = True
+    pathways: dict[str, float] = field(default_factory=dict)
+    enforcement: dict[str, float | None] = field(default_factory=dict)
+    asylum_months: float | None = None
+    root_causes: dict[str, float] = field(default_factory=dict)
+    name: str = ""
+    seed: int | None = None
+    scale: int | None = None
+
+
+def _active(lever, month: int) -> bool:
+    first = parse_month(lever.start)
+    last = parse_month(lever.end) if lever.end is not None else 10**9
+    return first <= month <= last
+
+
+def enforcement_at(scenario: Scenario, edge: str, month: str) -> float:
+    """Interdiction on ``edge`` in ``month``: the last entry covering it wins (0 if none)."""
+    m, value = parse_month(month), 0.0
+    for lever in scenario.enforcement:
+        if lever.edge == edge and _active(lever, m):
+            value = lever.interdiction
+    return value
+
+
+def asylum_at(scenario: Scenario, month: str) -> float:
+    """US asylum processing time in ``month``, months (the model's default if no entry)."""
+    m, value = parse_month(month), float(DEFAULT_ASYLUM_MONTHS)
+    for lever in scenario.asylum:
+        if _active(lever, m):
+            value = lever.processing_months
+    return value
+
+
+def pathway_capacity(scenario: Scenario, preset: PathwayPreset, month: str) -> float:
+    """Places a year already open in ``month`` on pathways like ``preset`` (same kind and
+    destination, an origin in common)."""
+    m = parse_month(month)
+    return sum(
+        p.capacity_per_year
+        for p in scenario.pathways
+        if p.kind == preset.kind
+        and p.destination == preset.destination
+        and set(p.origins) & set(preset.origins)
+        and _active(p, m)
+    )
+
+
+def months_between(start: str, end: str) -> list[str]:
+    return [format_month(m) for m in range(parse_month(start), parse_month(end) + 1)]
+
+
+def changes(inputs: LeverInputs) -> list[str]:
+    """The changes the inputs make, one short phrase each (for the name and the page)."""
+    out = []
+    for host in HOSTS:
+        if inputs.integration_musd.get(host, 0) > 0:
+            out.append(f"integration {host} +${inputs.integration_musd[host]:,.0f} M/yr")
+        if inputs.integration_services.get(host, 0) > 0:
+            out.append(f"integration services {host} +{inputs.integration_services[host]:,.0f}/mo")
+        if inputs.regularisation.get(host, 0) > 0:
+            out.append(f"regularisation {host} {inputs.regularisation[host]:,.0f}/mo")
+    for key, preset in PATHWAYS.items():
+        if inputs.pathways.get(key, 0) > 0:
+            places = inputs.pathways[key]
+            out.append(f"{preset.kind} pathway → {preset.destination} +{places:,.0f}/yr")
+    for edge, value in inputs.enforcement.items():
+        if value is not None:
+            out.append(f"interdiction {edge} {value:.2f}")
+    if inputs.asylum_months is not None:
+        out.append(f"US asylum {inputs.asylum_months:g} months")
+    for origin in ROOT_CAUSE_ORIGINS:
+        if inputs.root_causes.get(origin, 0) > 0:
+            out.append(f"root causes {origin} ${inputs.root_causes[origin]:,.0f} M/yr")
+    return out
+
+
+def build_scenario(base: Scenario, inputs: LeverInputs) -> Scenario:
+    """``base`` plus the changes in ``inputs``, validated. Raises ``InputError`` (one line,
+    naming the field) if the result is not a valid scenario."""
+    data = base.model_dump(mode="json", exclude_none=True)
+    dated = {"start": inputs.start, "end": inputs.end, "note": NOTE}
+    for host in HOSTS:
+        musd = float(inputs.integration_musd.get(host, 0) or 0)
+        served = float(inputs.integration_services.get(host, 0) or 0)
+        if musd > 0 or served > 0:
+            data["integration"].append(
+                {"host": host, "funding_musd_per_year": musd, "services_per_month": served, **dated}
+            )
+        capacity = float(inputs.regularisation.get(host, 0) or 0)
+        if capacity > 0:
+            programme = {
+                "host": host,
+                "name": f"Regularisation programme in {country_name(host)} (app)",
+                "capacity_per_month": capacity,
+                "origins": list(inputs.regularisation_origins),
+                **dated,
+            }
+            if inputs.regularisation_cutoff:
+                programme["arrived_before"] = inputs.start
+            data["regularisation"].append(programme)
+    for key, preset in PATHWAYS.items():
+        places = float(inputs.pathways.get(key, 0) or 0)
+        if places > 0:
+            data["pathways"].append(
+                {
+                    "name": f"{preset.label} (app)",
+                    "kind": preset.kind,
+                    "origins": list(preset.origins),
+                    "destination": preset.destination,
+                    "capacity_per_year": places,
+                    "duration_months": preset.duration_months,
+                    "referral_countries": list(preset.referral_countries),
+                    **dated,
+                }
+            )
+    for edge, value in inputs.enforcement.items():
+        if value is not None:
+            data["enforcement"].append({"edge": edge, "interdiction": float(value), **dated})
+    if inputs.asylum_months is not None:
+        data["asylum"].append({"processing_months": float(inputs.asylum_months), **dated})
+    for origin in ROOT_CAUSE_ORIGINS:
+        musd = float(inputs.root_causes.get(origin, 0) or 0)
+        if musd > 0:
+            data["root_causes"].append({"origin": origin, "funding_musd_per_year": musd, **dated})
+    made = changes(inputs)
+    if made:
+        data["name"] = inputs.name.strip() or f"{base.name}_edited"
+        window = f" ({inputs.start}..{inputs.end})"
+        data["description"] = f"{base.name} + " + "; ".join(made) + window
+    elif inputs.name.strip():
+        data["name"] = inputs.name.strip()
+    if inputs.seed is not None:
+        data["seed"] = int(inputs.seed)
+    if inputs.scale is not None:
+        data["scale"] = int(inputs.scale)
+    return scenario_from_dict(data, source="edited scenario")
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """Shipped scenario files by name (file stem), baseline first."""
+    return {p.stem: p for p in list_scenarios()}
+
+
+def scenario_from_upload(data: bytes, filename: str) -> Scenario:
+    """Validate an uploaded scenario file. Only TOML is parsed: nothing is executed or
+    unpickled. ``extends`` may name only a file shipped in ``scenarios/``. Raises
+    ``InputError`` with one line naming the file, the field and what is allowed."""
+    source = Path(filename).name or "upload"
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"file is larger than {MAX_FILE_BYTES // 1000} kB", source=source)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("not a text file (expected UTF-8 TOML)", source=source) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"invalid TOML: {exc}", source=source) from None
+    parent = raw.get("extends")
+    if parent is not None:
+        allowed = sorted(p.name for p in list_scenarios())
+        if not isinstance(parent, str) or parent not in allowed:
+            raise InputError(
+                "an uploaded file can extend only a file in scenarios/; "
+                f"allowed: {', '.join(allowed)}",
+                source=source,
+                field="extends",
+            )
+    return loads_scenario(text, source=source)
+
+
+def same_policy(a: Scenario, b: Scenario) -> bool:
+    """True if two scenarios differ at most in name and description (so one run serves both)."""
+    skip = {"name", "description"}
+    return a.model_dump(mode="json", exclude=skip) == b.model_dump(mode="json", exclude=skip)
+
+
+def changes_from(scenario: Scenario, reference: Scenario) -> list[dict[str, str]]:
+    """The lever entries (and parameter or trajectory changes) of ``scenario`` that
+    ``reference`` does not have, one row each: lever, what, from, to, note."""
+    ref = reference.model_dump(mode="json")
+    mine = scenario.model_dump(mode="json")
+    rows = []
+    for group in LEVER_GROUPS:
+        for lever in mine[group]:
+            if lever in ref[group]:
+                continue
+            what = ", ".join(
+                f"{k} = {v}"
+                for k, v in lever.items()
+                if k not in ("start", "end", "note", "name") and v not in ("", [], None)
+            )
+            rows.append(
+                {
+                    "lever": group,
+                    "what": what,
+                    "from": lever["start"],
+                    "to": lever.get("end") or scenario.end,
+                    "note": lever.get("note", ""),
+                }
+            )
+    for name, value in mine["parameters"].items():
+        if ref["parameters"].get(name) != value:
+            rows.append(
+                {
+                    "lever": "parameter",
+                    "what": f"{name} = {value}",
+                    "from": scenario.start,
+                    "to": scenario.end,
+                    "note": "behavioural parameter, for the whole run",
+                }
+            )
+    for table in ("push", "opportunity"):
+        for code, trajectory in mine[table].items():
+            if ref[table].get(code) != trajectory:
+                rows.append(
+                    {
+                        "lever": table,
+                        "what": f"{table}.{code} trajectory differs",
+                        "from": min(trajectory),
+                        "to": max(trajectory),
+                        "note": "",
+                    }
+                )
+    return rows

@@ -1,0 +1,489 @@
+"""The what-if app: it starts on the baseline, levers move the indicators the expected way,
+comparisons show every scenario, bad uploads are refused in the page without breaking it, and
+downloads hold the numbers `migflow run` writes for the same scenario and seed. The app's
+pure parts (building scenarios from levers, validating uploads, costs, documented figures,
+the flow diagram) are tested directly.
+
+AppTest runs the real app script in this process (no browser); tests/test_app_browser.py
+drives it in headless Chromium."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest
+from typer.testing import CliRunner
+
+from app import charts, documented, indicators, runs, state
+from app.commands import MAIN, streamlit_args
+from app.downloads import results_zip, scenario_toml
+from model.cli import app as cli
+from model.errors import InputError
+from model.geography import EDGES
+from model.parameters import Parameters
+from model.results import Results
+from model.scenario import load_scenario, loads_scenario
+
+MAIN_SCRIPT = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
+runner = CliRunner()
+
+
+def start_app() -> AppTest:
+    at = AppTest.from_file(MAIN_SCRIPT, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label: str):
+    found = [m for m in at.metric if m.label == label]
+    assert found, f"no metric {label!r}; have {[m.label for m in at.metric]}"
+    return found[0]
+
+
+def number(text: str) -> float:
+    return float(text.replace(",", "").replace("$", "").replace("M", "").strip())
+
+
+def run_button(at: AppTest):
+    return next(b for b in at.button if b.label == "Run scenario")
+
+
+# ------------------------------------------------------------------ the app (AppTest)
+
+
+def test_app_starts_on_the_baseline_already_run_without_exceptions():
+    at = start_app()
+    assert at.session_state["base_choice"] == "baseline"
+    assert loads_scenario(at.session_state["applied_toml"]).name == "baseline"
+    labels = [m.label for m in at.metric]
+    for expected in (
+        "Darién crossings per year",
+        "US border arrivals per year",
+        "Venezuelans in Colombia",
+        "Venezuelans in Peru",
+        "People regularised",
+        "Deaths in the Darién",
+    ):
+        assert expected in labels
+    assert number(metric(at, "Darién crossings per year").value) > 0
+    banner = [w.value for w in at.warning] + [s.value for s in at.success]
+    assert any(b.startswith(("Uncalibrated starting values", "Calibrated")) for b in banner)
+    assert len(at.get("plotly_chart")) >= 7  # five yearly series, monthly Darién, hosts, flows
+    downloads = [d.label for d in at.get("download_button")]
+    assert downloads == ["Results (CSV, zip)", "Results (Parquet, zip)", "Scenario (TOML)"]
+
+
+def test_levers_move_the_indicators_in_the_expected_direction():
+    at = start_app()
+    baseline_darien = number(metric(at, "Darién crossings per year").value)
+    baseline_pathways = number(metric(at, "Legal pathway arrivals").value)
+    at.slider(key="lv_enf_COL-PAN").set_value(0.6)  # tighten enforcement at the Darién
+    at.number_input(key="lv_path_labour_nca").set_value(9800.0)  # double the labour visas
+    at.number_input(key="lv_int_PER").set_value(100.0)  # fund integration in Peru
+    run_button(at).click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    scenario = loads_scenario(at.session_state["applied_toml"])
+    assert scenario.name == "baseline_edited"
+    darien = metric(at, "Darién crossings per year")
+    assert number(darien.value) < baseline_darien and darien.delta.startswith("−")
+    pathways = metric(at, "Legal pathway arrivals")
+    assert number(pathways.value) > baseline_pathways and pathways.delta.startswith("+")
+    spending = metric(at, "Integration + root-cause funding")
+    assert number(spending.value) == pytest.approx(100 * 8)  # $100 M a year, 2023-2030
+    costs = {m.label: m.value for m in at.metric if m.label.startswith("Cost per")}
+    assert number(costs["Cost per Darién crossing averted"]) > 0
+
+    # The levers survive a visit to another page, and the edited scenario can be compared.
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    assert at.session_state["cmp_choice"] == ["baseline", "current: baseline_edited"]
+    at.switch_page("pages/whatif.py").run()
+    assert not at.exception
+    assert at.slider(key="lv_enf_COL-PAN").value == 0.6
+    assert at.number_input(key="lv_path_labour_nca").value == 9800.0
+
+
+def test_compare_shows_every_scenario_side_by_side_with_differences():
+    at = start_app()
+    at.switch_page("pages/compare.py").run()
+    at.multiselect(key="cmp_choice").set_value(
+        ["baseline", "enforcement_darien", "labour_visas_nca"]
+    )
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    side_by_side, difference = at.dataframe[0].value, at.dataframe[1].value
+    assert list(side_by_side.columns) == ["baseline", "enforcement_darien", "labour_visas_nca"]
+    assert list(difference.columns) == ["enforcement_darien", "labour_visas_nca"]
+    row = "Darién crossings per year"
+    assert side_by_side.loc[row, "enforcement_darien"] < side_by_side.loc[row, "baseline"]
+    assert difference.loc[row, "enforcement_darien"] < 0
+    assert difference.loc["Legal pathway arrivals", "labour_visas_nca"] > 0
+    assert len(at.get("plotly_chart")) == 2  # % change and year-by-year difference charts
+
+
+BAD_UPLOADS = [
+    ("broken.toml", b'name = "x"\n[[enforcement]\n', "invalid TOML"),
+    (
+        "bad_lever.toml",
+        b'extends = "baseline.toml"\nname = "bad"\n[[enforcement]]\nedge = "COL-PAN"\n'
+        b'interdiction = 1.5\nstart = "2022-01"\n',
+        "enforcement[7].interdiction",
+    ),
+    ("huge.toml", b"# " + b"x" * 1_000_001, "larger than 1000 kB"),
+    ("escape.toml", b'extends = "../pyproject.toml"\nname = "x"\n', "can extend only"),
+    ("binary.toml", b"\xff\xfe\x00name", "not a text file"),
+]
+
+
+def test_a_bad_upload_shows_the_error_and_the_app_keeps_working():
+    at = start_app()
+    for filename, content, message in BAD_UPLOADS:
+        at.file_uploader(key="upload").set_value((filename, content, "application/toml"))
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        errors = [e.value for e in at.error]
+        assert any(filename in e and message in e for e in errors), (filename, errors)
+        assert at.session_state["base_choice"] == "baseline"
+        assert loads_scenario(at.session_state["applied_toml"]).name == "baseline"
+        assert metric(at, "Darién crossings per year").value  # results still shown
+    # Still usable: a lever runs and gives results.
+    at.slider(key="lv_enf_COL-PAN").set_value(0.5)
+    run_button(at).click()
+    at.run()
+    assert not at.exception
+    assert metric(at, "Darién crossings per year").delta.startswith("−")
+    assert not at.error  # the old message is gone once something else is run
+
+
+def test_a_valid_upload_becomes_the_scenario_shown():
+    at = start_app()
+    text = b'extends = "colombia_tps.toml"\nname = "my_tps"\nseed = 7\n'
+    at.file_uploader(key="upload").set_value(("my_tps.toml", text, "application/toml"))
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["base_choice"] == "upload: my_tps"
+    shown = loads_scenario(at.session_state["applied_toml"])
+    assert shown.name == "my_tps" and shown.seed == 7 and shown.regularisation
+    assert any("my_tps" in s.value for s in at.success)
+
+
+def test_downloads_hold_the_same_numbers_as_migflow_run(tmp_path, monkeypatch):
+    captured: dict[str, bytes] = {}
+    original = MediaFileManager.add
+
+    def capture(self, path_or_data, mimetype, coordinates, file_name=None, **kwargs):
+        if file_name is not None and isinstance(path_or_data, bytes | str):
+            data = path_or_data if isinstance(path_or_data, bytes) else path_or_data.encode()
+            captured[file_name] = data
+        return original(self, path_or_data, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add", capture)
+    at = start_app()
+    at.number_input(key="lv_path_labour_nca").set_value(9200.0)
+    at.number_input(key="lv_seed").set_value(7)
+    at.text_input(key="lv_name").set_value("more visas")
+    run_button(at).click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    toml_file = tmp_path / "more_visas.toml"
+    toml_file.write_bytes(captured["more_visas.toml"])
+    out = tmp_path / "cli"
+    result = runner.invoke(cli, ["run", str(toml_file), "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    expected = Results.read(out)
+    assert expected.manifest["seed"] == 7
+
+    with zipfile.ZipFile(io.BytesIO(captured["more_visas_results_parquet.zip"])) as z:
+        assert {"summary.parquet", "stocks.parquet", "manifest.json", "scenario.toml"} <= set(
+            z.namelist()
+        )
+        for table in ("summary", "stocks", "flows", "events", "spending"):
+            got = pd.read_parquet(io.BytesIO(z.read(f"{table}.parquet")))
+            pd.testing.assert_frame_equal(got, getattr(expected, table))
+    with zipfile.ZipFile(io.BytesIO(captured["more_visas_results_csv.zip"])) as z:
+        summary = pd.read_csv(io.BytesIO(z.read("summary.csv")))
+        stocks = pd.read_csv(io.BytesIO(z.read("stocks.csv")))
+    np.testing.assert_allclose(
+        summary.to_numpy(dtype=float), expected.summary.to_numpy(dtype=float)
+    )
+    assert stocks["people"].sum() == pytest.approx(expected.stocks["people"].sum())
+
+
+def test_the_baseline_download_matches_migflow_run_baseline(tmp_path):
+    scenario = load_scenario("baseline")
+    results, _ = runs.run(scenario)
+    out = tmp_path / "cli"
+    result = runner.invoke(cli, ["run", "baseline", "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(io.BytesIO(results_zip(results, scenario, "parquet"))) as z:
+        got = pd.read_parquet(io.BytesIO(z.read("summary.parquet")))
+        again = loads_scenario(z.read("scenario.toml").decode())
+    pd.testing.assert_frame_equal(got, Results.read(out).summary)
+    assert again == scenario
+
+
+# ------------------------------------------------------------------ building scenarios
+
+
+def test_levers_are_added_on_top_of_the_scenario_and_unchanged_levers_add_nothing():
+    base = load_scenario("baseline")
+    unchanged = state.build_scenario(base, state.LeverInputs(start="2023-01", end="2030-12"))
+    assert unchanged == base
+    inputs = state.LeverInputs(
+        start="2023-01",
+        end="2026-12",
+        integration_musd={"PER": 100.0},
+        regularisation={"COL": 50_000.0},
+        pathways={"labour_nca": 9800.0},
+        enforcement={"COL-PAN": 0.4, "GTM-MEX": None},
+        asylum_months=6.0,
+        root_causes={"HND": 500.0},
+        seed=9,
+    )
+    edited = state.build_scenario(base, inputs)
+    assert edited.name == "baseline_edited" and edited.seed == 9
+    assert edited.integration[-1].host == "PER" and edited.integration[-1].end == "2026-12"
+    assert edited.regularisation[-1].arrived_before == "2023-01"
+    visas = edited.pathways[-1]
+    assert visas.capacity_per_year == 9800 and visas.duration_months == 8
+    assert state.enforcement_at(edited, "COL-PAN", "2024-06") == 0.4
+    assert state.enforcement_at(edited, "COL-PAN", "2027-06") == 0.0  # back after the end
+    assert state.enforcement_at(edited, "GTM-MEX", "2024-06") == 0.0
+    assert state.asylum_at(edited, "2024-01") == 6.0 and state.asylum_at(edited, "2022-01") == 48
+    assert [row["lever"] for row in state.changes_from(edited, base)] == [
+        "integration", "regularisation", "pathways", "enforcement", "asylum", "root_causes",
+    ]  # fmt: skip
+    assert state.pathway_capacity(edited, state.PATHWAYS["labour_nca"], "2024-01") == 9800 + 9800
+
+
+def test_invalid_lever_values_are_refused_with_one_line_naming_the_field():
+    base = load_scenario("baseline")
+    inputs = state.LeverInputs(start="2023-01", end="2030-12", regularisation={"COL": 1000.0})
+    inputs.regularisation_origins = ()
+    with pytest.raises(InputError, match=r"regularisation\[0\]\.origins"):
+        state.build_scenario(base, inputs)
+
+
+def test_uploads_are_only_parsed_and_may_extend_only_shipped_files(tmp_path):
+    ok = state.scenario_from_upload(b'extends = "colombia_tps.toml"\nname = "u"\n', "u.toml")
+    assert ok.name == "u" and ok.regularisation
+    outside = tmp_path / "other.toml"
+    outside.write_text('name = "other"\n')
+    for parent in (str(outside), "../scenarios/baseline.toml", "baseline", 3):
+        text = f'name = "x"\nextends = {parent!r}\n'.replace("'", '"').encode()
+        with pytest.raises(InputError, match="extends: an uploaded file can extend only"):
+            state.scenario_from_upload(text, "x.toml")
+    with pytest.raises(InputError, match=r"x\.toml: invalid TOML"):
+        state.scenario_from_upload(b"import os\nos.system('true')\n", "x.toml")
+
+
+# ------------------------------------------------------------------ indicators and costs
+
+
+def _results(regularised: float, crossings: float, integration_musd: float) -> Results:
+    summary = pd.DataFrame(
+        {
+            "year": [2023, 2024],
+            "darien_crossings": [crossings / 2] * 2,
+            "regularisations": [regularised / 2] * 2,
+        }
+    )
+    spending = pd.DataFrame(
+        {
+            "month": ["2023-06", "2024-06"],
+            "country": ["PER", "PER"],
+            "lever": ["integration", "integration"],
+            "musd": [integration_musd / 2] * 2,
+        }
+    )
+    empty = pd.DataFrame()
+    return Results(empty, empty, empty, spending, summary)
+
+
+def test_costs_divide_extra_spending_by_the_extra_effect():
+    base = _results(regularised=1000, crossings=5000, integration_musd=0)
+    more = _results(regularised=3000, crossings=4000, integration_musd=10)
+    per_person, per_crossing = indicators.costs(more, base, (2023, 2024))
+    assert per_person.usd == pytest.approx(10e6 / 2000)
+    assert per_crossing.usd == pytest.approx(10e6 / 1000)
+
+
+def test_costs_are_not_available_when_the_denominator_is_not_positive():
+    base = _results(regularised=1000, crossings=5000, integration_musd=0)
+    worse = _results(regularised=1000, crossings=6000, integration_musd=10)
+    per_person, per_crossing = indicators.costs(worse, base, (2023, 2024))
+    assert per_person.usd is None and "no more people" in per_person.why
+    assert per_crossing.usd is None and "averts no Darién crossings" in per_crossing.why
+
+
+def test_indicator_period_starts_with_the_first_lever_that_differs_from_the_baseline():
+    base = load_scenario("baseline")
+    tps = load_scenario("colombia_tps")
+    years = list(range(2015, 2031))
+    assert indicators.default_period(tps, base, years) == (2021, 2030)
+    assert indicators.default_period(base, base, years) == (2022, 2030)
+
+
+# ------------------------------------------------------------------ figures and data
+
+
+def test_documented_figures_keep_their_sources_and_fall_back_to_the_app_copy(tmp_path):
+    missing = tmp_path / "targets.csv"
+    table, path = documented.load_documented((missing, documented.FALLBACK))
+    assert path == documented.FALLBACK
+    assert (table["source"].str.len() > 0).all()
+    darien = documented.points(table, "darien_crossings", months=12)
+    assert darien.loc[darien["period"] == "2021-01..2021-12", "value"].item() == 133_726
+    assert "Panama Servicio Nacional de Migración" in darien["label"].iloc[0]
+    cbp = documented.points(table, "us_border_arrivals", months=12)
+    assert cbp["x"].iloc[0] == pd.Timestamp("2020-04-01")  # the middle of FY2020
+    broken = tmp_path / "broken.csv"
+    broken.write_text("just,a,table\n1,2,3\n")
+    assert documented.load_documented((broken, documented.FALLBACK))[1] == documented.FALLBACK
+
+
+def test_flow_diagram_reads_left_to_right_without_loops():
+    forward = {e.name for e in EDGES} - set(charts.BACK_EDGES)
+    assert set(charts.BACK_EDGES) <= {e.name for e in EDGES}
+    graph: dict[str, set[str]] = {}
+    for name in forward:
+        src, dst = name.split("-")
+        graph.setdefault(src, set()).add(dst)
+    seen, done = set(), set()
+
+    def visit(node):
+        assert node not in seen - done, f"loop through {node}"
+        if node in done:
+            return
+        seen.add(node)
+        for nxt in graph.get(node, ()):
+            visit(nxt)
+        done.add(node)
+
+    for node in list(graph):
+        visit(node)
+
+
+def test_sankey_counts_the_darien_crossings_of_the_run():
+    results, _ = runs.run(load_scenario("baseline"))
+    links = charts.flow_links(results, (2015, 2030))
+    darien = links.loc[links["edge"] == "COL-PAN", "people"].sum()
+    assert darien == pytest.approx(results.darien_crossings())
+    fig = charts.sankey_figure(results, (2015, 2030))
+    assert fig.data[0].type == "sankey"
+
+
+# ------------------------------------------------------------------ runs and calibration
+
+
+def test_runs_are_cached_on_the_scenario_text(monkeypatch):
+    calls = []
+    real = runs.run_uncached
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "run_uncached", counting)
+    small = load_scenario("baseline").clipped("2015-01", "2015-12").with_changes(scale=1000)
+    first, _ = runs.run(small.with_changes(seed=123456))
+    second, _ = runs.run(small.with_changes(seed=123456))
+    other, _ = runs.run(small.with_changes(seed=123457))
+    assert len(calls) == 2
+    pd.testing.assert_frame_equal(first.summary, second.summary)
+    assert other.manifest["seed"] == 123457
+
+
+class _FakePosterior:
+    def __init__(self, point):
+        self.point = point
+
+    def draws(self, k, seed=0, overrides=None):
+        rng = np.random.default_rng(seed)
+        return [
+            Parameters({"beta_enforcement": float(b), **(overrides or {})})
+            for b in rng.uniform(1, 5, k)
+        ]
+
+
+def test_without_a_posterior_the_page_says_uncalibrated_and_shows_no_bands(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "calibration.posterior", None)
+    posterior, why = runs.load_posterior_safely()
+    assert posterior is None and "not installed" in why
+    results = Results(*(pd.DataFrame(),) * 5, manifest={"parameters": {}})
+    calibrated, text = runs.calibration_status(results)
+    assert not calibrated and text.startswith("Uncalibrated starting values")
+    assert runs.band_runs(load_scenario("baseline"), 3) is None
+
+
+def test_with_a_posterior_the_page_offers_uncertainty_bands(monkeypatch):
+    monkeypatch.setattr(runs, "load_posterior_safely", lambda: (_FakePosterior({}), "fake"))
+    monkeypatch.setattr(
+        runs,
+        "posterior_draws",
+        lambda scenario, k, seed=0: _FakePosterior({}).draws(k, seed, dict(scenario.parameters)),
+    )
+    at = start_app()
+    at.checkbox(key="bands").check()
+    at.slider(key="band_k").set_value(5)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    specs = " ".join(chart.proto.spec for chart in at.get("plotly_chart"))
+    assert "5–95% of posterior draws" in specs
+    assert any("Bands: the 5th–95th percentile of 5 runs" in c.value for c in at.caption)
+
+
+def test_the_page_says_how_often_the_line_lies_outside_the_band():
+    columns = ["darien_crossings", "us_border_arrivals", "regularisations"]
+    columns += ["legal_pathway_arrivals", *(f"venezuelans_in_{h}" for h in charts.MAIN_HOSTS)]
+
+    def summary(value):
+        return pd.DataFrame({"year": [2020, 2021], **{c: [value, value] for c in columns}})
+
+    draws = [summary(v) for v in (90.0, 100.0, 110.0)]
+    assert indicators.outside_band(summary(100.0), draws) == 0
+    assert indicators.outside_band(summary(200.0), draws) == 1
+
+
+def test_calibration_status_is_calibrated_only_if_the_run_used_the_point_estimate(monkeypatch):
+    point = {"beta_enforcement": 4.0}
+    monkeypatch.setattr(runs, "load_posterior_safely", lambda: (_FakePosterior(point), "fake"))
+    used = Parameters(point).as_dict()
+    results = Results(*(pd.DataFrame(),) * 5, manifest={"parameters": used, "scenario": {}})
+    assert runs.calibration_status(results)[0]
+    results.manifest["parameters"] = Parameters().as_dict()
+    calibrated, text = runs.calibration_status(results)
+    assert not calibrated and "does not use its point estimate" in text
+
+
+# ------------------------------------------------------------------ the command
+
+
+def test_migflow_app_starts_streamlit_on_the_app_entry_point():
+    result = runner.invoke(cli, ["app", "--help"])
+    assert result.exit_code == 0 and "--port" in result.output
+    args = streamlit_args(8600, "localhost", headless=True)
+    assert args[:2] == ["run", str(MAIN)] and MAIN.is_file()
+    assert args[args.index("--server.port") + 1] == "8600"
+    assert args[args.index("--server.headless") + 1] == "true"
+    assert args[args.index("--server.address") + 1] == "localhost"
+
+
+def test_the_saved_scenario_is_a_file_migflow_run_accepts(tmp_path):
+    edited = state.build_scenario(
+        load_scenario("baseline"),
+        state.LeverInputs(start="2023-01", end="2030-12", root_causes={"GTM": 100.0}),
+    )
+    path = tmp_path / "saved.toml"
+    path.write_text(scenario_toml(edited))
+    result = runner.invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert load_scenario(path) == edited

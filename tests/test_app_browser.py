@@ -1,0 +1,132 @@
+"""The app in a real browser: `migflow app` serves it on localhost, headless Chromium (Debian's
+package, driven by Playwright) opens it, waits for the charts, changes a lever, clicks "Run
+scenario" and checks that the page shows the new results. The screenshot is saved in the
+test's temporary folder (its path is printed)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parent.parent
+# This machine's notes: headless, no sandbox (root), no GPU, and no background connections,
+# which the closed network would refuse.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SERVER_START_S = 60
+PAGE_WAIT_MS = 90_000
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.is_file(),
+    reason="Debian's chromium is not installed at /usr/bin/chromium (.ci/run installs it)",
+)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def app_server(tmp_path):
+    """`migflow app` on a free localhost port; stopped (its whole process group) at the end."""
+    port = _free_port()
+    log = (tmp_path / "server.log").open("w")
+    command = "import sys; from model.cli import main; sys.argv[0] = 'migflow'; main()"
+    server = subprocess.Popen(
+        [sys.executable, "-c", command, "app", "--port", str(port), "--headless"],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://localhost:{port}/"
+    try:
+        deadline = time.monotonic() + SERVER_START_S
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"the server stopped: {(tmp_path / 'server.log').read_text()}")
+            try:
+                with urllib.request.urlopen(url + "_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server did not answer within {SERVER_START_S} s")
+            time.sleep(0.25)
+        yield url
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=15)
+        log.close()
+
+
+def test_app_in_headless_chromium_runs_a_scenario_and_shows_results(app_server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    began = time.monotonic()
+    with sync_playwright() as p:
+        browser = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),  # a fresh user-data dir
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1400, "height": 1800},
+        )
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(PAGE_WAIT_MS)
+            page.goto(app_server, wait_until="domcontentloaded")
+            # Opens on the baseline, already run: charts drawn, indicators shown.
+            page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for()
+            expect(page.get_by_text("Darién crossings per year").first).to_be_visible()
+            expect(page.get_by_text("This is the baseline.")).to_be_visible()
+
+            # Double the labour visas and run.
+            page.get_by_text("Legal pathways", exact=True).click()
+            visas = page.get_by_role(
+                "spinbutton",
+                name="Temporary worker visas: Guatemala, Honduras, El Salvador → US: extra "
+                "places/yr",
+            )
+            visas.fill("9800")
+            page.get_by_role("button", name="Run scenario").click()
+
+            # The page now shows the edited scenario against the baseline.
+            expect(page.get_by_text("baseline_edited").first).to_be_visible()
+            pathways = page.locator('[data-testid="stMetric"]').filter(
+                has_text="Legal pathway arrivals"
+            )
+            expect(pathways.locator('[data-testid="stMetricDelta"]')).to_contain_text("+")
+            page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for()
+            expect(page.get_by_text("Cost per Darién crossing averted")).to_be_visible()
+            time.sleep(1.0)  # let the charts finish drawing before the screenshot
+            shot = tmp_path / "app.png"
+            page.screenshot(path=str(shot), full_page=True)
+        finally:
+            browser.close()
+    assert shot.stat().st_size > 10_000
+    print(f"screenshot: {shot} (browser test took {time.monotonic() - began:.1f} s)")
