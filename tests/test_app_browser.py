@@ -99,6 +99,9 @@ def test_app_in_headless_chromium_runs_a_scenario_and_shows_results(app_server, 
         try:
             page = browser.new_page()
             page.set_default_timeout(PAGE_WAIT_MS)
+            # ``expect`` has its own timeout (5 s by default), separate from the page's: a
+            # scenario run plus its baseline can take longer than that on a loaded machine
+            expect.set_options(timeout=PAGE_WAIT_MS)
             page.goto(app_server, wait_until="domcontentloaded")
             # Opens on the baseline, already run: charts drawn, indicators shown.
             page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for()
