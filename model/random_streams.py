@@ -99,6 +99,14 @@ class RandomStreams:
         u = (raw.astype(np.float64) + 0.5) / TWO32
         return -np.log(-np.log(u))
 
+    def gumbel_pairs(self, agent_keys: np.ndarray, salts: np.ndarray) -> np.ndarray:
+        """Standard Gumbel noise for (agent, alternative) pairs given as two flat arrays:
+        element i is the same number ``gumbel`` gives for that agent and salt, but only
+        the pairs asked for are computed."""
+        raw = _hash_inplace(np.bitwise_xor(agent_keys, salts))
+        u = (raw.astype(np.float64) + 0.5) / TWO32
+        return -np.log(-np.log(u))
+
     def event_uniform(self, month: int, purpose: int, extra: int = 0) -> float:
         """One uniform in (0, 1) for an aggregate event (e.g. a cohort size)."""
         return (hash_scalar(self.stream_key, month, purpose, extra) + 0.5) / TWO32

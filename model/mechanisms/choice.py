@@ -68,6 +68,7 @@ class MonthlyUtilities:
         self.stay_base = p["stay_utility"]
         self.stay_reg = p["stay_regularised_bonus"]
         self.stay_int = p["stay_integrated_bonus"]
+        self.open = OpenAlternatives(model, self)
 
 
 def edge_months(model) -> np.ndarray:
@@ -96,20 +97,57 @@ def alternative_table(paths) -> np.ndarray:
     return table
 
 
+class OpenAlternatives:
+    """This month's open alternatives of every group (reconsidering?, node, origin), stored
+    flat (compressed rows): group ``g`` of a mode owns ``utility[start[g] : start[g] +
+    count[g]]`` and the matching ``path`` ids, in the order of ``model.alternatives``.
+
+    Utility without noise is shared by the whole group, so it is computed once a month;
+    the flat layout means each agent then costs only its open alternatives (about 7 of the
+    25 slots for a migrant moving on), with no padding."""
+
+    def __init__(self, model, util: MonthlyUtilities):
+        alts = model.alternatives  # (2, C, O, W)
+        safe = np.where(alts >= 0, alts, 0)
+        origin = np.arange(alts.shape[2])[None, None, :, None]
+        mode = np.arange(2)[:, None, None, None]
+        utility = util.host[model.paths.end[safe], origin] + util.path_cost[mode, safe]
+        open_ = (alts >= 0) & util.path_open[safe] & np.isfinite(utility)
+        self.count = open_.sum(axis=3).reshape(2, -1)  # (2, groups)
+        self.start = np.cumsum(self.count, axis=1) - self.count  # within each mode
+        self.utility = [utility[m][open_[m]] for m in (0, 1)]  # row-major: group, slot
+        self.path = [alts[m][open_[m]] for m in (0, 1)]
+
+
 def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
-    """Chosen path per agent in ``idx`` (``STAY`` for stayers or those with no open path)."""
-    pop, paths, util = model.pop, model.paths, model.utilities
-    if len(idx) == 0:
-        return np.full(0, STAY, dtype=np.int64)
+    """Chosen path per agent in ``idx`` (``STAY`` for stayers or those with no open path).
+
+    Gumbel-max over the agent's open alternatives (and staying, for migrants who
+    reconsider): the same choice as an argmax over the padded table, computed only where an
+    alternative exists."""
+    pop, util = model.pop, model.utilities
+    n = len(idx)
+    chosen = np.full(n, STAY, dtype=np.int64)
+    if n == 0:
+        return chosen
     loc = pop.loc[idx].astype(np.int64)
     origin = pop.origin[idx].astype(np.int64)
-    alts = model.alternatives[int(allow_stay), loc, origin]  # (n, width), -1 padded
-    valid = alts >= 0
-    safe = np.where(valid, alts, 0)
-    valid &= util.path_open[safe]
-    utility = util.host[paths.end[safe], origin[:, None]] + util.path_cost[int(allow_stay)][safe]
+    mode = int(allow_stay)
+    table = util.open
+    group = loc * util.host.shape[1] + origin
+    count = table.count[mode][group]
+    first = np.cumsum(count) - count  # each agent's first element in the flat arrays
+    total = int(count.sum())
+    owner = np.repeat(np.arange(n), count)
+    pos = np.repeat(table.start[mode][group] - first, count) + np.arange(total)
+    path = table.path[mode][pos]
     keys = pop.key[idx]
-    total = np.where(valid, utility + model.streams.gumbel(keys, util.salts[safe]), -np.inf)
+    value = table.utility[mode][pos] + model.streams.gumbel_pairs(keys[owner], util.salts[path])
+
+    has = count > 0
+    best = np.full(n, -np.inf)
+    if total:
+        best[has] = np.maximum.reduceat(value, first[has])
     if allow_stay:
         stay = (
             util.host[loc, origin]
@@ -117,13 +155,12 @@ def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
             + util.stay_reg * (pop.status[idx] == REGULARISED)
             + util.stay_int * ((pop.flags[idx] & INTEGRATED) != 0)
         )
-        noise = model.streams.gumbel(keys, util.salts[-1:])[:, 0]
-        total = np.concatenate([total, (stay + noise)[:, None]], axis=1)
-    best = np.argmax(total, axis=1)
-    rows = np.arange(len(idx))
-    on_path = (best < alts.shape[1]) & np.isfinite(total[rows, best])
-    chosen = np.full(len(idx), STAY, dtype=np.int64)
-    chosen[on_path] = alts[rows[on_path], best[on_path]]
+        stay_total = stay + model.streams.gumbel_pairs(keys, np.full(n, util.salts[-1]))
+        has &= best >= stay_total  # ties go to the earlier column, as argmax does
+    # the winning element of each moving agent: the first one equal to its maximum
+    winners = np.flatnonzero((value == best[owner]) & has[owner])
+    agents, first_win = np.unique(owner[winners], return_index=True)
+    chosen[agents] = path[winners[first_win]]
     return chosen
 
 
