@@ -181,6 +181,7 @@ def test_interrupted_sweep_resumes_without_losing_or_duplicating_runs(client, tm
     )
 
 
+@pytest.mark.timeout(300)  # a cluster that never recovers must fail, not hang CI
 def test_a_worker_killed_mid_sweep_still_stores_every_run_exactly_once(client, tmp_path):
     data = sweep_dict(name="killed", sampler={"method": "latin", "samples": 40, "seed": 9})
     plan = sweep_from_dict(data)
