@@ -95,7 +95,7 @@ def _edges() -> tuple[Edge, ...]:
     air = [
         ("HTI", "CHL", None), ("HTI", "BRA", None), ("CUB", "ECU", None), ("CUB", "NIC", None),
         ("VEN", "MEX", None), ("ECU", "MEX", "ECU"), ("XCO", "ECU", None), ("XCO", "BRA", None),
-        ("VEN", "PER", None), ("VEN", "CHL", None), ("VEN", "ARG", None),
+        ("VEN", "PER", None), ("VEN", "CHL", None), ("VEN", "ARG", None), ("VEN", "PAN", None),
     ]  # fmt: skip
     edges.extend(Edge(a, b, "air", only) for a, b, only in air)
     return tuple(edges)
@@ -179,14 +179,17 @@ def build_paths(air_km_equivalent: float = 1500.0) -> PathTable:
     """Enumerate simple paths from every node to every host; keep the cheapest few per pair.
 
     Cost for ranking is land distance plus ``air_km_equivalent`` per flight. Paths through a
-    host are kept (a Venezuelan bound for the US walks through Colombia and Panama)."""
+    host are kept (a Venezuelan bound for the US walks through Colombia and Panama). No path
+    ends in Panama straight after the Darién: under Panama's "controlled flow" operation
+    (with Costa Rica, since 2016) migrants arriving from the jungle are taken on to the
+    Costa Rican border, so the Darién is a transit route, not a way to settle in Panama."""
     out: dict[tuple[int, int], list[tuple[float, list[int]]]] = {}
     adjacency: dict[str, list[int]] = {c: [] for c in CODES}
     for i, e in enumerate(EDGES):
         adjacency[e.src].append(i)
 
     def walk(start: str, node: str, visited: set[str], edge_ids: list[int], cost: float):
-        if edge_ids and node in HOSTS:
+        if edge_ids and node in HOSTS and edge_ids[-1] != EDGE_INDEX[DARIEN]:
             out.setdefault((INDEX[start], INDEX[node]), []).append((cost, list(edge_ids)))
         if len(edge_ids) >= MAX_PATH_EDGES:
             return
