@@ -1,0 +1,91 @@
+"""Destination choice: the fast grouped implementation is exactly a Gumbel-max argmax.
+
+``choice.choose`` draws noise only for the alternatives open to each agent and finds the
+winner with segment reductions. These tests compare it with the plain definition (noise on
+every slot of the padded alternative table, -inf where closed, argmax with staying as the
+last column) on real model states, including states with closed routes, and check the
+geography rules the choice relies on.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import enforcement, scenarios, small_baseline
+
+from model.geography import DARIEN, EDGE_INDEX, INDEX, build_paths
+from model.mechanisms.choice import STAY, choose
+from model.model import MigrationModel
+from model.population import INTEGRATED, REGULARISED
+
+
+def reference_choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
+    """Gumbel-max over the padded table, written as directly as possible."""
+    pop, paths, util = model.pop, model.paths, model.utilities
+    loc = pop.loc[idx].astype(np.int64)
+    origin = pop.origin[idx].astype(np.int64)
+    alts = model.alternatives[int(allow_stay), loc, origin]
+    safe = np.where(alts >= 0, alts, 0)
+    valid = (alts >= 0) & util.path_open[safe]
+    utility = util.host[paths.end[safe], origin[:, None]] + util.path_cost[int(allow_stay)][safe]
+    noise = model.streams.gumbel(pop.key[idx], util.salts[safe])
+    total = np.where(valid & np.isfinite(utility), utility + noise, -np.inf)
+    if allow_stay:
+        stay = (
+            util.host[loc, origin]
+            + util.stay_base
+            + util.stay_reg * (pop.status[idx] == REGULARISED)
+            + util.stay_int * ((pop.flags[idx] & INTEGRATED) != 0)
+        )
+        stay_noise = model.streams.gumbel(pop.key[idx], util.salts[-1:])[:, 0]
+        total = np.concatenate([total, (stay + stay_noise)[:, None]], axis=1)
+    best = np.argmax(total, axis=1)
+    rows = np.arange(len(idx))
+    on_path = (best < alts.shape[1]) & np.isfinite(total[rows, best])
+    chosen = np.full(len(idx), STAY, dtype=np.int64)
+    chosen[on_path] = alts[rows[on_path], best[on_path]]
+    return chosen
+
+
+def _model_after(scenario, months: int) -> MigrationModel:
+    model = MigrationModel(scenario)
+    for _ in range(months):
+        model.step()
+    return model
+
+
+@settings(max_examples=15, deadline=None)
+@given(scenarios(), st.integers(1, 30))
+def test_grouped_choice_equals_the_padded_gumbel_max_argmax(scenario, months):
+    model = _model_after(scenario, months)
+    idx = np.arange(model.pop.n)
+    for allow_stay in (False, True):
+        fast = choose(model, idx, allow_stay)
+        np.testing.assert_array_equal(fast, reference_choose(model, idx, allow_stay))
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(enforcement, min_size=1, max_size=4), st.integers(1, 30))
+def test_choice_never_picks_a_closed_path_and_matches_the_reference(levers, months):
+    closed = [{**lever, "interdiction": 1.0} for lever in levers]
+    data = small_baseline(scale=500).model_dump(mode="json", exclude_none=True)
+    data["enforcement"] = [*data["enforcement"], *closed]
+    model = _model_after(type(small_baseline()).model_validate(data), months)
+    idx = np.arange(model.pop.n)
+    for allow_stay in (False, True):
+        fast = choose(model, idx, allow_stay)
+        np.testing.assert_array_equal(fast, reference_choose(model, idx, allow_stay))
+        moving = fast[fast >= 0]
+        assert model.utilities.path_open[moving].all()
+
+
+def test_no_path_settles_in_panama_straight_after_the_darien():
+    paths = build_paths()
+    last_edge = paths.edges[np.arange(len(paths.end)), paths.n_edges - 1]
+    assert not ((last_edge == EDGE_INDEX[DARIEN]) & (paths.end == INDEX["PAN"])).any()
+    # Panama is still a destination: by air from Venezuela
+    assert ((paths.end == INDEX["PAN"]) & (paths.start == INDEX["VEN"])).any()
+    # and every path through the Darién goes on north of Panama
+    through = paths.crosses[:, EDGE_INDEX[DARIEN]]
+    assert through.any() and (paths.end[through] != INDEX["PAN"]).all()
