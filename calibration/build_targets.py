@@ -42,6 +42,23 @@ SEED_004 = (
     "already TPS cards'; Ecuador: 'In the first month alone, more than 100,000 registered'"
 )
 OTHER_NOTE = "; OTHER = TOTAL - VEN - HTI - CUB"
+# Haitians in Chile: the pool the 2021 Darién surge came from. Not in the shared data folder;
+# the official estimate (INE and Departamento de Extranjería y Migración, foreign residents at
+# 31 December), as reported at its release. The same releases give the Venezuelan figures
+# that UNHCR repeats for Chile (288,233 in 2018, 455,494 in 2019).
+INE_DEM = (
+    "INE-DEM, Estimación de personas extranjeras residentes habituales en Chile al 31 de "
+    "diciembre de {year}, as reported by {outlet}"
+)
+HAITIANS_IN_CHILE = (
+    (2018, 179_338.0, INE_DEM.format(year=2018, outlet=(
+        "Cooperativa.cl 2019-02-14, https://www.cooperativa.cl/noticias/pais/poblacion/"
+        "inmigrantes/venezolanos-desbancaron-a-los-peruanos-como-la-mayor-comunidad/"
+        "2019-02-14/112130.html"))),
+    (2019, 185_865.0, INE_DEM.format(year=2019, outlet=(
+        "EFE via La Patilla 2020-03-12, https://lapatilla.com/2020/03/12/comunidad-venezolana-"
+        "en-chile-experimento-gran-repunte-y-crecio-un-58-en-2019"))),
+)  # fmt: skip
 
 
 def _row(**kw) -> dict:
@@ -75,6 +92,11 @@ def build(data: Path) -> pd.DataFrame:
             id=f"stock_VEN_{host}_{y}", group="stocks", quantity="stock", start=f"{y}-12",
             end=f"{y}-12", country=host, nationality="VEN", value=float(r["total"]),
             source=r["source"] + note,
+        ))  # fmt: skip
+    for y, value, source in HAITIANS_IN_CHILE:
+        rows.append(_row(
+            id=f"stock_HTI_CHL_{y}", group="stocks", quantity="stock", start=f"{y}-12",
+            end=f"{y}-12", country="CHL", nationality="HTI", value=value, source=source,
         ))  # fmt: skip
     cbp = pd.read_csv(data / "us_southwest_border_encounters_by_nationality_fy.csv")
     for _, r in cbp[cbp["nationality_iso3"].isin(US_NATIONALITIES)].iterrows():

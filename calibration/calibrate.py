@@ -31,11 +31,11 @@ from .targets import DEFAULT_TARGETS, load_targets
 
 @dataclass
 class Settings:
-    """The shipped settings: together they take about 15-25 minutes on 2 cores."""
+    """The shipped settings: together they take about 20-25 minutes on 2 quiet cores."""
 
     scale: int = 100
     seed: int = 20221006
-    max_evaluations: int = 1200
+    max_evaluations: int = 2400
     population_size: int = 64
     generations: int = 4
     prior_width: float = 0.06

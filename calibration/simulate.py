@@ -4,8 +4,12 @@ Values are read straight from the recorder's arrays (not the tidy tables), becau
 calibration runs the model thousands of times. Rows outside the model window are NaN.
 
 The fit minimises a weighted sum of squared log ratios, log((sim + c) / (data + c)) with
-c = 100 people: a relative error that treats over- and under-shooting alike and stays
-defined for the zero counts of early Darién years. ``minimum`` targets (incomplete counts)
+c = 1,000 people: a relative error that treats over- and under-shooting alike and stays
+defined for the zero counts of early Darién years. The offset is the model's resolution: at
+the fitted scale one agent is 100 people, and a yearly count of ten agents has a Poisson
+noise of about 30%, so differences below ~1,000 people carry no information about the
+parameters (with c = 100 the fit chased the tens of Venezuelans crossing the Darién before
+2021 at the expense of the million-sized stocks). ``minimum`` targets (incomplete counts)
 only count a shortfall. Reports use Flee's averaged relative difference,
 ARD = sum |sim - data| / sum data, per group and overall.
 """
@@ -18,7 +22,7 @@ import pandas as pd
 from model.geography import CODES, DARIEN, EDGE_INDEX, ORIGIN_INDEX, ORIGINS
 from model.recorder import KIND_INDEX
 
-OFFSET = 100.0
+OFFSET = 1000.0
 _DARIEN = EDGE_INDEX[DARIEN]
 _USA, _PAN = CODES.index("USA"), CODES.index("PAN")
 _OTHER = np.array([o not in ("VEN", "HTI", "CUB") for o in ORIGINS])

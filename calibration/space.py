@@ -21,6 +21,8 @@ FREE = (
     *(f"host_attractiveness.{h}" for h in _FITTED_HOSTS),
     *(f"us_preference.{o}" for o in _FITTED_ORIGINS),
     "beta_network",
+    "beta_opportunity",
+    "stay_utility",
     "darien_disutility",
     "onward_distance_factor",
     "onward_consider_hazard",
