@@ -93,7 +93,8 @@ def abc_smc(
     done = 0
     fingerprint = database.with_suffix(".json")
     identity = json.dumps({"names": list(space.names), "center": list(mid.round(12)),
-                           "width": width, "n_targets": len(targets)})  # fmt: skip
+                           "width": width, "n_targets": len(targets),
+                           "population_size": population_size})  # fmt: skip
     if database.exists() and (not fingerprint.exists() or fingerprint.read_text() != identity):
         database.unlink()  # a database from another set-up: start afresh
     fingerprint.write_text(identity)
@@ -109,7 +110,7 @@ def abc_smc(
         history = abc.run(max_nr_populations=generations - done)
     else:
         history = pyabc.History(url)
-    frame, weights = history.get_distribution(m=0, t=history.max_t)
+    frame, weights = history.get_distribution(m=0, t=min(history.max_t, generations - 1))
     units = frame[[_key(i) for i in range(len(space.names))]].to_numpy()
     rows = [space.to_values(u) for u in units]
     out = pd.DataFrame(rows)
