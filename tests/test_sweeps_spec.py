@@ -404,3 +404,19 @@ def test_evaluate_lets_each_model_be_freed_so_worker_memory_stays_flat():
         assert evaluate(plan, run)["error"] is None
     assert len(mesa.Agent._ids) == registered  # Mesa 3.3 keeps a model per entry (mesa#3179)
     assert models_alive() == alive
+
+
+def test_a_new_goal_in_the_sweep_file_reaches_the_report_without_rerunning(tmp_path):
+    first = sweep_from_dict(
+        sweep_dict(sampler={"method": "latin", "samples": 3},
+                   goals=[{"outcome": "darien", "below": 1000, "density": 0.8}])
+    )  # fmt: skip
+    run_sweep_serial(first, tmp_path / "g")
+    edited = sweep_from_dict(
+        sweep_dict(sampler={"method": "latin", "samples": 3},
+                   goals=[{"outcome": "darien", "below": 5000, "density": 0.7}])
+    )  # fmt: skip
+    assert edited.fingerprint == first.fingerprint  # goals do not change the stored numbers
+    assert run_sweep_serial(edited, tmp_path / "g").computed == 0
+    goal = load_results(tmp_path / "g").plan.goals[0]
+    assert (goal.below, goal.density) == (5000, 0.7)

@@ -165,7 +165,7 @@ def parse_goal(text: str, density: float | None) -> GoalSpec:
 def sweep_report(
     folder: Path = typer.Argument(..., help="A sweep folder written by migflow sweep"),
     goal: list[str] = typer.Option(
-        None, "--goal", help="Goal for PRIM, e.g. 'darien_2025_2030<35000' (repeatable)"
+        None, "--goal", help="Goal for PRIM, e.g. 'darien_2025_2030<150000' (repeatable)"
     ),
     density: float = typer.Option(
         None, "--density", help="Share of runs in the box that must meet --goal (default 0.8)"

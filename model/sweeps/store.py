@@ -127,10 +127,16 @@ class SweepStore:
     def __enter__(self) -> SweepStore:
         check_folder(self.root, self.plan)
         self.root.mkdir(parents=True, exist_ok=True)
-        if not (self.root / SWEEP_JSON).is_file():  # first, so the folder is always a sweep's
-            text = json.dumps(self.plan.to_json(), indent=2, sort_keys=True)
-            _atomic_write(self.root / SWEEP_JSON, lambda p: p.write_text(text, encoding="utf-8"))
+        text = json.dumps(self.plan.to_json(), indent=2, sort_keys=True)
+        sweep_json = self.root / SWEEP_JSON
+        if not sweep_json.is_file():  # first, so the folder is always a sweep's
+            _atomic_write(sweep_json, lambda p: p.write_text(text, encoding="utf-8"))
         self._lock()
+        # The fingerprint matched (check_folder), so only what the report reads can differ
+        # (goals, names, descriptions): keep it current, so that editing a goal in the sweep
+        # file and running the same command again reports on the new goal.
+        if sweep_json.read_text(encoding="utf-8") != text:
+            _atomic_write(sweep_json, lambda p: p.write_text(text, encoding="utf-8"))
         self.runs_dir.mkdir(exist_ok=True)
         for stale in self.runs_dir.glob(".tmp-*"):
             stale.unlink(missing_ok=True)
