@@ -45,6 +45,28 @@ def test_sweeps_page_shows_outcomes_indices_and_the_prim_box(stored):
     assert len(at.get("plotly_chart")) >= 4
 
 
+def test_switching_sweep_folders_shows_the_new_sweeps_goal(stored, tmp_path):
+    other = sweep_dict(
+        name="other",
+        sampler={"method": "latin", "samples": 6, "seed": 4},
+        goals=[{"outcome": "stock_COL", "above": 7000, "density": 0.7}],
+    )
+    second = tmp_path / "second"
+    run_sweep_serial(sweep_from_dict(other), second)
+    at = _page()
+    at.run()
+    at.text_input(key="sweep_folder").set_value(str(stored)).run()
+    assert at.number_input(key="prim_threshold").value == 5000
+    at.text_input(key="sweep_folder").set_value(str(second)).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="prim_outcome").value == "stock_COL"
+    assert at.radio(key="prim_side").value == "above"
+    assert at.number_input(key="prim_threshold").value == 7000
+    # another outcome of the same sweep starts from that outcome's own scale
+    at.selectbox(key="prim_outcome").set_value("darien").run()
+    assert at.number_input(key="prim_threshold").value != 7000
+
+
 def test_sweeps_page_reports_a_folder_without_a_sweep(tmp_path):
     at = _page()
     at.run()

@@ -71,6 +71,13 @@ except InputError as exc:
 
 plan = res.plan
 ok = res.ok
+# The goal widgets below keep their values across reruns; a goal set for another sweep
+# folder (or, for the threshold, another outcome) would be shown for this one without this.
+_GOAL_KEYS = ("prim_outcome", "prim_side", "prim_threshold", "prim_density", "prim_over")
+if st.session_state.get("_prim_folder") != folder:
+    for key in _GOAL_KEYS:
+        st.session_state.pop(key, None)
+    st.session_state["_prim_folder"] = folder
 cols = st.columns(4)
 cols[0].metric("runs stored", f"{res.stored:,} / {res.expected:,}")
 cols[1].metric("failed runs", f"{res.failed:,}")
@@ -162,6 +169,9 @@ with tab_prim:
         start = default.below if default.below is not None else default.above
     else:
         start = float(ok[goal_outcome].median())
+    if st.session_state.get("_prim_threshold_outcome") != goal_outcome:
+        st.session_state.pop("prim_threshold", None)  # another outcome has another scale
+        st.session_state["_prim_threshold_outcome"] = goal_outcome
     threshold = c3.number_input("Threshold", value=float(start), key="prim_threshold")
     density = st.slider(
         "Share of runs in the box that must meet the goal",
