@@ -15,9 +15,8 @@ from hypothesis import strategies as st
 from strategies import enforcement, scenarios, small_baseline
 
 from model.geography import DARIEN, EDGE_INDEX, INDEX, build_paths
-from model.mechanisms.choice import STAY, choose
+from model.mechanisms.choice import STAY, choose, stay_utility
 from model.model import MigrationModel
-from model.population import INTEGRATED, REGULARISED
 
 
 def reference_choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
@@ -32,12 +31,7 @@ def reference_choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
     noise = model.streams.gumbel(pop.key[idx], util.salts[safe])
     total = np.where(valid & np.isfinite(utility), utility + noise, -np.inf)
     if allow_stay:
-        stay = (
-            util.host[loc, origin]
-            + util.stay_base
-            + util.stay_reg * (pop.status[idx] == REGULARISED)
-            + util.stay_int * ((pop.flags[idx] & INTEGRATED) != 0)
-        )
+        stay = stay_utility(util, pop, idx, loc, origin)  # shared: not what is under test
         stay_noise = model.streams.gumbel(pop.key[idx], util.salts[-1:])[:, 0]
         total = np.concatenate([total, (stay + stay_noise)[:, None]], axis=1)
     best = np.argmax(total, axis=1)

@@ -119,6 +119,17 @@ class OpenAlternatives:
         self.path = [alts[m][open_[m]] for m in (0, 1)]
 
 
+def stay_utility(util: MonthlyUtilities, pop, idx, loc, origin) -> np.ndarray:
+    """Utility of staying where they are, without noise: the host's own pull plus the cost of
+    moving again, more for the regularised and the integrated (who would lose that)."""
+    return (
+        util.host[loc, origin]
+        + util.stay_base
+        + util.stay_reg * (pop.status[idx] == REGULARISED)
+        + util.stay_int * ((pop.flags[idx] & INTEGRATED) != 0)
+    )
+
+
 def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
     """Chosen path per agent in ``idx`` (``STAY`` for stayers or those with no open path).
 
@@ -149,12 +160,7 @@ def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
     if total:
         best[has] = np.maximum.reduceat(value, first[has])
     if allow_stay:
-        stay = (
-            util.host[loc, origin]
-            + util.stay_base
-            + util.stay_reg * (pop.status[idx] == REGULARISED)
-            + util.stay_int * ((pop.flags[idx] & INTEGRATED) != 0)
-        )
+        stay = stay_utility(util, pop, idx, loc, origin)
         stay_total = stay + model.streams.gumbel_pairs(keys, np.full(n, util.salts[-1]))
         has &= best >= stay_total  # ties go to the earlier column, as argmax does
     # the winning element of each moving agent: the first one equal to its maximum
