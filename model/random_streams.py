@@ -88,21 +88,14 @@ class RandomStreams:
         mixed = (np.asarray(extras, dtype=np.uint64) * np.uint64(_GOLDEN)) & np.uint64(0xFFFFFFFF)
         return _hash_inplace(np.bitwise_xor(mixed.astype(np.uint32), np.uint32(head)))
 
-    def gumbel(self, agent_keys: np.ndarray, salts: np.ndarray) -> np.ndarray:
-        """Standard Gumbel noise, shape (agents, alternatives), for random-utility choice.
+    def gumbel(self, agent_keys: np.ndarray, salts: np.ndarray | np.uint32) -> np.ndarray:
+        """Standard Gumbel noise for random-utility choice, elementwise over ``agent_keys``
+        and ``salts`` broadcast together: pass flat (agent, alternative) pairs, or
+        ``keys[:, None]`` against a row of salts for a whole table.
 
         Each alternative has its own salt (see ``salts``), so the noise an agent gets on one
         alternative does not depend on which other alternatives are open: the choice stays
         coupled across scenarios."""
-        salts = salts if salts.ndim == 2 else salts[None, :]  # per agent, or shared
-        raw = _hash_inplace(np.bitwise_xor(agent_keys[:, None], salts))
-        u = (raw.astype(np.float64) + 0.5) / TWO32
-        return -np.log(-np.log(u))
-
-    def gumbel_pairs(self, agent_keys: np.ndarray, salts: np.ndarray) -> np.ndarray:
-        """Standard Gumbel noise for (agent, alternative) pairs given as two flat arrays:
-        element i is the same number ``gumbel`` gives for that agent and salt, but only
-        the pairs asked for are computed."""
         raw = _hash_inplace(np.bitwise_xor(agent_keys, salts))
         u = (raw.astype(np.float64) + 0.5) / TWO32
         return -np.log(-np.log(u))

@@ -17,6 +17,7 @@ from strategies import enforcement, scenarios, small_baseline
 from model.geography import DARIEN, EDGE_INDEX, INDEX, build_paths
 from model.mechanisms.choice import STAY, choose, stay_utility
 from model.model import MigrationModel
+from model.scenario import Scenario
 
 
 def reference_choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
@@ -28,11 +29,11 @@ def reference_choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
     safe = np.where(alts >= 0, alts, 0)
     valid = (alts >= 0) & util.path_open[safe]
     utility = util.host[paths.end[safe], origin[:, None]] + util.path_cost[int(allow_stay)][safe]
-    noise = model.streams.gumbel(pop.key[idx], util.salts[safe])
+    noise = model.streams.gumbel(pop.key[idx][:, None], util.salts[safe])
     total = np.where(valid & np.isfinite(utility), utility + noise, -np.inf)
     if allow_stay:
         stay = stay_utility(util, pop, idx, loc, origin)  # shared: not what is under test
-        stay_noise = model.streams.gumbel(pop.key[idx], util.salts[-1:])[:, 0]
+        stay_noise = model.streams.gumbel(pop.key[idx], util.salts[-1])
         total = np.concatenate([total, (stay + stay_noise)[:, None]], axis=1)
     best = np.argmax(total, axis=1)
     rows = np.arange(len(idx))
@@ -65,7 +66,7 @@ def test_choice_never_picks_a_closed_path_and_matches_the_reference(levers, mont
     closed = [{**lever, "interdiction": 1.0} for lever in levers]
     data = small_baseline(scale=500).model_dump(mode="json", exclude_none=True)
     data["enforcement"] = [*data["enforcement"], *closed]
-    model = _model_after(type(small_baseline()).model_validate(data), months)
+    model = _model_after(Scenario.model_validate(data), months)
     idx = np.arange(model.pop.n)
     for allow_stay in (False, True):
         fast = choose(model, idx, allow_stay)

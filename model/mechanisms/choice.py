@@ -153,7 +153,7 @@ def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
     pos = np.repeat(table.start[mode][group] - first, count) + np.arange(total)
     path = table.path[mode][pos]
     keys = pop.key[idx]
-    value = table.utility[mode][pos] + model.streams.gumbel_pairs(keys[owner], util.salts[path])
+    value = table.utility[mode][pos] + model.streams.gumbel(keys[owner], util.salts[path])
 
     has = count > 0
     best = np.full(n, -np.inf)
@@ -161,12 +161,15 @@ def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
         best[has] = np.maximum.reduceat(value, first[has])
     if allow_stay:
         stay = stay_utility(util, pop, idx, loc, origin)
-        stay_total = stay + model.streams.gumbel_pairs(keys, np.full(n, util.salts[-1]))
+        stay_total = stay + model.streams.gumbel(keys, util.salts[-1])
         has &= best >= stay_total  # ties go to the earlier column, as argmax does
-    # the winning element of each moving agent: the first one equal to its maximum
+    # the winning element of each moving agent: the first one equal to its maximum (owners
+    # are sorted, so an agent's first winner is where the owner changes)
     winners = np.flatnonzero((value == best[owner]) & has[owner])
-    agents, first_win = np.unique(owner[winners], return_index=True)
-    chosen[agents] = path[winners[first_win]]
+    leading = np.ones(len(winners), dtype=bool)
+    leading[1:] = owner[winners[1:]] != owner[winners[:-1]]
+    winners = winners[leading]
+    chosen[owner[winners]] = path[winners]
     return chosen
 
 
