@@ -63,12 +63,13 @@ def abc_smc(
     center: dict[str, float],
     client,
     database: Path,
-    population_size: int = 64,
-    generations: int = 4,
-    width: float = 0.08,
+    population_size: int,
+    generations: int,
+    width: float,
     space: ParameterSpace | None = None,
 ) -> pd.DataFrame:
-    """Run (or resume) ABC-SMC; return the last population: parameter columns + weight."""
+    """Run (or resume) ABC-SMC; return population ``generations`` (parameter columns +
+    weight). The sizes have no defaults here: ``calibrate.Settings`` holds the shipped ones."""
     import pyabc
     from pyabc.sampler import DaskDistributedSampler
 

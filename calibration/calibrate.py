@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -19,10 +18,11 @@ import pandas as pd
 from model.calendar import format_month, parse_month
 from model.errors import InputError
 from model.results import package_version
+from model.sweeps.runner import dask_client  # the sweeps' cluster: same workers, same tuning
 
 from .abc import abc_smc
 from .fit import FitLog, evaluate, point_estimate
-from .history import history_scenario
+from .history import HISTORY_INSTRUMENTS, history_scenario
 from .posterior import SHIPPED, write_posterior
 from .simulate import ard_by_group, loss
 from .space import ParameterSpace
@@ -59,22 +59,6 @@ def select_targets(targets: pd.DataFrame, until: str | None) -> pd.DataFrame:
     return chosen
 
 
-@contextmanager
-def dask_client(workers: int, scheduler: str | None):
-    from dask.distributed import Client, LocalCluster
-
-    if scheduler:
-        client = Client(scheduler)
-        try:
-            yield client
-        finally:
-            client.close()
-        return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None) as cluster, Client(cluster) as client:  # fmt: skip
-        yield client
-
-
 def calibrate(
     targets_file: Path = DEFAULT_TARGETS,
     until: str | None = None,
@@ -90,8 +74,7 @@ def calibrate(
     end = format_month(int(targets["end_month"].max()))
     scenario = history_scenario(end, scale=settings.scale, seed=settings.seed)
     space = ParameterSpace()
-    work = out.parent / f".{out.name}.work"
-    work.mkdir(parents=True, exist_ok=True)
+    work = out.parent / f".{out.name}.work"  # created once the cluster is there
     checkpoint = work / "point_estimate.json"
     t0 = time.time()
 
@@ -115,12 +98,15 @@ def calibrate(
             say(f"point estimate: {done + log.evaluations} evaluations, best loss "
                 f"{log.best_loss:.4f} ({rate:.1f}/s)")  # fmt: skip
 
-    remaining = max(settings.max_evaluations - done, 1)
-    best, best_loss, _ = point_estimate(scenario, targets, start, remaining, space, progress)
-    say(f"point estimate done: loss {best_loss:.4f} after {time.time() - t0:.0f} s")
-
-    say(f"ABC-SMC: {settings.generations} populations of {settings.population_size}")
+    # Connect first, so that a wrong --scheduler is reported now and not after the point
+    # estimate (which runs here, serially: Powell proposes one point at a time).
     with dask_client(workers, scheduler) as client:
+        work.mkdir(parents=True, exist_ok=True)
+        remaining = max(settings.max_evaluations - done, 1)
+        best, best_loss, _ = point_estimate(scenario, targets, start, remaining, space, progress)
+        say(f"point estimate done: loss {best_loss:.4f} after {time.time() - t0:.0f} s")
+
+        say(f"ABC-SMC: {settings.generations} populations of {settings.population_size}")
         ensemble = abc_smc(
             scenario, targets, best, client, work / "abc.db", settings.population_size,
             settings.generations, settings.prior_width, space,
@@ -139,7 +125,7 @@ def calibrate(
         "targets_file": str(targets_file),
         "n_targets_fitted": len(targets),
         "free_parameters": list(space.names),
-        "history_instruments": list(__import__("calibration.history").history.HISTORY_INSTRUMENTS),
+        "history_instruments": list(HISTORY_INSTRUMENTS),
         "seconds": round(earlier + time.time() - t0, 1),  # including any interrupted part
         "abc_effective_sample_size": round(ess, 2),
         "in_sample": fit,
