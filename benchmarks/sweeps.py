@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from model.sweeps.evaluate import evaluate  # noqa: E402
-from model.sweeps.runner import local_cluster, run_sweep  # noqa: E402
+from model.sweeps.runner import dask_client, run_sweep  # noqa: E402
 from model.sweeps.sample import design  # noqa: E402
 from model.sweeps.spec import load_sweep, sweep_from_dict  # noqa: E402
 
@@ -59,12 +59,8 @@ def warm_up(plan, run) -> float:
 
 
 def measure(plan, workers: int) -> dict:
-    from dask.distributed import Client
-
     runs = design(plan).runs(plan)
-    cluster = local_cluster(workers)
-    client = Client(cluster)
-    try:
+    with dask_client(workers) as client:
         client.wait_for_workers(workers)
         client.run(warm_up, plan, runs[0])
         cpu_before = sum(client.run(worker_cpu_seconds).values())
@@ -74,9 +70,6 @@ def measure(plan, workers: int) -> dict:
             seconds = time.perf_counter() - started
         cpu = sum(client.run(worker_cpu_seconds).values()) - cpu_before
         peaks = sorted(client.run(worker_peak_mb).values())
-    finally:
-        client.close()
-        cluster.close()
     assert summary.computed == len(runs) and summary.failed == 0, summary
     return {
         "runs": len(runs),
@@ -100,6 +93,7 @@ def main() -> None:
     plan = sweep_from_dict(data, source=str(EXAMPLE), base_dir=EXAMPLE.parent)
     example = load_sweep(EXAMPLE)
     example_runs = len(design(example).runs(example))
+    references = sum(r["kind"] == "reference" for r in design(example).runs(example))
 
     print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at start")
     print(
@@ -125,24 +119,17 @@ def main() -> None:
     )
     minutes = example_runs / results[2]["rate"] / 60
     print(
-        f"example sweep: {example_runs} runs (1,024 + 512 reference); EXTRAPOLATED from the "
+        f"example sweep: {example_runs} runs ({example_runs - references:,} + {references:,} "
+        f"reference); EXTRAPOLATED from the "
         f"2-worker rate: {minutes:.1f} min"
     )
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
 
     if args.full:
-        from dask.distributed import Client
-
-        cluster = local_cluster(2)
-        client = Client(cluster)
-        try:
-            with tempfile.TemporaryDirectory() as tmp:
-                started = time.perf_counter()
-                summary = run_sweep(example, Path(tmp) / "example", client)
-                seconds = time.perf_counter() - started
-        finally:
-            client.close()
-            cluster.close()
+        with dask_client(2) as client, tempfile.TemporaryDirectory() as tmp:
+            started = time.perf_counter()
+            summary = run_sweep(example, Path(tmp) / "example", client)
+            seconds = time.perf_counter() - started
         print(
             f"example sweep MEASURED on 2 workers: {summary.computed} runs in "
             f"{seconds / 60:.1f} min ({summary.computed / seconds:.2f} runs/s, "
