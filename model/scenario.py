@@ -350,6 +350,19 @@ def _read_toml(path: Path, source: str) -> dict:
         raise InputError(f"invalid TOML: {exc}", source=source) from None
 
 
+def find_scenario(name: str, base_dir: Path | None = None) -> Path | None:
+    """The file a scenario name refers to, wherever a name is accepted (``extends``,
+    ``migflow run NAME``, a sweep's ``base``): next to the referring file first, then among
+    the shipped scenarios; ``.toml`` may be left out. None if there is no such file."""
+    names = [name] if name.endswith(".toml") else [name, f"{name}.toml"]
+    folders = ([base_dir] if base_dir is not None else []) + [SCENARIO_DIR]
+    for folder in folders:
+        for candidate in names:
+            if (folder / candidate).is_file():
+                return folder / candidate
+    return None
+
+
 def _resolve(data: dict, base_dir: Path, source: str, depth: int = 0) -> dict:
     parent_name = data.pop("extends", None)
     if parent_name is None:
@@ -364,12 +377,8 @@ def _resolve(data: dict, base_dir: Path, source: str, depth: int = 0) -> dict:
         raise InputError(
             "extends chain is longer than 5 files (a loop?)", source=source, field="extends"
         )
-    parent_path = (
-        (base_dir / parent_name)
-        if (base_dir / parent_name).is_file()
-        else SCENARIO_DIR / parent_name
-    )
-    if not parent_path.is_file():
+    parent_path = find_scenario(parent_name, base_dir)
+    if parent_path is None:
         raise InputError(
             f"parent scenario {parent_name!r} not found next to the file or in scenarios/",
             source=source,
@@ -398,8 +407,8 @@ def scenario_from_dict(
 def load_scenario(path: str | Path) -> Scenario:
     """Load and validate a scenario file. A bare name (``baseline``) is looked up in scenarios/."""
     path = Path(path)
-    if not path.exists() and not path.suffix and (SCENARIO_DIR / f"{path}.toml").is_file():
-        path = SCENARIO_DIR / f"{path}.toml"
+    if not path.exists():
+        path = find_scenario(str(path)) or path  # a shipped name; else "file not found" below
     source = str(path)
     return scenario_from_dict(_read_toml(path, source), source=source, base_dir=path.parent)
 

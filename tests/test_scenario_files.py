@@ -165,3 +165,18 @@ def test_an_upload_may_only_extend_a_shipped_scenario_by_name(parent):
     with pytest.raises(Exception, match="extend a shipped scenario") as info:
         loads_scenario(f'extends = "{parent}"\nname = "x"\n')
     assert type(info.value).__name__ == "InputError"
+
+
+def test_a_scenario_name_means_the_same_file_wherever_it_is_accepted(tmp_path):
+    """``baseline`` and ``baseline.toml`` work alike in ``extends``, ``migflow run`` and a
+    sweep's ``base``; a file next to the referring one comes before the shipped one."""
+    base = load_scenario("baseline")
+    for parent in ("baseline", "baseline.toml"):
+        child = tmp_path / f"child_{parent.replace('.', '_')}.toml"
+        child.write_text(f'extends = "{parent}"\nname = "child"\n')
+        assert load_scenario(child).enforcement == base.enforcement
+        assert loads_scenario(f'extends = "{parent}"\nname = "x"\n').push == base.push
+    (tmp_path / "baseline.toml").write_text('name = "local"\nstart = "2016-01"\nend = "2017-12"\n')
+    near = tmp_path / "near.toml"
+    near.write_text('extends = "baseline"\nname = "near"\n')
+    assert load_scenario(near).start == "2016-01"

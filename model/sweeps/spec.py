@@ -33,9 +33,9 @@ from ..errors import InputError
 from ..parameters import SPEC_BY_NAME
 from ..scenario import (
     MAX_FILE_BYTES,
-    SCENARIO_DIR,
     Scenario,
     _format_validation_error,
+    find_scenario,
     load_scenario,
 )
 from .address import Address, AddressError, lever_class, parse_address
@@ -622,14 +622,7 @@ def sweep_from_dict(
 
 
 def _load_base(name: str, base_dir: Path | None) -> Scenario:
-    candidates = []
-    if base_dir is not None:
-        candidates += [base_dir / name, base_dir / f"{name}.toml"]
-    candidates += [SCENARIO_DIR / name, SCENARIO_DIR / f"{name}.toml"]
-    for path in candidates:
-        if path.is_file():
-            return load_scenario(path)
-    return load_scenario(name)  # raises the scenario loader's "file not found"
+    return load_scenario(find_scenario(name, base_dir) or name)  # or "file not found"
 
 
 def load_sweep(path: str | Path) -> SweepPlan:
