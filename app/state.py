@@ -137,7 +137,7 @@ def enforcement_at(scenario: Scenario, edge: str, month: str) -> float:
     """Interdiction on ``edge`` in ``month``: the last entry covering it wins (0 if none)."""
     m, value = parse_month(month), 0.0
     for lever in scenario.enforcement:
-        if lever.edge == edge and _active(lever, m):
+        if lever.edge == edge and lever.origins is None and _active(lever, m):
             value = lever.interdiction
     return value
 

@@ -33,7 +33,7 @@ class Country(mesa.Agent):
         sched, t = self.model.schedule, self.model.t
         t = min(t, len(sched.months) - 1)
         incoming = {
-            f"interdiction_{e.name}": float(sched.interdiction[t, i])
+            f"interdiction_{e.name}": float(sched.interdiction[t, i].max())  # most targeted
             for i, e in enumerate(EDGES)
             if e.dst == self.code
         }

@@ -136,7 +136,8 @@ class MigrationModel(mesa.Model):
         stock = self.host_stock_people
         return stock[HOST_MASK].sum(axis=0)
 
-    def darien_death_probability(self) -> float:
+    def darien_death_probability(self) -> np.ndarray:
+        """Probability of dying in one Darién crossing this month, by origin (O,)."""
         p = self.params
         interdiction = self.schedule.interdiction[self.t, EDGE_INDEX[DARIEN]]
         return p["darien_mortality"] * (1.0 + p["mortality_enforcement_factor"] * interdiction)

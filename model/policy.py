@@ -71,7 +71,8 @@ class PolicySchedule:
     programmes: list[Programme]
     programme_open: np.ndarray  # (T, O, C) bool: a newcomer of O to C could still qualify
     pathways: list[CompiledPathway]
-    interdiction: np.ndarray  # (T, E)
+    interdiction: np.ndarray  # (T, E, O)
+    expulsion: np.ndarray  # (T, E, O) bool: the interdicted go back to the edge's source
     asylum_months: np.ndarray  # (T,)
     root_cause_musd: np.ndarray  # (T, O) $M spent per month
     root_cause_reduction: np.ndarray  # (T, O) share of emigration removed
@@ -131,9 +132,13 @@ class PolicySchedule:
                 )
             )
 
-        interdiction = np.zeros((n_t, len(EDGES)))
+        interdiction = np.zeros((n_t, len(EDGES), n_o))
+        expulsion = np.zeros((n_t, len(EDGES), n_o), dtype=bool)
         for lever in scenario.enforcement:
-            interdiction[span(lever), EDGE_INDEX[lever.edge]] = lever.interdiction
+            who = [ORIGIN_INDEX[o] for o in (lever.origins or ORIGINS)]
+            cells = np.ix_(span(lever), [EDGE_INDEX[lever.edge]], who)
+            interdiction[cells] = lever.interdiction
+            expulsion[cells] = lever.expulsion
 
         asylum = np.full(n_t, DEFAULT_ASYLUM_MONTHS)
         for lever in scenario.asylum:
@@ -160,6 +165,7 @@ class PolicySchedule:
             programme_open=programme_open,
             pathways=pathways,
             interdiction=interdiction,
+            expulsion=expulsion,
             asylum_months=asylum,
             root_cause_musd=root,
             root_cause_reduction=reduction,

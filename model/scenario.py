@@ -148,10 +148,19 @@ class Pathway(_Dated):
 
 class Enforcement(_Dated):
     """Enforcement on one route edge: the probability that an irregular crossing attempt is
-    interdicted (1 = closed). Seeds: border strengthening, anti-smuggling, biometrics."""
+    interdicted (1 = closed). Seeds: border strengthening, anti-smuggling, biometrics.
+    ``origins`` restricts it to some nationalities (a visa requirement, removals of one
+    nationality); without it, it applies to everyone crossing."""
 
     edge: str
     interdiction: float = Field(ge=0, le=1)
+    origins: Origins | None = Field(default=None, min_length=1)
+    expulsion: bool = Field(
+        default=False,
+        description="Interdicted migrants are expelled back across the border to the "
+        "edge's source country (US Title 42: 'to their country of last transit'), instead "
+        "of being deported home or stranded by the usual rule; there they may try again.",
+    )
     note: str = ""
 
     _edge = field_validator("edge")(lambda v: _allowed("route edge", v, tuple(EDGE_INDEX)))

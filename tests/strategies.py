@@ -36,11 +36,16 @@ integration = st.builds(
     spans(),
 )  # fmt: skip
 enforcement = st.builds(
-    lambda edge, p, span: {"edge": edge, "interdiction": p, **span},
+    lambda edge, p, expel, who, span: {
+        "edge": edge, "interdiction": p, "expulsion": expel,
+        **({"origins": who} if who else {}), **span,
+    },
     st.sampled_from([e.name for e in EDGES]),
     st.floats(0, 1),
+    st.booleans(),
+    st.lists(st.sampled_from(ORIGINS), max_size=3, unique=True),  # empty: everyone
     spans(),
-)
+)  # fmt: skip
 pathway = st.builds(
     lambda kind, origins, dest, cap, dur, referral, span: {
         "name": "generated",

@@ -27,8 +27,9 @@ def reference_choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
     origin = pop.origin[idx].astype(np.int64)
     alts = model.alternatives[int(allow_stay), loc, origin]
     safe = np.where(alts >= 0, alts, 0)
-    valid = (alts >= 0) & util.path_open[safe]
-    utility = util.host[paths.end[safe], origin[:, None]] + util.path_cost[int(allow_stay)][safe]
+    o = origin[:, None]
+    valid = (alts >= 0) & util.path_open[safe, o]
+    utility = util.host[paths.end[safe], o] + util.path_cost[int(allow_stay)][safe, o]
     noise = model.streams.gumbel(pop.key[idx][:, None], util.salts[safe])
     total = np.where(valid & np.isfinite(utility), utility + noise, -np.inf)
     if allow_stay:
@@ -71,8 +72,9 @@ def test_choice_never_picks_a_closed_path_and_matches_the_reference(levers, mont
     for allow_stay in (False, True):
         fast = choose(model, idx, allow_stay)
         np.testing.assert_array_equal(fast, reference_choose(model, idx, allow_stay))
-        moving = fast[fast >= 0]
-        assert model.utilities.path_open[moving].all()
+        moving = fast >= 0
+        origin = model.pop.origin[idx][moving]
+        assert model.utilities.path_open[fast[moving], origin].all()
 
 
 def test_no_path_settles_in_panama_straight_after_the_darien():

@@ -187,3 +187,38 @@ def test_splitting_a_hosts_integration_funding_into_entries_changes_nothing():
     )
     a, b = MigrationModel(one), MigrationModel(two)
     np.testing.assert_allclose(a.schedule.integration_capacity, b.schedule.integration_capacity)
+
+
+def test_enforcement_for_some_nationalities_stops_only_them():
+    """A visa requirement for Haitians on the Darién edge closes it to Haitians alone."""
+    haitians_only = _with(
+        small_baseline(),
+        enforcement=[{"edge": DARIEN, "interdiction": 1.0, "origins": ["HTI"], "start": "2015-01"}],
+    )
+    flows = run_scenario(haitians_only).flows
+    darien = flows[flows["edge"] == DARIEN].groupby("origin", observed=True)["people"].sum()
+    assert darien.get("HTI", 0) == 0
+    assert darien.drop("HTI", errors="ignore").sum() > 0
+
+
+def _us_border(expulsion: bool):
+    scenario = _with(
+        small_baseline(scale=200),
+        enforcement=[
+            {"edge": "MEX-USA", "interdiction": 0.9, "expulsion": expulsion, "start": "2015-01"}
+        ],
+    )
+    events = run_scenario(scenario).events
+    return events.groupby(["kind", "country"], observed=True)["people"].sum()
+
+
+def test_an_expulsion_sends_the_interdicted_back_to_mexico_and_they_try_again():
+    """Title 42: nobody stopped at the US border is deported home; every expelled migrant
+    is stranded in Mexico, may try again and be encountered again."""
+    expelled, removed = _us_border(expulsion=True), _us_border(expulsion=False)
+    assert expelled.get(("deported", "MEX"), 0) == 0
+    assert expelled[("stranded", "MEX")] == expelled[("interdicted", "USA")] > 0
+    assert removed[("deported", "MEX")] > 0
+    # the same departures meet the border more often, and more of them get through in the end
+    assert expelled[("us_border_arrival", "USA")] > removed[("us_border_arrival", "USA")]
+    assert expelled[("arrived", "USA")] > removed[("arrived", "USA")]

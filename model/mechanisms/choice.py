@@ -43,24 +43,30 @@ class MonthlyUtilities:
         host[~HOST_MASK, :] = -np.inf
         self.host = host  # (C, O)
 
-        interdiction = sched.interdiction[t]
+        interdiction = sched.interdiction[t]  # (E, O): enforcement can target nationalities
         darien = EDGE_INDEX[DARIEN]
-        death = model.darien_death_probability()
+        death = model.darien_death_probability()  # (O,)
         km = paths.land_km + p["air_km_equivalent"] * paths.n_air
-        enforcement = paths.crosses @ interdiction
-        risk = paths.crosses[:, darien] * death
-        distance = -p["beta_distance"] * km / 1000.0
+        # an expulsion (Title 42) sends the migrant back across the border with no legal
+        # consequence, free to try again at once: it costs attempts (modelled as such in
+        # movement), not a deterrent on the route
+        crosses = paths.crosses.astype(float)
+        enforcement = crosses @ np.where(sched.expulsion[t], 0.0, interdiction)  # (P, O)
+        risk = crosses[:, darien, None] * death[None, :]
+        distance = (-p["beta_distance"] * km / 1000.0)[:, None]
         other = (
-            -p["darien_disutility"] * paths.crosses[:, darien]
+            -p["darien_disutility"] * crosses[:, darien, None]
             - p["beta_enforcement"] * enforcement
             - p["beta_risk"] * risk
         )
         # path_cost[0]: new emigrants; path_cost[1]: migrants moving on from a host, who
-        # have savings and information, so distance weighs less (the role of resources)
+        # have savings and information, so distance weighs less (the role of resources).
+        # Shape (2, P, O).
         self.path_cost = np.stack(
             [distance + other, p["onward_distance_factor"] * distance + other]
         )
-        self.path_open = ~(paths.crosses & (interdiction >= CLOSED)[None, :]).any(axis=1)
+        closed = (interdiction >= CLOSED).astype(float)  # (E, O)
+        self.path_open = (crosses @ closed) == 0  # (P, O)
         # one salt per path id (and one for staying): noise on a path is the same whatever
         # else is open
         ids = np.append(np.arange(len(paths.end)), _STAY_NOISE_ID)
@@ -111,8 +117,8 @@ class OpenAlternatives:
         safe = np.where(alts >= 0, alts, 0)
         origin = np.arange(alts.shape[2])[None, None, :, None]
         mode = np.arange(2)[:, None, None, None]
-        utility = util.host[model.paths.end[safe], origin] + util.path_cost[mode, safe]
-        open_ = (alts >= 0) & util.path_open[safe] & np.isfinite(utility)
+        utility = util.host[model.paths.end[safe], origin] + util.path_cost[mode, safe, origin]
+        open_ = (alts >= 0) & util.path_open[safe, origin] & np.isfinite(utility)
         self.count = open_.sum(axis=3).reshape(2, -1)  # (2, groups)
         self.start = np.cumsum(self.count, axis=1) - self.count  # within each mode
         self.utility = [utility[m][open_[m]] for m in (0, 1)]  # row-major: group, slot

@@ -4,8 +4,11 @@ Migrants in transit spend a month's travel time along their path, crossing as ma
 the time allows (overland speed is a parameter; flights take a tenth of a month). At the end
 of each edge they meet that border's enforcement: an interdicted migrant is deported to the
 origin (``deport_share``) or stranded where they were stopped, settling there irregularly if
-it is a host (and returning otherwise). Crossing the Darién can kill, at a probability raised
-by enforcement there (riskier tracks). Survivors are counted on the edge (Darién crossings
+it is a host (and returning otherwise); on an edge under an expulsion policy (US Title 42)
+everyone interdicted is sent back across the border to the source country, stranded there
+and free to try again. Enforcement can target nationalities (interdiction is per edge and
+origin). Crossing the Darién can kill, at a probability raised by enforcement there (riskier
+tracks). Survivors are counted on the edge (Darién crossings
 by nationality, as Panama's SNM counts them) and settle irregularly at the path's end.
 Everyone who reaches the US border from Mexico is an arrival (a CBP encounter), whether
 interdicted or not. Migrants reaching a country with a Safe Mobility Office on their way to
@@ -40,7 +43,7 @@ def move(model) -> None:
     rows = np.flatnonzero(pop.status == TRANSIT)
     budget = np.ones(len(rows), dtype=np.float32)
     interdiction = sched.interdiction[t]
-    death_p = model.darien_death_probability()
+    death_thr = threshold(model.darien_death_probability())  # (O,)
     deport_thr = threshold(np.array([model.params["deport_share"]]))[0]
     for _ in range(MAX_PATH_EDGES + 1):
         if len(rows) == 0:
@@ -66,12 +69,12 @@ def move(model) -> None:
         # one interdiction draw per (agent, month, edge position on the path)
         hop_keys = keys ^ (hop.astype(np.uint32) * np.uint32(0x9E3779B9))
         raw = model.streams.raw(hop_keys, month, PURPOSE_INTERDICT)
-        stopped = raw < threshold(interdiction[edge])
+        stopped = raw < threshold(interdiction[edge, origin])
         dies = np.zeros(len(rows), dtype=bool)
         on_darien = (edge == _DARIEN) & ~stopped
         if on_darien.any():
             d_raw = model.streams.raw(keys[on_darien], month, PURPOSE_DEATH)
-            dies[on_darien] = d_raw < threshold(np.array([death_p]))[0]
+            dies[on_darien] = d_raw < death_thr[origin[on_darien]]
 
         if stopped.any():
             _interdicted(model, rows[stopped], edge[stopped], deport_thr)
@@ -109,6 +112,9 @@ def _interdicted(model, rows: np.ndarray, edge: np.ndarray, deport_thr) -> None:
     src = EDGE_SRC[edge]
     deport = model.streams.raw(pop.key[rows], model.month, PURPOSE_DEPORT) < deport_thr
     deport |= ~HOST_MASK[src] | (src == ORIGIN_NODE[pop.origin[rows]])  # no host, or home
+    # expelled across the border (Title 42): back to the source country, free to try again
+    expelled = model.schedule.expulsion[model.t, edge, pop.origin[rows]]
+    deport &= ~(expelled & HOST_MASK[src])
     stranded = rows[~deport]
     pop.status[stranded] = IRREGULAR
     pop.path[stranded] = -1
