@@ -67,9 +67,11 @@ def abc_smc(
     generations: int,
     width: float,
     space: ParameterSpace | None = None,
+    setup: str = "",
 ) -> pd.DataFrame:
     """Run (or resume) ABC-SMC; return population ``generations`` (parameter columns +
-    weight). The sizes have no defaults here: ``calibrate.Settings`` holds the shipped ones."""
+    weight). The sizes have no defaults here: ``calibrate.Settings`` holds the shipped ones.
+    ``setup`` identifies targets, scenario and code: a database from another one is dropped."""
     import pyabc
     from pyabc.sampler import DaskDistributedSampler
 
@@ -95,7 +97,7 @@ def abc_smc(
     fingerprint = database.with_suffix(".json")
     identity = json.dumps({"names": list(space.names), "center": list(mid.round(12)),
                            "width": width, "n_targets": len(targets),
-                           "population_size": population_size})  # fmt: skip
+                           "population_size": population_size, "setup": setup})  # fmt: skip
     if database.exists() and (not fingerprint.exists() or fingerprint.read_text() != identity):
         database.unlink()  # a database from another set-up: start afresh
     fingerprint.write_text(identity)

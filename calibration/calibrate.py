@@ -2,11 +2,13 @@
 
 Interruptions lose little: the point estimate's best-so-far is checkpointed after every
 improvement and the ABC populations live in pyabc's database, both in a work folder next to
-the output; running the same command again continues from them.
+the output; running the same command again continues from them, but only for the same set-up
+(targets, scenario, free parameters and code: ``setup_identity``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -78,10 +80,11 @@ def calibrate(
     checkpoint = work / "point_estimate.json"
     t0 = time.time()
 
+    setup = setup_identity(targets, scenario, space, settings)
     start, done, earlier = None, 0, 0.0  # earlier: seconds spent before an interruption
     if checkpoint.is_file():
         saved = json.loads(checkpoint.read_text())
-        if saved.get("end") == end and saved.get("n_targets") == len(targets):
+        if saved.get("setup") == setup:
             start, done = saved["values"], saved["evaluations"]
             earlier = float(saved.get("seconds", 0.0))
             say(f"resuming the point estimate after {done} evaluations (loss {saved['loss']:.4f})")
@@ -89,8 +92,8 @@ def calibrate(
     def progress(log: FitLog) -> None:
         if log.history[-1] <= log.best_loss:
             checkpoint.write_text(json.dumps({
-                "values": space.to_values(log.best_unit), "loss": log.best_loss, "end": end,
-                "n_targets": len(targets), "evaluations": done + log.evaluations,
+                "values": space.to_values(log.best_unit), "loss": log.best_loss,
+                "setup": setup, "evaluations": done + log.evaluations,
                 "seconds": earlier + time.time() - t0,
             }))  # fmt: skip
         if log.evaluations % 50 == 0:
@@ -109,7 +112,7 @@ def calibrate(
         say(f"ABC-SMC: {settings.generations} populations of {settings.population_size}")
         ensemble = abc_smc(
             scenario, targets, best, client, work / "abc.db", settings.population_size,
-            settings.generations, settings.prior_width, space,
+            settings.generations, settings.prior_width, space, setup,
         )  # fmt: skip
     weights = ensemble["weight"].to_numpy()
     ess = float(1.0 / np.sum(weights**2))
@@ -133,6 +136,22 @@ def calibrate(
     write_posterior(out, best, fit, ensemble, targets_file, record)
     say(f"wrote {out} in {time.time() - t0:.0f} s; in-sample ARD {fit['ard']['overall']:.3f}")
     return record
+
+
+def setup_identity(targets, scenario, space: ParameterSpace, settings: Settings) -> str:
+    """What a checkpoint is valid for: the targets (values, weights, error models), the
+    history scenario, the free parameters, the scale and seed, and the model and calibration
+    code. A work folder left by a different set-up is never resumed: resuming a fit to other
+    targets, or of another model, would ship a result that no command produced."""
+    digest = hashlib.sha256()
+    digest.update(targets.to_csv(index=False).encode())
+    digest.update(scenario.model_dump_json().encode())
+    digest.update(json.dumps([list(space.names), settings.scale, settings.seed]).encode())
+    root = Path(__file__).resolve().parents[1]
+    for source in sorted([*root.glob("model/**/*.py"), *root.glob("calibration/*.py")]):
+        digest.update(source.relative_to(root).as_posix().encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
 
 
 def fitted_values(values: dict, targets: pd.DataFrame, scale: int, seed: int) -> np.ndarray:
