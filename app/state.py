@@ -134,7 +134,9 @@ def _active(lever, month: int) -> bool:
 
 
 def enforcement_at(scenario: Scenario, edge: str, month: str) -> float:
-    """Interdiction on ``edge`` in ``month``: the last entry covering it wins (0 if none)."""
+    """Interdiction on ``edge`` in ``month`` for everyone crossing: the last entry for all
+    nationalities covering it wins (0 if none). Entries for some nationalities only (a visa,
+    Title 42) are not what the app's border slider sets, so they are left out."""
     m, value = parse_month(month), 0.0
     for lever in scenario.enforcement:
         if lever.edge == edge and lever.origins is None and _active(lever, m):

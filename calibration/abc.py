@@ -66,8 +66,8 @@ def abc_smc(
     population_size: int,
     generations: int,
     width: float,
-    space: ParameterSpace | None = None,
-    setup: str = "",
+    space: ParameterSpace,
+    setup: str,
 ) -> pd.DataFrame:
     """Run (or resume) ABC-SMC; return population ``generations`` (parameter columns +
     weight). The sizes have no defaults here: ``calibrate.Settings`` holds the shipped ones.
@@ -75,7 +75,6 @@ def abc_smc(
     import pyabc
     from pyabc.sampler import DaskDistributedSampler
 
-    space = space or ParameterSpace()
     mid = space.to_unit(center)
     lo, hi = np.clip(mid - width, 0, 1), np.clip(mid + width, 0, 1)
     prior = pyabc.Distribution(
@@ -95,9 +94,8 @@ def abc_smc(
     url = f"sqlite:///{database}"
     done = 0
     fingerprint = database.with_suffix(".json")
-    identity = json.dumps({"names": list(space.names), "center": list(mid.round(12)),
-                           "width": width, "n_targets": len(targets),
-                           "population_size": population_size, "setup": setup})  # fmt: skip
+    identity = json.dumps({"setup": setup, "center": list(mid.round(12)), "width": width,
+                           "population_size": population_size})  # fmt: skip
     if database.exists() and (not fingerprint.exists() or fingerprint.read_text() != identity):
         database.unlink()  # a database from another set-up: start afresh
     fingerprint.write_text(identity)

@@ -80,7 +80,7 @@ def calibrate(
     checkpoint = work / "point_estimate.json"
     t0 = time.time()
 
-    setup = setup_identity(targets, scenario, space, settings)
+    setup = setup_identity(targets, scenario, space)
     start, done, earlier = None, 0, 0.0  # earlier: seconds spent before an interruption
     if checkpoint.is_file():
         saved = json.loads(checkpoint.read_text())
@@ -138,15 +138,15 @@ def calibrate(
     return record
 
 
-def setup_identity(targets, scenario, space: ParameterSpace, settings: Settings) -> str:
+def setup_identity(targets, scenario, space: ParameterSpace) -> str:
     """What a checkpoint is valid for: the targets (values, weights, error models), the
-    history scenario, the free parameters, the scale and seed, and the model and calibration
-    code. A work folder left by a different set-up is never resumed: resuming a fit to other
-    targets, or of another model, would ship a result that no command produced."""
+    history scenario (with its scale and seed), the free parameters, and the model and
+    calibration code. A work folder left by a different set-up is never resumed: resuming a
+    fit to other targets, or of another model, would ship a result no command produced."""
     digest = hashlib.sha256()
     digest.update(targets.to_csv(index=False).encode())
     digest.update(scenario.model_dump_json().encode())
-    digest.update(json.dumps([list(space.names), settings.scale, settings.seed]).encode())
+    digest.update(json.dumps(list(space.names)).encode())  # scale and seed: in the scenario
     root = Path(__file__).resolve().parents[1]
     for source in sorted([*root.glob("model/**/*.py"), *root.glob("calibration/*.py")]):
         digest.update(source.relative_to(root).as_posix().encode())
