@@ -7,13 +7,35 @@ agents (see ``population.py``): there are millions of them and they live in nump
 
 from __future__ import annotations
 
+import itertools
+import weakref
+
 import mesa
 
 from .geography import COUNTRIES, EDGES, INDEX, ORIGINS
 
 
+class _IdCounters(weakref.WeakKeyDictionary):
+    """Agent id counters per model that do not keep the models alive.
+
+    Mesa 3's ``Agent._ids`` is a class-level ``defaultdict`` keyed by model, so every model
+    that ever created an agent stays in memory for the life of the process: measured 5.6 MB
+    per run of the history scenario, 13 GB over a 2,400-run calibration chain, enough for
+    Dask's nanny to kill the worker and restart the chain from scratch."""
+
+    def __getitem__(self, model):
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = itertools.count(1)
+            self[model] = counter
+            return counter
+
+
 class Country(mesa.Agent):
     """A country of origin, transit and/or destination."""
+
+    _ids = _IdCounters()
 
     def __init__(self, model, code: str):
         super().__init__(model)
