@@ -191,8 +191,21 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             0.0005,
             0.08,
             "per month",
-            "Monthly probability that a settled migrant reconsiders where to live; the "
-            "reconsideration is a logit choice between staying and every onward path.",
+            "Monthly probability that a settled migrant reconsiders where to live when "
+            "moving on is worth as much as staying (the logsum of their onward paths equals "
+            "their utility of staying); the reconsideration is a logit choice between staying "
+            "and every onward path.",
+        ),
+        ParameterSpec(
+            "onward_gap_sensitivity",
+            0.0,
+            0.0,
+            3.0,
+            "per unit utility",
+            "How much the reconsideration hazard rises with the gap between moving on (logsum "
+            "of onward paths) and staying: logit(hazard) = logit(onward_consider_hazard) + "
+            "this x gap. 0 = a constant hazard. Lets worse conditions where migrants live, or "
+            "better ones elsewhere, set off waves of onward movement.",
         ),
         ParameterSpec(
             "retry_hazard",

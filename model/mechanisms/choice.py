@@ -125,6 +125,24 @@ class OpenAlternatives:
         self.path = [alts[m][open_[m]] for m in (0, 1)]
 
 
+def onward_logsum(util: MonthlyUtilities) -> np.ndarray:
+    """Expected best utility of moving on, log(sum exp(utility)) over each group's open
+    onward paths, shape (countries, origins); -inf where no path is open. Compared with the
+    utility of staying, it says how much a migrant stands to gain by leaving this month."""
+    table = util.open
+    values, count, start = table.utility[1], table.count[1], table.start[1]
+    has = count > 0
+    top = np.full(len(count), -np.inf)
+    total = np.zeros(len(count))
+    if has.any():
+        top[has] = np.maximum.reduceat(values, start[has])
+        shifted = np.exp(values - np.repeat(top[has], count[has]))
+        total[has] = np.add.reduceat(shifted, start[has])
+    with np.errstate(divide="ignore"):
+        logsum = np.where(has, top + np.log(total), -np.inf)
+    return logsum.reshape(util.host.shape)
+
+
 def stay_utility(util: MonthlyUtilities, pop, idx, loc, origin) -> np.ndarray:
     """Utility of staying where they are, without noise: the host's own pull plus the cost of
     moving again, more for the regularised and the integrated (who would lose that)."""

@@ -21,12 +21,13 @@ places go by each migrant's own priority draw (common random numbers).
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 from ..geography import CODES, HOST_MASK, INDEX, ORIGINS
 from ..population import INTEGRATED, IRREGULAR, N_FLAG_CODES, REGULARISED, STRANDED, TEMPORARY
 from ..random_streams import TWO32, threshold
 from . import PURPOSE_PRIORITY, PURPOSE_SETTLE
-from .choice import choose, start_journey
+from .choice import choose, onward_logsum, start_journey
 from .pathways import divert
 
 N_C, N_O, N_S, N_F = len(CODES), len(ORIGINS), 4, N_FLAG_CODES
@@ -62,7 +63,8 @@ def hazard_tables(model) -> tuple[np.ndarray, np.ndarray]:
     can_leave = model.has_onward_paths[:, None, None, None]
 
     prob = np.zeros((*shape, 5))
-    consider = np.where(stranded, p["retry_hazard"], p["onward_consider_hazard"])
+    onward = onward_hazard(model, status == REGULARISED, integrated)
+    consider = np.where(stranded, p["retry_hazard"], onward)
     prob[..., RECONSIDER] = np.broadcast_to(consider * (settled & can_leave & ~temporary), shape)
 
     ret = p["return_hazard"] * np.where(status == REGULARISED, p["return_regularised_factor"], 1.0)
@@ -96,6 +98,32 @@ def hazard_tables(model) -> tuple[np.ndarray, np.ndarray]:
     total = prob.sum(axis=-1, keepdims=True)
     prob = np.where(total > 1.0, prob / np.maximum(total, 1e-300), prob)
     return prob.reshape(-1, 5), cutoff
+
+
+def onward_hazard(model, regularised: np.ndarray, integrated: np.ndarray) -> np.ndarray:
+    """Monthly probability that a settled migrant reconsiders where to live, per group.
+
+    logit(h) = logit(onward_consider_hazard) + onward_gap_sensitivity x gap, where the gap
+    is the logsum of the group's onward paths minus its utility of staying (with the bonuses
+    of the regularised and the integrated). With sensitivity 0 the hazard is constant; above
+    0, a slump where migrants live, or a better deal elsewhere, sets off a wave of onward
+    movement, and a new status or integration services calm it. Groups with no open path or
+    outside a host keep the base hazard (reconsidering there can only end in staying)."""
+    p, util = model.params, model.utilities
+    base = p["onward_consider_hazard"]
+    sensitivity = p["onward_gap_sensitivity"]
+    if sensitivity == 0.0:
+        return np.full((N_C, N_O, N_S, N_F), base)
+    stay = (
+        util.host[:, :, None, None]
+        + util.stay_base
+        + util.stay_reg * regularised
+        + util.stay_int * integrated
+    )  # (C, O, S, F)
+    with np.errstate(invalid="ignore"):  # -inf - -inf outside the hosts
+        gain = onward_logsum(util)[:, :, None, None] - stay
+    gain = np.where(np.isfinite(gain), gain, 0.0)
+    return expit(np.log(base / (1.0 - base)) + sensitivity * gain)
 
 
 def settle(model) -> None:

@@ -1,0 +1,94 @@
+"""The reconsideration hazard: constant at sensitivity 0, rising with what moving on gains.
+
+Secondary movement (Haitians leaving Chile and Brazil in 2021, Cubans leaving Ecuador in
+2015) came in waves; a constant hazard caps it at the hazard times the pool. These checks pin
+down the mechanism that lets it respond to conditions: the logsum it uses is the logit's,
+its direction is right, and it switches off exactly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import logsumexp
+from strategies import small_baseline
+
+from model.geography import INDEX, ORIGINS
+from model.mechanisms.choice import MonthlyUtilities, onward_logsum
+from model.mechanisms.settlement import N_F, N_S, onward_hazard
+from model.model import MigrationModel
+from model.population import INTEGRATED, REGULARISED
+from model.run import run_scenario
+
+_STATUS = np.arange(N_S)[None, None, :, None]
+_FLAGS = np.arange(N_F)[None, None, None, :]
+
+
+def _model_after(months: int, **parameters) -> MigrationModel:
+    scenario = small_baseline(scale=500).with_changes(parameters=parameters)
+    model = MigrationModel(scenario)
+    for _ in range(months):
+        model.step()
+    model.utilities = MonthlyUtilities(model)
+    return model
+
+
+def _hazard(model) -> np.ndarray:
+    return onward_hazard(model, _STATUS == REGULARISED, (_FLAGS & INTEGRATED) != 0)
+
+
+def test_the_onward_logsum_is_the_logsum_of_each_groups_open_paths():
+    util = _model_after(20).utilities
+    logsum = onward_logsum(util)
+    table, n_o = util.open, len(ORIGINS)
+    for c, o in [(INDEX["CHL"], 1), (INDEX["COL"], 0), (INDEX["ECU"], 2), (INDEX["MEX"], 6)]:
+        g = c * n_o + o
+        values = table.utility[1][table.start[1][g] : table.start[1][g] + table.count[1][g]]
+        assert len(values) > 0
+        assert np.isclose(logsum[c, o], logsumexp(values), rtol=0, atol=1e-9)
+
+
+def test_sensitivity_zero_is_the_constant_hazard():
+    model = _model_after(20, onward_consider_hazard=0.02, onward_gap_sensitivity=0.0)
+    assert (_hazard(model) == 0.02).all()
+
+
+def test_the_hazard_rises_with_the_pull_elsewhere_and_falls_with_status():
+    model = _model_after(20, onward_consider_hazard=0.02, onward_gap_sensitivity=1.5)
+    before = _hazard(model)
+    chile, haiti = INDEX["CHL"], ORIGINS.index("HTI")
+    irregular, regularised = before[chile, haiti, 1, 0], before[chile, haiti, 2, 0]
+    integrated = before[chile, haiti, 1, int(INTEGRATED)]
+    assert 0 < regularised < irregular and 0 < integrated < irregular
+
+    model.utilities.host[INDEX["USA"]] += 1.0  # the United States pulls harder ...
+    model.utilities.open = type(model.utilities.open)(model, model.utilities)
+    after = _hazard(model)
+    assert (after >= before - 1e-15).all()  # ... nobody is less inclined to move on
+    assert after[chile, haiti, 1, 0] > irregular  # and Haitians in Chile more (their paths
+    # reach the US)
+    assert ((after >= 0) & (after <= 1)).all()
+
+
+def _departures_from(country: str, sensitivity: float) -> tuple[float, float]:
+    """Onward departures from ``country`` in the six months before its economy slumps
+    (2016-06) and in the six months after."""
+    scenario = small_baseline(scale=100).with_changes(
+        parameters={"onward_consider_hazard": 0.01, "onward_gap_sensitivity": sensitivity},
+        opportunity={country: {"2016-05": 1.0, "2016-06": 0.2}},
+    )
+    events = run_scenario(scenario).events
+    left = events[(events["kind"] == "departed_onward") & (events["country"] == country)]
+    month = left["month"].astype(str)
+    before = left[(month >= "2015-12") & (month <= "2016-05")]["people"].sum()
+    after = left[(month >= "2016-06") & (month <= "2016-11")]["people"].sum()
+    return before, after
+
+
+def test_a_slump_sets_off_a_wave_of_onward_movement_only_when_the_hazard_responds():
+    constant_before, constant_after = _departures_from("CHL", 0.0)
+    before, after = _departures_from("CHL", 1.5)
+    assert before > 0 and constant_before > 0
+    # measured at scale 100: 1,100 -> 3,000 with a constant hazard (more of the few who
+    # reconsider choose to leave), 300 -> 66,800 with a responsive one
+    growth, constant_growth = after / before, constant_after / constant_before
+    assert growth > 10 * constant_growth, (constant_before, constant_after, before, after)
