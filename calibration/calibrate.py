@@ -1,9 +1,9 @@
 """``migflow calibrate``: point estimate, then ABC-SMC posterior, written as the default.
 
-Interruptions lose little: the point estimate's best-so-far is checkpointed after every
-improvement and the ABC populations live in pyabc's database, both in a work folder next to
-the output; running the same command again continues from them, but only for the same set-up
-(targets, scenario, free parameters and code: ``setup_identity``).
+Interruptions lose little: each point-estimate chain's best-so-far is checkpointed as it
+improves (``chains.py``) and the ABC populations live in pyabc's database, both in a work
+folder next to the output; running the same command again continues from them, but only for
+the same set-up (targets, scenario, free parameters and code: ``setup_identity``).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from model.results import package_version
 from model.sweeps.runner import dask_client  # the sweeps' cluster: same workers, same tuning
 
 from .abc import abc_smc
-from .fit import FitLog, evaluate, point_estimate
+from .chains import run_chains
+from .fit import evaluate
 from .history import HISTORY_INSTRUMENTS, history_scenario
 from .posterior import SHIPPED, write_posterior
 from .simulate import ard_by_group, loss
@@ -37,7 +38,10 @@ class Settings:
 
     scale: int = 100
     seed: int = 20221006
-    max_evaluations: int = 2400
+    max_evaluations: int = 2400  # per chain
+    # Powell chains run side by side, one per worker (chains.py): on 2 cores, two searches
+    # in the wall time of one, and the better local optimum is kept.
+    chains: int = 2
     # One population (ABC rejection at the median distance of pyabc's calibration sample):
     # with 35 free parameters the importance weights of later populations collapse (measured:
     # effective sample size 1.0-1.9 of 64 after 4 populations, total weights near 1e-65, as
@@ -77,37 +81,21 @@ def calibrate(
     scenario = history_scenario(end, scale=settings.scale, seed=settings.seed)
     space = ParameterSpace()
     work = out.parent / f".{out.name}.work"  # created once the cluster is there
-    checkpoint = work / "point_estimate.json"
     t0 = time.time()
 
     setup = setup_identity(targets, scenario, space)
-    start, done, earlier = None, 0, 0.0  # earlier: seconds spent before an interruption
-    if checkpoint.is_file():
-        saved = json.loads(checkpoint.read_text())
-        if saved.get("setup") == setup:
-            start, done = saved["values"], saved["evaluations"]
-            earlier = float(saved.get("seconds", 0.0))
-            say(f"resuming the point estimate after {done} evaluations (loss {saved['loss']:.4f})")
+    earlier = _earlier_seconds(work, settings.chains, setup)  # before an interruption
 
-    def progress(log: FitLog) -> None:
-        if log.history[-1] <= log.best_loss:
-            checkpoint.write_text(json.dumps({
-                "values": space.to_values(log.best_unit), "loss": log.best_loss,
-                "setup": setup, "evaluations": done + log.evaluations,
-                "seconds": earlier + time.time() - t0,
-            }))  # fmt: skip
-        if log.evaluations % 50 == 0:
-            rate = log.evaluations / (time.time() - t0)
-            say(f"point estimate: {done + log.evaluations} evaluations, best loss "
-                f"{log.best_loss:.4f} ({rate:.1f}/s)")  # fmt: skip
-
-    # Connect first, so that a wrong --scheduler is reported now and not after the point
-    # estimate (which runs here, serially: Powell proposes one point at a time).
+    # The chains run on the cluster's workers, and so does ABC; a wrong --scheduler is
+    # reported at once.
     with dask_client(workers, scheduler) as client:
         work.mkdir(parents=True, exist_ok=True)
-        remaining = max(settings.max_evaluations - done, 1)
-        best, best_loss, _ = point_estimate(scenario, targets, start, remaining, space, progress)
-        say(f"point estimate done: loss {best_loss:.4f} after {time.time() - t0:.0f} s")
+        best, best_loss, chains = run_chains(
+            client, scenario, targets, space, settings.chains, settings.max_evaluations, work,
+            setup, say,
+        )  # fmt: skip
+        say(f"point estimate done: loss {best_loss:.4f} after {time.time() - t0:.0f} s ("
+            + ", ".join(f"chain {c['chain']} {c['loss']:.4f}" for c in chains) + ")")  # fmt: skip
 
         say(f"ABC-SMC: {settings.generations} populations of {settings.population_size}")
         ensemble = abc_smc(
@@ -130,12 +118,26 @@ def calibrate(
         "free_parameters": list(space.names),
         "history_instruments": list(HISTORY_INSTRUMENTS),
         "seconds": round(earlier + time.time() - t0, 1),  # including any interrupted part
+        "point_estimate_chains": chains,
         "abc_effective_sample_size": round(ess, 2),
         "in_sample": fit,
     }
     write_posterior(out, best, fit, ensemble, targets_file, record)
     say(f"wrote {out} in {time.time() - t0:.0f} s; in-sample ARD {fit['ard']['overall']:.3f}")
     return record
+
+
+def _earlier_seconds(work: Path, chains: int, setup: str) -> float:
+    """Wall time already spent on this set-up's chains, if a calibration was interrupted
+    (the chains run side by side, so the longest one)."""
+    spent = [0.0]
+    for k in range(chains):
+        path = work / f"point_estimate_{k}.json"
+        if path.is_file():
+            state = json.loads(path.read_text())
+            if state.get("setup") == setup:
+                spent.append(float(state.get("seconds", 0.0)))
+    return max(spent)
 
 
 def setup_identity(targets, scenario, space: ParameterSpace) -> str:

@@ -18,12 +18,13 @@ from .report import ard_table, fit_table, plots, simulate_draws
 from .targets import DEFAULT_TARGETS, load_targets
 
 
-def _settings(max_evaluations, population, generations, scale) -> Settings:
+def _settings(max_evaluations, chains, population, generations, scale) -> Settings:
     s = Settings()
     return Settings(
         scale=scale or s.scale,
         seed=s.seed,
         max_evaluations=max_evaluations or s.max_evaluations,
+        chains=chains or s.chains,
         population_size=population or s.population_size,
         generations=generations or s.generations,
         prior_width=s.prior_width,
@@ -41,7 +42,10 @@ def _check_until(until: str | None, field: str) -> None:
 WORKERS = typer.Option(2, "--workers", help="Dask LocalCluster worker processes")
 SCHEDULER = typer.Option(None, "--scheduler", help="Address of a running Dask scheduler")
 TARGETS = typer.Option(DEFAULT_TARGETS, "--targets", help="Targets CSV (docs/calibration.md)")
-MAX_EVALS = typer.Option(None, "--max-evaluations", help="Point-estimate model runs")
+MAX_EVALS = typer.Option(None, "--max-evaluations", help="Point-estimate model runs per chain")
+CHAINS = typer.Option(
+    None, "--chains", min=1, help="Point-estimate searches run side by side (one per worker)"
+)
 POPULATION = typer.Option(None, "--population", help="ABC-SMC particles per population")
 GENERATIONS = typer.Option(None, "--generations", help="ABC-SMC populations")
 SCALE = typer.Option(None, "--scale", help="People per agent during the fit")
@@ -55,6 +59,7 @@ def calibrate_command(
     workers: int = WORKERS,
     scheduler: str = SCHEDULER,
     max_evaluations: int = MAX_EVALS,
+    chains: int = CHAINS,
     population: int = POPULATION,
     generations: int = GENERATIONS,
     scale: int = SCALE,
@@ -62,7 +67,7 @@ def calibrate_command(
     """Fit the model to the targets: point estimate, then an ABC-SMC posterior ensemble."""
     with user_errors():
         _check_until(until, "--until")
-        settings = _settings(max_evaluations, population, generations, scale)
+        settings = _settings(max_evaluations, chains, population, generations, scale)
         calibrate(targets, until, out, workers, scheduler, settings, say=err.print)
 
 
@@ -138,6 +143,7 @@ def hindcast(
     draws: int = typer.Option(20, "--draws", help="Posterior draws for the 90% intervals"),
     out: Path = typer.Option(Path("results/hindcast"), "--out", help="Folder for the results"),
     max_evaluations: int = MAX_EVALS,
+    chains: int = CHAINS,
     population: int = POPULATION,
     generations: int = GENERATIONS,
     scale: int = SCALE,
@@ -152,7 +158,7 @@ def hindcast(
             raise InputError(
                 f"no targets after {train_until} to test against", field="--train-until"
             )
-        settings = _settings(max_evaluations, population, generations, scale)
+        settings = _settings(max_evaluations, chains, population, generations, scale)
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "posterior"
             calibrate(targets, train_until, folder, workers, scheduler, settings, say=err.print)

@@ -46,8 +46,11 @@ def point_estimate(
     max_evaluations: int = 600,
     space: ParameterSpace | None = None,
     progress: Callable[[FitLog], None] | None = None,
+    reverse: bool = False,
 ) -> tuple[dict[str, float], float, FitLog]:
-    """Best parameter values found, their loss, and the log of the search."""
+    """Best parameter values found, their loss, and the log of the search. ``reverse``
+    takes Powell's initial directions last to first: from the same start, another path to
+    another local optimum (``chains.py`` runs both at once)."""
     space = space or ParameterSpace()
     log = FitLog()
 
@@ -67,6 +70,11 @@ def point_estimate(
         x0,
         method="Powell",
         bounds=[(0.0, 1.0)] * len(space.names),
-        options={"maxfev": max_evaluations, "xtol": 1e-3, "ftol": 1e-4},
+        options={
+            "maxfev": max_evaluations,
+            "xtol": 1e-3,
+            "ftol": 1e-4,
+            "direc": np.eye(len(x0))[::-1] if reverse else None,
+        },
     )
     return space.to_values(log.best_unit), log.best_loss, log
