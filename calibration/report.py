@@ -67,13 +67,15 @@ def ard_table(targets: pd.DataFrame, table: pd.DataFrame) -> pd.Series:
 
 
 def plots(targets: pd.DataFrame, table: pd.DataFrame, out: Path, title: str) -> list[Path]:
-    """PNG charts: Darién per year by nationality, per month, Venezuelans per host."""
+    """PNG charts: Darién per year by nationality, per month, stocks per host and nationality
+    (one panel each: Venezuelans and Haitians in Chile are different series)."""
     frame = targets.join(table[["median", "p05", "p95"]]).dropna(subset=["median"])
+    frame = frame.assign(stock=frame["country"] + " " + frame["nationality"])
     files = []
     panels = {
         "darien_annual": ("group == 'darien_annual'", "nationality", "start"),
         "darien_monthly": ("group == 'darien_monthly'", None, "start"),
-        "stocks": ("group == 'stocks'", "country", "end"),
+        "stocks": ("group == 'stocks'", "stock", "end"),
     }
     for name, (query, facet, x) in panels.items():
         sub = frame.query(query)
