@@ -137,3 +137,25 @@ def test_the_shipped_posterior_loads_runs_and_reproduces_its_reported_fit():
         assert ard[group] == pytest.approx(value, rel=1e-9), group
     draws = posterior.draws(3, seed=1)
     assert len(draws) == 3 and all(np.isfinite(list(d.values())).all() for d in draws)
+
+
+# ------------------------------------------------------------------ reports
+
+
+def test_stock_plots_have_one_panel_per_host_and_nationality(tmp_path, monkeypatch):
+    """Venezuelans and Haitians in Chile are two series, not one zig-zag line (they were)."""
+    import matplotlib.pyplot as plt
+
+    from calibration import report
+
+    plt.close("all")
+    monkeypatch.setattr(report.plt, "close", lambda fig: None)  # keep the figures to read
+    targets = load_targets(DEFAULT_TARGETS)
+    targets = targets[targets["group"] == "stocks"]
+    value = targets["value"]
+    table = pd.DataFrame({"median": value, "p05": 0.9 * value, "p95": 1.1 * value})
+    report.plots(targets, table, tmp_path, "test")
+    titles = {ax.get_title() for n in plt.get_fignums() for ax in plt.figure(n).axes}
+    plt.close("all")
+    assert {"CHL VEN", "CHL HTI", "COL VEN"} <= titles
+    assert (tmp_path / "stocks.png").is_file()
