@@ -23,7 +23,7 @@ from model.results import package_version
 from model.sweeps.runner import dask_client  # the sweeps' cluster: same workers, same tuning
 
 from .abc import abc_smc
-from .chains import run_chains
+from .chains import run_chains, seconds_spent
 from .fit import evaluate
 from .history import HISTORY_INSTRUMENTS, history_scenario
 from .posterior import SHIPPED, write_posterior
@@ -84,7 +84,7 @@ def calibrate(
     t0 = time.time()
 
     setup = setup_identity(targets, scenario, space)
-    earlier = _earlier_seconds(work, settings.chains, setup)  # before an interruption
+    earlier = seconds_spent(work, settings.chains, setup)  # before an interruption
 
     # The chains run on the cluster's workers, and so does ABC; a wrong --scheduler is
     # reported at once.
@@ -125,19 +125,6 @@ def calibrate(
     write_posterior(out, best, fit, ensemble, targets_file, record)
     say(f"wrote {out} in {time.time() - t0:.0f} s; in-sample ARD {fit['ard']['overall']:.3f}")
     return record
-
-
-def _earlier_seconds(work: Path, chains: int, setup: str) -> float:
-    """Wall time already spent on this set-up's chains, if a calibration was interrupted
-    (the chains run side by side, so the longest one)."""
-    spent = [0.0]
-    for k in range(chains):
-        path = work / f"point_estimate_{k}.json"
-        if path.is_file():
-            state = json.loads(path.read_text())
-            if state.get("setup") == setup:
-                spent.append(float(state.get("seconds", 0.0)))
-    return max(spent)
 
 
 def setup_identity(targets, scenario, space: ParameterSpace) -> str:

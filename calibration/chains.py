@@ -48,16 +48,16 @@ def run_chain(
     if previous is not None:
         start, spent, earlier = previous["values"], previous["evaluations"], previous["seconds"]
 
-    def publish(log: FitLog) -> None:
-        if log.history[-1] <= log.best_loss or log.evaluations % 25 == 0:
+    def publish(log: FitLog, final: bool = False) -> None:
+        if final or log.history[-1] <= log.best_loss or log.evaluations % 25 == 0:
             board.set(json.dumps({
                 "values": space.to_values(log.best_unit), "loss": log.best_loss,
                 "evaluations": spent + log.evaluations, "seconds": earlier + time.time() - t0,
             }))  # fmt: skip
 
     left = max(budget - spent, 1)
-    values, best, log = point_estimate(scenario, targets, start, left, space, publish, reverse)
-    return {"values": values, "loss": best, "evaluations": spent + log.evaluations}
+    _, _, log = point_estimate(scenario, targets, start, left, space, publish, reverse)
+    publish(log, final=True)  # the client's checkpoint then holds the chain's result
 
 
 def run_chains(
@@ -72,23 +72,25 @@ def run_chains(
     say: Callable[[str], None] = print,
 ) -> tuple[dict[str, float], float, list[dict]]:
     """Run (or resume) ``chains`` searches of ``budget`` evaluations each; return the best
-    values, their loss and one summary per chain (loss, evaluations, seconds)."""
+    values, their loss and one summary per chain (loss, evaluations). The results come from
+    the checkpoints, which keep each chain's best across interruptions."""
     from distributed import Variable, wait
 
-    saved = [_resume(work / f"point_estimate_{k}.json", setup) for k in range(chains)]
+    saved = [_resume(_path(work, k), setup) for k in range(chains)]
     for k, state in enumerate(saved):
         if state is not None:
             say(f"resuming point-estimate chain {k} after {state['evaluations']} evaluations "
                 f"(loss {state['loss']:.4f})")  # fmt: skip
-    channels = [f"migflow-chain-{setup[:12]}-{k}-{time.time_ns()}" for k in range(chains)]
-    for channel in channels:  # set before anyone reads it: a read never waits (and times out)
+    left = [budget - (state["evaluations"] if state else 0) for state in saved]
+    running = [k for k in range(chains) if left[k] > 0]  # a finished chain is not rerun
+    channels = {k: f"migflow-chain-{setup[:12]}-{k}-{time.time_ns()}" for k in running}
+    for channel in channels.values():  # set before any read: a read never waits (and times out)
         Variable(channel, client=client).set(json.dumps(None))
     futures = []
-    for k, state in enumerate(saved):
-        start = state["values"] if state else None
-        left = max(budget - (state["evaluations"] if state else 0), 1)
+    for k in running:
+        start = saved[k]["values"] if saved[k] else None
         futures.append(client.submit(
-            run_chain, scenario, targets, space, start, left, bool(k % 2), channels[k],
+            run_chain, scenario, targets, space, start, left[k], bool(k % 2), channels[k],
             pure=False,
         ))  # fmt: skip
     latest: list[dict | None] = [None] * chains
@@ -99,11 +101,11 @@ def run_chains(
             finished = True
         except TimeoutError:
             finished = False
-        for k in range(chains):
+        for k in running:
             news = _read(Variable(channels[k], client=client))
             if news is not None and news != latest[k]:
                 latest[k] = news
-                _checkpoint(work / f"point_estimate_{k}.json", news, saved[k], setup)
+                _checkpoint(_path(work, k), news, saved[k], setup)
         if finished:
             break
         if time.time() - last_report >= REPORT_SECONDS:
@@ -112,18 +114,25 @@ def run_chains(
                 f"chain {k}: {_done(saved[k], news)} evaluations, best loss {news['loss']:.4f}"
                 for k, news in enumerate(latest) if news is not None
             ) + f" ({time.time() - t0:.0f} s)")  # fmt: skip
-    results = client.gather(futures)
-    summaries = []
-    for k, result in enumerate(results):
-        state = saved[k]
-        # a resumed chain that found nothing better keeps the loss it had before
-        if state is not None and state["loss"] < result["loss"]:
-            result = {**result, "values": state["values"], "loss": state["loss"]}
-        done = result["evaluations"] + (state["evaluations"] if state else 0)
-        summaries.append({"chain": k, "loss": result["loss"], "evaluations": done})
-        results[k] = result
-    best = min(range(chains), key=lambda k: results[k]["loss"])
-    return results[best]["values"], results[best]["loss"], summaries
+    client.gather(futures)  # raises a chain's error, if any
+    states = [_resume(_path(work, k), setup) for k in range(chains)]
+    summaries = [
+        {"chain": k, "loss": st["loss"], "evaluations": st["evaluations"]}
+        for k, st in enumerate(states)
+    ]
+    best = min(states, key=lambda st: st["loss"])
+    return best["values"], best["loss"], summaries
+
+
+def seconds_spent(work: Path, chains: int, setup: str) -> float:
+    """Wall time this set-up's chains already took before an interruption (they run side by
+    side, so the longest one's)."""
+    states = [_resume(_path(work, k), setup) for k in range(chains)]
+    return max([0.0, *(st["seconds"] for st in states if st is not None)])
+
+
+def _path(work: Path, chain: int) -> Path:
+    return work / f"point_estimate_{chain}.json"
 
 
 def _resume(path: Path, setup: str) -> dict | None:

@@ -143,15 +143,18 @@ def onward_logsum(util: MonthlyUtilities) -> np.ndarray:
     return logsum.reshape(util.host.shape)
 
 
-def stay_utility(util: MonthlyUtilities, pop, idx, loc, origin) -> np.ndarray:
+def stay_value(util: MonthlyUtilities, host, regularised, integrated) -> np.ndarray:
     """Utility of staying where they are, without noise: the host's own pull plus the cost of
-    moving again, more for the regularised and the integrated (who would lose that)."""
-    return (
-        util.host[loc, origin]
-        + util.stay_base
-        + util.stay_reg * (pop.status[idx] == REGULARISED)
-        + util.stay_int * ((pop.flags[idx] & INTEGRATED) != 0)
-    )
+    moving again, more for the regularised and the integrated (who would lose that). Arrays
+    broadcast: per agent in the choice, per group in the reconsideration hazard."""
+    return host + util.stay_base + util.stay_reg * regularised + util.stay_int * integrated
+
+
+def stay_utility(util: MonthlyUtilities, pop, idx, loc, origin) -> np.ndarray:
+    """``stay_value`` of the agents ``idx``."""
+    regularised = pop.status[idx] == REGULARISED
+    integrated = (pop.flags[idx] & INTEGRATED) != 0
+    return stay_value(util, util.host[loc, origin], regularised, integrated)
 
 
 def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:

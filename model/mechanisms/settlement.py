@@ -27,7 +27,7 @@ from ..geography import CODES, HOST_MASK, INDEX, ORIGINS
 from ..population import INTEGRATED, IRREGULAR, N_FLAG_CODES, REGULARISED, STRANDED, TEMPORARY
 from ..random_streams import TWO32, threshold
 from . import PURPOSE_PRIORITY, PURPOSE_SETTLE
-from .choice import choose, onward_logsum, start_journey
+from .choice import choose, onward_logsum, start_journey, stay_value
 from .pathways import divert
 
 N_C, N_O, N_S, N_F = len(CODES), len(ORIGINS), 4, N_FLAG_CODES
@@ -114,12 +114,7 @@ def onward_hazard(model, regularised: np.ndarray, integrated: np.ndarray) -> np.
     sensitivity = p["onward_gap_sensitivity"]
     if sensitivity == 0.0:
         return np.full((N_C, N_O, N_S, N_F), base)
-    stay = (
-        util.host[:, :, None, None]
-        + util.stay_base
-        + util.stay_reg * regularised
-        + util.stay_int * integrated
-    )  # (C, O, S, F)
+    stay = stay_value(util, util.host[:, :, None, None], regularised, integrated)  # (C,O,S,F)
     with np.errstate(invalid="ignore"):  # -inf - -inf outside the hosts
         gain = onward_logsum(util)[:, :, None, None] - stay
     gain = np.where(np.isfinite(gain), gain, 0.0)
