@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from strategies import END, START, scenarios
 
-from model.geography import DARIEN, HOSTS, NORTHERN_CENTRAL_AMERICA, ORIGINS
+from model.geography import DARIEN, NORTHERN_CENTRAL_AMERICA, ORIGINS
 from model.run import run_scenario
 from model.scenario import Scenario
 
@@ -98,18 +98,46 @@ def test_more_legal_pathway_capacity_never_raises_irregular_us_arrivals_with_net
     assert (high <= low).all()
 
 
-@given(scenarios(), st.sampled_from(HOSTS), st.floats(0, 200), st.floats(5, 1000))
-def test_more_integration_funding_in_a_host_never_raises_onward_movement_out_of_it(
-    scenario, host, funding, extra
+@given(scenarios(), st.floats(0.0, 3.0), st.integers(1, 36))
+def test_integration_never_raises_anyones_monthly_chance_of_leaving_a_host(
+    scenario, sensitivity, months
 ):
-    def lever(f):
-        return {"host": host, "funding_musd_per_year": f}
+    """For every group in every host, at any month: an integrated migrant has no higher
+    hazard than the same migrant without services of reconsidering where to live or of going
+    home, and values staying at least as much.
 
-    low = run_scenario(_add(scenario, "integration", lever(funding)))
-    high = run_scenario(_add(scenario, "integration", lever(funding + extra)))
-    onward_low = _events_by_year(low, "departed_onward", country=host)
-    onward_high = _events_by_year(high, "departed_onward", country=host)
-    assert (onward_high <= onward_low).all()
+    This is where the direction holds exactly: on the hazards before the month's events
+    compete (where they add up to more than 1 they are scaled down together, and a migrant
+    who may be integrated this month is then a little less likely to do anything else).
+    Between two runs it holds only on average: the month's competing events share one
+    uniform draw per migrant, so more integration reshuffles a few individual events. The
+    run-level form of this test found it: one agent more moving on from Ecuador in the
+    third year with more funding (at scale 1000, fit of 2026-11-24), and in Brazil one agent
+    more going home while 11 more were integrated. The test below checks that a large lever
+    moves onward movement the right way."""
+    from model.mechanisms.choice import MonthlyUtilities, stay_value
+    from model.mechanisms.settlement import N_F, N_S, RECONSIDER, RETURN, raw_hazards
+    from model.model import MigrationModel
+    from model.population import INTEGRATED
+
+    scenario = scenario.with_changes(
+        parameters={**scenario.parameters, "onward_gap_sensitivity": sensitivity}
+    )
+    model = MigrationModel(scenario)
+    for _ in range(min(months, model.n_months - 1)):  # the utilities of a month to come
+        model.step()
+    model.utilities = MonthlyUtilities(model)
+    prob, _ = raw_hazards(model)
+    prob = prob.reshape(-1, len(ORIGINS), N_S, N_F, prob.shape[-1])
+    plain, integrated = prob[..., 0, :], prob[..., int(INTEGRATED), :]
+    for event in (RECONSIDER, RETURN):
+        bad = integrated[..., event] > plain[..., event] + 1e-12
+        assert not bad.any(), (event, np.argwhere(bad)[:3], plain[bad][:3], integrated[bad][:3])
+    host = model.utilities.host
+    assert (
+        stay_value(model.utilities, host, False, True)
+        >= stay_value(model.utilities, host, False, False)
+    ).all()
 
 
 def test_the_levers_tested_above_do_act_on_their_outcomes():

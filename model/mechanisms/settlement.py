@@ -48,7 +48,17 @@ def group_code(pop) -> np.ndarray:
 
 
 def hazard_tables(model) -> tuple[np.ndarray, np.ndarray]:
-    """Per-group probabilities of the five events this month, shape (groups, 5)."""
+    """Per-group probabilities of the five events this month, shape (groups, 5): the
+    hazards, scaled down where they add up to more than 1 (the events compete)."""
+    prob, cutoff = raw_hazards(model)
+    total = prob.sum(axis=-1, keepdims=True)
+    prob = np.where(total > 1.0, prob / np.maximum(total, 1e-300), prob)
+    return prob, cutoff
+
+
+def raw_hazards(model) -> tuple[np.ndarray, np.ndarray]:
+    """Per-group monthly hazards of the five events before they compete, shape (groups, 5),
+    and the programmes' arrival cut-off."""
     p, sched, t, scale = model.params, model.schedule, model.t, model.scale
     counts = model.group_counts.reshape(N_C, N_O, N_S, N_F)  # agents, end of last month
     shape = (N_C, N_O, N_S, N_F)
@@ -94,9 +104,6 @@ def hazard_tables(model) -> tuple[np.ndarray, np.ndarray]:
     not_integrated = counts[:, :, IRREGULAR : REGULARISED + 1][..., plain].sum(axis=(1, 2, 3))
     p_int = np.minimum(1.0, served / np.maximum(not_integrated, 1.0))
     prob[..., INTEGRATE] = p_int[:, None, None, None] * (settled & ~integrated & ~temporary)
-
-    total = prob.sum(axis=-1, keepdims=True)
-    prob = np.where(total > 1.0, prob / np.maximum(total, 1e-300), prob)
     return prob.reshape(-1, 5), cutoff
 
 
