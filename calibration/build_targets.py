@@ -29,6 +29,7 @@ GROUP_WEIGHTS = {
     "us_encounters": 1.0,
     "darien_deaths": 0.25,
     "seeds": 1.0,
+    "bounds": 1.0,
 }
 DARIEN_NATIONALITIES = ("VEN", "HTI", "CUB")
 US_NATIONALITIES = ("VEN", "HTI", "CUB", "ECU", "COL", "NIC", "GTM", "HND", "SLV")
@@ -65,6 +66,28 @@ HAITIANS_IN_CHILE = (
     (2019, 185_865.0, INE_DEM.format(year=2019, outlet=(
         "EFE via La Patilla 2020-03-12, https://lapatilla.com/2020/03/12/comunidad-venezolana-"
         "en-chile-experimento-gran-repunte-y-crecio-un-58-en-2019"))),
+)  # fmt: skip
+# Upper bounds on stocks where no year-end count exists but the fit had put far too many
+# people: 1.8 M Guatemalans, 1.5 M Hondurans and 0.7 M Salvadorans settled in Mexico by
+# 2020-03, and 1.2 M Haitians in Brazil by 2021-12 (the shipped fit of 2026-11-23). The
+# figures count people who arrived before the model's window (2015-01) too, so they bound
+# what the model may have from above ("maximum") rather than give a value to hit.
+MEXICO_CENSUS = (
+    "INEGI, Censo de Poblacion y Vivienda 2020 (taken 2-27 March 2020): {what}, as reported "
+    "by LeMexico 2021-01-26, https://lemexico.mx/2021/01/26/mx/inegi-revela-datos-censo-"
+    "poblacion-vivienda-2020/ and El Colef, https://www.colef.mx/opinion/86737/"
+)
+BOUNDS = (
+    ("bound_ALL_MEX_2020", "2020-03", "MEX", "ALL", 1_212_252.0 - 797_266.0, MEXICO_CENSUS.format(
+        what="1,212,252 residents born abroad, of whom 797,266 born in the United States; "
+        "the bound is the 414,986 born elsewhere (every origin the model has)")),
+    ("bound_GTM_MEX_2020", "2020-03", "MEX", "GTM", 56_810.0, MEXICO_CENSUS.format(
+        what="56,810 residents born in Guatemala")),
+    ("bound_HTI_BRA_2021", "2021-12", "BRA", "HTI", 200_000.0, (
+        "IOM research reported by Valor Economico (Assis Moreira, 2023-03), https://valor.globo"
+        ".com/opiniao/assis-moreira/coluna/uma-pesquisa-sobre-integracao-de-venezuelanos-e-"
+        "haitianos-no-brasil.ghtml: 'Ate dezembro de 2021, o pais recebeu ... entre 150 mil e "
+        "200 mil haitianos' (arrivals since 2010; the upper end is the bound)")),
 )  # fmt: skip
 
 
@@ -114,6 +137,11 @@ def build(data: Path) -> pd.DataFrame:
                 nationality=r["nationality_iso3"], value=float(r[f"FY{fy}"]),
                 source=r["source"] + " (southwest border encounters; include repeat crossings)",
             ))  # fmt: skip
+    for id_, month, host, nat, value, source in BOUNDS:
+        rows.append(_row(
+            id=id_, group="bounds", quantity="stock", start=month, end=month, country=host,
+            nationality=nat, value=value, error="maximum", source=source,
+        ))  # fmt: skip
     deaths = pd.read_csv(data / "darien_dead_or_missing_annual.csv")
     for _, r in deaths.iterrows():
         y = int(r["year"])

@@ -14,7 +14,7 @@ from model.errors import InputError
 
 from .calibrate import Settings, calibrate, select_targets
 from .posterior import SHIPPED, load_posterior
-from .report import ard_table, fit_table, plots, simulate_draws
+from .report import ard_table, fit_table, plots, simulate_draws, untargeted_stocks
 from .targets import DEFAULT_TARGETS, load_targets
 
 
@@ -71,33 +71,55 @@ def calibrate_command(
         calibrate(targets, until, out, workers, scheduler, settings, say=err.print)
 
 
+BOUND_MARK = {"minimum": ">= ", "maximum": "<= "}
+
+
+def _relative(error: float, kind: str) -> str:
+    """The relative error, or whether a bound holds (a bound is not a value to hit)."""
+    if error != error:
+        return "n/a"
+    broken = (kind == "maximum" and error > 0) or (kind == "minimum" and error < 0)
+    if kind in BOUND_MARK and not broken:
+        return "holds"
+    return f"{error:+.1%}" + (" (broken)" if broken else "")
+
+
 def print_fit(table, ard, title: str) -> None:
     t = Table(title=title)
     for col in ("target", "documented", "median", "90% interval", "rel. error"):
         t.add_column(col, justify="right")
     for _, row in table.iterrows():
+        documented = BOUND_MARK.get(row["error"], "") + f"{row['documented']:,.0f}"
         if not row["inside_window"]:
-            t.add_row(row["id"], f"{row['documented']:,.0f}", "outside window", "", "")
+            t.add_row(row["id"], documented, "outside window", "", "")
             continue
-        rel = (
-            "n/a"
-            if row["relative_error"] != row["relative_error"]
-            else f"{row['relative_error']:+.1%}"
-        )
+        rel = _relative(row["relative_error"], row["error"])
         t.add_row(
             row["id"],
-            f"{row['documented']:,.0f}",
+            documented,
             f"{row['median']:,.0f}",
             f"{row['p05']:,.0f} - {row['p95']:,.0f}",
             rel,
         )
     console.print(t)
-    a = Table(title="ARD = sum |sim - data| / sum data (median)")
+    a = Table(
+        title="ARD = sum |sim - data| / sum data (median); a bound (>=, <=) counts "
+        "only when broken; overall: counts only"
+    )
     a.add_column("group")
     a.add_column("ARD", justify="right")
     for group, value in ard.items():
         a.add_row(str(group), f"{value:.3f}")
     console.print(a)
+
+
+def print_untargeted(table) -> None:
+    t = Table(title="Largest simulated stocks no target covers (point estimate): check them")
+    for col in ("host", "nationality", "people", "month"):
+        t.add_column(col, justify="right")
+    for _, row in table.iterrows():
+        t.add_row(row["host"], row["nationality"], f"{row['people']:,.0f}", row["month"])
+    console.print(t)
 
 
 def _report(posterior, targets, draws, out: Path, title: str):
@@ -132,6 +154,10 @@ def calibration_report(
         table_file = targets or post.folder / "targets.csv"
         chosen = select_targets(load_targets(table_file), post.settings.get("until"))
         _report(post, chosen, draws, out, "in-sample fit")
+        settings = post.settings.get("settings", {})
+        loose = untargeted_stocks(post, chosen, settings.get("scale", 100), settings.get("seed", 0))
+        print_untargeted(loose)
+        loose.to_csv(out / "untargeted_stocks.csv", index=False)
 
 
 @app.command("hindcast")

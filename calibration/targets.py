@@ -16,8 +16,11 @@ nationality    ISO3 of a modelled origin, OTHER (every modelled origin but VEN, 
                or ALL
 value          the documented figure (people), >= 0
 weight         relative weight (> 0); rows of a group share the group's weight
-error          relative (|sim - data| / data) or minimum (a lower bound: only a shortfall
-               counts, for counts known to be incomplete such as IOM's missing migrants)
+error          relative (|sim - data| / data), minimum (a lower bound: only a shortfall
+               counts, for counts known to be incomplete such as IOM's missing migrants) or
+               maximum (an upper bound: only an excess counts, for a figure that includes
+               people the model cannot have, such as a census count of everyone born
+               abroad, most of whom arrived before the model's window)
 source         where the figure comes from
 =============  ==========================================================================
 
@@ -49,7 +52,8 @@ QUANTITIES = (
     "regularised_by_programme",
 )
 NATIONALITIES = (*ORIGINS, "OTHER", "ALL")
-ERRORS = ("relative", "minimum")
+ERRORS = ("relative", "minimum", "maximum")
+BOUNDS = ("minimum", "maximum")
 
 
 def load_targets(path: str | Path = DEFAULT_TARGETS) -> pd.DataFrame:

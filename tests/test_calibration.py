@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calibration.calibrate import Settings, calibrate
+from calibration.calibrate import Settings, calibrate, select_targets
 from calibration.fit import evaluate, point_estimate
 from calibration.posterior import load_posterior
 from calibration.simulate import ard_by_group, loss
@@ -47,6 +47,7 @@ def test_the_shipped_targets_load_and_every_row_has_a_source():
         (lambda t: t.assign(start=t["start"].where(t.index != 7, "2019-13")), "row 9"),
         (lambda t: pd.concat([t, t.iloc[[10]]]), "duplicate id"),
         (lambda t: t.assign(quantity=t["quantity"].where(t.index != 0, "vibes")), "row 2"),
+        (lambda t: t.assign(error=t["error"].where(t.index != 4, "upper")), "row 6"),
     ],
 )
 def test_a_bad_targets_file_is_refused_naming_the_row(tmp_path, shipped_table, change, expected):
@@ -60,6 +61,25 @@ def test_duplicate_rows_under_different_ids_are_refused(tmp_path, shipped_table)
     twin = shipped_table.iloc[[0]].assign(id="twin")
     with pytest.raises(InputError, match="duplicates an earlier row"):
         load_targets(_write(tmp_path, pd.concat([shipped_table, twin])))
+
+
+def test_a_bound_counts_only_when_broken_and_stays_out_of_the_overall_ard():
+    targets = load_targets().query("id in ['stock_VEN_COL_2019', 'darien_deaths_2019', "
+                                   "'bound_GTM_MEX_2020']")  # fmt: skip
+    value = targets["value"].to_numpy()  # a count, an upper bound, a lower bound
+    assert sorted(targets["error"]) == ["maximum", "minimum", "relative"]
+    is_min = (targets["error"] == "minimum").to_numpy()
+    is_max = (targets["error"] == "maximum").to_numpy()
+    held = np.where(is_min, value * 3, np.where(is_max, value / 3, value * 1.1))
+    broken = np.where(is_min, value / 3, np.where(is_max, value * 3, value * 1.1))
+
+    assert loss(held, targets) < loss(broken, targets)
+    held_ard, broken_ard = ard_by_group(held, targets), ard_by_group(broken, targets)
+    assert held_ard["bounds"] == 0 and held_ard["darien_deaths"] == 0
+    assert broken_ard["bounds"] == pytest.approx(2.0)  # three times the bound: 2x over
+    assert broken_ard["darien_deaths"] == pytest.approx(2 / 3)
+    # the overall ARD is the count's alone, whether the bounds hold or not
+    assert held_ard["overall"] == pytest.approx(0.1) == broken_ard["overall"]
 
 
 # ------------------------------------------------------------------ identifiability
@@ -125,7 +145,7 @@ def test_the_shipped_posterior_loads_runs_and_reproduces_its_reported_fit():
     assert posterior is not None, "calibration/posterior/ must be shipped"
     settings = posterior.settings
     targets = load_targets(posterior.folder / "targets.csv")
-    from calibration.calibrate import fitted_values, select_targets
+    from calibration.calibrate import fitted_values
 
     chosen = select_targets(targets, settings.get("until"))
     s = settings["settings"]
@@ -159,3 +179,22 @@ def test_stock_plots_have_one_panel_per_host_and_nationality(tmp_path, monkeypat
     plt.close("all")
     assert {"CHL VEN", "CHL HTI", "COL VEN"} <= titles
     assert (tmp_path / "stocks.png").is_file()
+
+
+def test_the_report_lists_large_stocks_no_target_covers():
+    """Where a fit parks surplus migrants shows up: here Haitians in Brazil, once the bound
+    that covers them is taken out of the table."""
+    from calibration.report import untargeted_stocks
+
+    posterior = load_posterior()
+    targets = select_targets(load_targets(posterior.folder / "targets.csv"), None)
+    s = posterior.settings["settings"]
+    listed = untargeted_stocks(posterior, targets, s["scale"], s["seed"], top=50)
+    pairs = set(zip(listed["host"], listed["nationality"], strict=True))
+    assert ("BRA", "HTI") not in pairs and ("COL", "VEN") not in pairs
+    assert ("MEX", "HND") not in pairs  # covered by the bound on every origin in Mexico
+    assert list(listed["people"]) == sorted(listed["people"], reverse=True)
+
+    unbounded = targets[targets["id"] != "bound_HTI_BRA_2021"]
+    listed = untargeted_stocks(posterior, unbounded, s["scale"], s["seed"], top=3)
+    assert ("BRA", "HTI") in set(zip(listed["host"], listed["nationality"], strict=True))
