@@ -314,12 +314,25 @@ def _trajectory(traj: dict[str, float]) -> None:
 # ---------------------------------------------------------------- loading and saving
 
 
-def _format_validation_error(error: ValidationError) -> tuple[str, str]:
+def _format_validation_error(
+    error: ValidationError, inherited: dict[str, int] | None = None
+) -> tuple[str, str]:
+    """The field (as the user's file numbers it) and a one-line message. ``inherited``:
+    rows each list took from the ``extends`` chain, which come before the file's own rows
+    in the merged scenario, so ``enforcement[11]`` is the file's ``enforcement[0]`` when
+    the baseline has eleven."""
     first = error.errors()[0]
+    parts, note = list(first["loc"]), ""
+    rows_before = (inherited or {}).get(parts[0], 0) if parts else 0
+    if rows_before and len(parts) > 1 and isinstance(parts[1], int):
+        if parts[1] >= rows_before:
+            parts[1] -= rows_before
+        else:
+            note = " (in a row inherited through extends)"
     loc = ""
-    for part in first["loc"]:
+    for part in parts:
         loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
-    loc = loc or "(top level)"
+    loc = (loc or "(top level)") + note
     msg = first["msg"].removeprefix("Value error, ")
     if first["type"] == "extra_forbidden":
         msg = "unknown field; see docs/scenarios.md for the fields allowed here"
@@ -405,11 +418,17 @@ def scenario_from_dict(
     """Validate a mapping (as read from TOML) into a Scenario, resolving ``extends``."""
     if not isinstance(data, dict):
         raise InputError("a scenario must be a TOML table", source=source)
+    own = dict(data)
     data = _resolve(dict(data), base_dir or SCENARIO_DIR, source)
+    inherited = {
+        key: len(rows) - len(own.get(key, []))
+        for key, rows in data.items()
+        if isinstance(rows, list) and isinstance(own.get(key, []), list)
+    }
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        field, msg = _format_validation_error(exc)
+        field, msg = _format_validation_error(exc, inherited)
         raise InputError(msg, source=source, field=field) from None
 
 

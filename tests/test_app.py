@@ -136,8 +136,8 @@ BAD_UPLOADS = [
         "bad_lever.toml",
         b'extends = "baseline.toml"\nname = "bad"\n[[enforcement]]\nedge = "COL-PAN"\n'
         b'interdiction = 1.5\nstart = "2022-01"\n',
-        # the uploaded row comes after the baseline's own enforcement rows
-        f"enforcement[{len(load_scenario('baseline').enforcement)}].interdiction",
+        # numbered as the uploaded file numbers it, not after the baseline's rows
+        "enforcement[0].interdiction",
     ),
     ("huge.toml", b"# " + b"x" * 1_000_001, "larger than 1000 kB"),
     ("escape.toml", b'extends = "../pyproject.toml"\nname = "x"\n', "can extend only"),

@@ -163,6 +163,33 @@ def test_extends_merges_tables_and_appends_levers(tmp_path):
     assert "extends" not in data  # saved scenarios are self-contained
 
 
+def test_an_error_in_an_extending_file_names_the_row_as_that_file_numbers_it(tmp_path):
+    """The baseline brings eleven enforcement rows; the file's own first row is its [0],
+    not [11] (which the message said until this test)."""
+    child = tmp_path / "child.toml"
+    child.write_text(
+        'extends = "baseline.toml"\nname = "child"\n'
+        '[[enforcement]]\nedge = "COL-PAN"\ninterdiction = 0.5\norigins = ["ATL"]\n'
+        'start = "2023-01"\n'
+    )
+    result = runner.invoke(app, ["validate", str(child)])
+    assert result.exit_code == 2
+    assert "enforcement[0].origins" in result.stderr, result.stderr
+
+    broken_parent = tmp_path / "parent.toml"
+    broken_parent.write_text(
+        'name = "parent"\nstart = "2015-01"\nend = "2016-12"\n'
+        '[[enforcement]]\nedge = "COL-XXX"\ninterdiction = 0.5\nstart = "2015-01"\n'
+    )
+    child.write_text(
+        'extends = "parent.toml"\nname = "child"\n'
+        '[[enforcement]]\nedge = "COL-PAN"\ninterdiction = 0.5\nstart = "2015-01"\n'
+    )
+    result = runner.invoke(app, ["validate", str(child)])
+    assert result.exit_code == 2
+    assert "enforcement[0].edge (in a row inherited through extends)" in result.stderr
+
+
 @pytest.mark.parametrize("parent", ["/etc/passwd", "../secret.toml", "sub/baseline.toml"])
 def test_an_upload_may_only_extend_a_shipped_scenario_by_name(parent):
     with pytest.raises(Exception, match="extend a shipped scenario") as info:
