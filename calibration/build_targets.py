@@ -77,7 +77,7 @@ MEXICO_CENSUS = (
     "by LeMexico 2021-01-26, https://lemexico.mx/2021/01/26/mx/inegi-revela-datos-censo-"
     "poblacion-vivienda-2020/ and El Colef, https://www.colef.mx/opinion/86737/"
 )
-BOUNDS = (
+UPPER_BOUNDS = (
     ("bound_ALL_MEX_2020", "2020-03", "MEX", "ALL", 1_212_252.0 - 797_266.0, MEXICO_CENSUS.format(
         what="1,212,252 residents born abroad, of whom 797,266 born in the United States; "
         "the bound is the 414,986 born elsewhere (every origin the model has)")),
@@ -137,7 +137,7 @@ def build(data: Path) -> pd.DataFrame:
                 nationality=r["nationality_iso3"], value=float(r[f"FY{fy}"]),
                 source=r["source"] + " (southwest border encounters; include repeat crossings)",
             ))  # fmt: skip
-    for id_, month, host, nat, value, source in BOUNDS:
+    for id_, month, host, nat, value, source in UPPER_BOUNDS:
         rows.append(_row(
             id=id_, group="bounds", quantity="stock", start=month, end=month, country=host,
             nationality=nat, value=value, error="maximum", source=source,

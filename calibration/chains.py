@@ -37,7 +37,7 @@ def run_chain(
     budget: int,
     reverse: bool,
     channel: str,
-) -> dict:
+) -> None:
     """One Powell search, in a worker; its best-so-far is published on ``channel``. If the
     worker died and Dask runs the task again, it goes on from what it had published."""
     from distributed import Variable

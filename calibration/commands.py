@@ -74,14 +74,14 @@ def calibrate_command(
 BOUND_MARK = {"minimum": ">= ", "maximum": "<= "}
 
 
-def _relative(error: float, kind: str) -> str:
+def _relative(row) -> str:
     """The relative error, or whether a bound holds (a bound is not a value to hit)."""
-    if error != error:
+    if row["relative_error"] != row["relative_error"]:
         return "n/a"
-    broken = (kind == "maximum" and error > 0) or (kind == "minimum" and error < 0)
-    if kind in BOUND_MARK and not broken:
+    if row["error"] in BOUND_MARK and row["bound_holds"]:
         return "holds"
-    return f"{error:+.1%}" + (" (broken)" if broken else "")
+    broken = " (broken)" if row["error"] in BOUND_MARK else ""
+    return f"{row['relative_error']:+.1%}{broken}"
 
 
 def print_fit(table, ard, title: str) -> None:
@@ -93,7 +93,7 @@ def print_fit(table, ard, title: str) -> None:
         if not row["inside_window"]:
             t.add_row(row["id"], documented, "outside window", "", "")
             continue
-        rel = _relative(row["relative_error"], row["error"])
+        rel = _relative(row)
         t.add_row(
             row["id"],
             documented,
@@ -124,7 +124,7 @@ def print_untargeted(table) -> None:
 
 def _report(posterior, targets, draws, out: Path, title: str):
     settings = posterior.settings.get("settings", {})
-    sims = simulate_draws(
+    sims, point_stocks = simulate_draws(
         posterior, targets, draws, settings.get("scale", 100), settings.get("seed", 0)
     )
     table = fit_table(targets, sims)
@@ -134,7 +134,7 @@ def _report(posterior, targets, draws, out: Path, title: str):
     table.to_csv(out / "fit.csv", index=False)
     files = plots(targets, table, out, title)
     err.print(f"wrote {out}/fit.csv and {', '.join(p.name for p in files)}")
-    return table, ard
+    return table, ard, point_stocks
 
 
 @app.command("calibration-report")
@@ -153,9 +153,8 @@ def calibration_report(
             )
         table_file = targets or post.folder / "targets.csv"
         chosen = select_targets(load_targets(table_file), post.settings.get("until"))
-        _report(post, chosen, draws, out, "in-sample fit")
-        settings = post.settings.get("settings", {})
-        loose = untargeted_stocks(post, chosen, settings.get("scale", 100), settings.get("seed", 0))
+        _, _, point_stocks = _report(post, chosen, draws, out, "in-sample fit")
+        loose = untargeted_stocks(point_stocks, chosen)
         print_untargeted(loose)
         loose.to_csv(out / "untargeted_stocks.csv", index=False)
 

@@ -24,13 +24,15 @@ from model.model import MigrationModel
 
 from .history import history_scenario
 from .posterior import Posterior
-from .simulate import ard_by_group, origin_mask, simulated_values
+from .simulate import ard_by_group, bound_holds, origin_mask, simulated_values
+from .targets import BOUND_ERRORS
 
 
 def simulate_draws(
     posterior: Posterior, targets: pd.DataFrame, draws: int, scale: int, seed: int
-) -> np.ndarray:
-    """(draws, targets) simulated values; draw 0 is the point estimate at the fit's seed."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """(draws, targets) simulated values, draw 0 being the point estimate at the fit's seed;
+    and that draw's settled stocks (country, origin) at the end of the window."""
     end = format_month(int(targets["end_month"].max()))
     base = history_scenario(end, scale=scale, seed=seed)
     sets = [posterior.point_parameters(), *posterior.draws(max(draws - 1, 0), seed=seed)]
@@ -39,25 +41,19 @@ def simulate_draws(
         model = MigrationModel(base.with_changes(seed=seed + i), params)
         model.run()
         out[i] = simulated_values(model, targets)
-    return out
+        if i == 0:
+            point_stocks = model.recorder.stocks[model.t - 1][:, :, 1:3].sum(axis=2)
+    return out, point_stocks
 
 
-def untargeted_stocks(
-    posterior: Posterior, targets: pd.DataFrame, scale: int, seed: int, top: int = 8
-) -> pd.DataFrame:
-    """The largest stocks (host, nationality) of the point estimate at the end of the fitted
-    window that no stock target or bound covers.
+def untargeted_stocks(stocks: np.ndarray, targets: pd.DataFrame, top: int = 8) -> pd.DataFrame:
+    """The largest of ``stocks`` (country, origin; the point estimate's at the end of the
+    window, from ``simulate_draws``) that no stock target or bound of ``targets`` covers.
 
     A fit can park the migrants it does not need where nothing is measured. Fits shipped
     earlier had 1.4 M Venezuelans in Argentina, 3.9 M people in Mexico and 1.2 M Haitians in
     Brazil, and no figure of the report showed it. This list is where the next one will
     show."""
-    end = format_month(int(targets["end_month"].max()))
-    model = MigrationModel(
-        history_scenario(end, scale=scale, seed=seed), posterior.point_parameters()
-    )
-    model.run()
-    stocks = model.recorder.stocks[model.t - 1][:, :, 1:3].sum(axis=2)  # (country, origin)
     covered = np.zeros_like(stocks, dtype=bool)
     for row in targets[targets["quantity"] == "stock"].itertuples(index=False):
         covered[CODES.index(row.country)] |= origin_mask(row.nationality)
@@ -66,7 +62,7 @@ def untargeted_stocks(
         "host": [CODES[h] for h in hosts],
         "nationality": [ORIGINS[o] for o in origins],
         "people": stocks[hosts, origins],
-        "month": end,
+        "month": format_month(int(targets["end_month"].max())),
     })  # fmt: skip
     return table.nlargest(top, "people").reset_index(drop=True)
 
@@ -78,6 +74,8 @@ def fit_table(targets: pd.DataFrame, sims: np.ndarray) -> pd.DataFrame:
     hi = np.where(inside, np.nanpercentile(np.where(inside, sims, 0), 95, axis=0), np.nan)
     value = targets["value"].to_numpy()
     rel = np.where(value > 0, (median - value) / np.where(value > 0, value, 1), np.nan)
+    kinds = targets["error"].to_numpy()
+    holds = np.where(np.isin(kinds, BOUND_ERRORS), bound_holds(median - value, kinds), np.nan)
     return pd.DataFrame(
         {
             "id": targets["id"],
@@ -88,6 +86,7 @@ def fit_table(targets: pd.DataFrame, sims: np.ndarray) -> pd.DataFrame:
             "p05": lo,
             "p95": hi,
             "relative_error": rel,
+            "bound_holds": holds,  # 1/0 for a minimum or maximum, empty for a count
             "inside_window": inside,
         }
     )

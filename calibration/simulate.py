@@ -25,7 +25,7 @@ import pandas as pd
 from model.geography import CODES, DARIEN, EDGE_INDEX, ORIGIN_INDEX, ORIGINS
 from model.recorder import KIND_INDEX
 
-from .targets import BOUNDS
+from .targets import BOUND_ERRORS
 
 OFFSET = 1000.0
 _DARIEN = EDGE_INDEX[DARIEN]
@@ -73,14 +73,13 @@ def log_errors(sim: np.ndarray, targets: pd.DataFrame) -> np.ndarray:
     """Signed log ratio per row (0 where a bound holds; NaN outside window)."""
     data = targets["value"].to_numpy()
     err = np.log((sim + OFFSET) / (data + OFFSET))
-    return np.where(_bound_holds(err, targets), 0.0, err)
+    return np.where(bound_holds(err, targets["error"].to_numpy()), 0.0, err)
 
 
-def _bound_holds(signed: np.ndarray, targets: pd.DataFrame) -> np.ndarray:
-    """Rows whose ``minimum`` or ``maximum`` is respected, given sim - data (any signed
-    measure of it)."""
-    error = targets["error"].to_numpy()
-    return ((error == "minimum") & (signed > 0)) | ((error == "maximum") & (signed < 0))
+def bound_holds(signed: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """Rows whose ``minimum`` or ``maximum`` is respected, given sim - data (or any measure
+    with its sign) and each row's error kind; False for the other rows."""
+    return ((kinds == "minimum") & (signed >= 0)) | ((kinds == "maximum") & (signed <= 0))
 
 
 def loss(sim: np.ndarray, targets: pd.DataFrame) -> float:
@@ -95,9 +94,10 @@ def ard_by_group(sim: np.ndarray, targets: pd.DataFrame) -> pd.Series:
     """Averaged relative difference per group and overall (rows inside the window)."""
     frame = targets.assign(sim=sim).dropna(subset=["sim"])
     signed = (frame["sim"] - frame["value"]).to_numpy()
-    frame = frame.assign(diff=np.where(_bound_holds(signed, frame), 0.0, np.abs(signed)))
+    holds = bound_holds(signed, frame["error"].to_numpy())
+    frame = frame.assign(diff=np.where(holds, 0.0, np.abs(signed)))
     by_group = frame.groupby("group")[["diff", "value"]].sum()
     ard = by_group["diff"] / by_group["value"]
-    counts = frame[~frame["error"].isin(BOUNDS)]
+    counts = frame[~frame["error"].isin(BOUND_ERRORS)]
     ard["overall"] = counts["diff"].sum() / counts["value"].sum()
     return ard

@@ -53,7 +53,7 @@ QUANTITIES = (
 )
 NATIONALITIES = (*ORIGINS, "OTHER", "ALL")
 ERRORS = ("relative", "minimum", "maximum")
-BOUNDS = ("minimum", "maximum")
+BOUND_ERRORS = ("minimum", "maximum")  # error kinds that bound rather than give a value
 
 
 def load_targets(path: str | Path = DEFAULT_TARGETS) -> pd.DataFrame:

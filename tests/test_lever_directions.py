@@ -13,6 +13,10 @@ from hypothesis import strategies as st
 from strategies import END, START, scenarios
 
 from model.geography import DARIEN, NORTHERN_CENTRAL_AMERICA, ORIGINS
+from model.mechanisms.choice import MonthlyUtilities, stay_value
+from model.mechanisms.settlement import N_F, N_S, RECONSIDER, RETURN, raw_hazards
+from model.model import MigrationModel
+from model.population import INTEGRATED
 from model.run import run_scenario
 from model.scenario import Scenario
 
@@ -115,11 +119,6 @@ def test_integration_never_raises_anyones_monthly_chance_of_leaving_a_host(
     third year with more funding (at scale 1000, fit of 2026-11-24), and in Brazil one agent
     more going home while 11 more were integrated. The test below checks that a large lever
     moves onward movement the right way."""
-    from model.mechanisms.choice import MonthlyUtilities, stay_value
-    from model.mechanisms.settlement import N_F, N_S, RECONSIDER, RETURN, raw_hazards
-    from model.model import MigrationModel
-    from model.population import INTEGRATED
-
     scenario = scenario.with_changes(
         parameters={**scenario.parameters, "onward_gap_sensitivity": sensitivity}
     )
