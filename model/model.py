@@ -32,9 +32,9 @@ from .mechanisms.choice import (
     start_journey,
 )
 from .mechanisms.emigration import emigrate
-from .mechanisms.movement import move
+from .mechanisms.movement import PathLookup, move
 from .mechanisms.pathways import divert
-from .mechanisms.settlement import N_F, N_S, group_code, settle
+from .mechanisms.settlement import N_F, N_S, group_counts, settle
 from .parameters import Parameters, default_parameters
 from .policy import PolicySchedule
 from .population import Population
@@ -60,6 +60,7 @@ class MigrationModel(mesa.Model):
         self.streams = RandomStreams(int(self.rng.integers(2**32)))
         self.paths = build_paths(self.params["air_km_equivalent"])
         self.edge_months = edge_months(self)
+        self.path_lookup = PathLookup(self.paths, self.edge_months)
         self.alternatives = alternative_table(self.paths)
         self.referral_countries = np.zeros(N_C, dtype=bool)  # with a referral pathway
         for pw in self.schedule.pathways:
@@ -118,8 +119,7 @@ class MigrationModel(mesa.Model):
                 progress(self.t, self.n_months)
 
     def _record(self) -> None:
-        code = group_code(self.pop)
-        self.group_counts = np.bincount(code, minlength=N_C * N_O * N_S * N_F)
+        self.group_counts = group_counts(self.pop)
         self.recorder.end_month(self.group_counts)
         self.pop.compact()
 

@@ -25,6 +25,7 @@ _STAY_NOISE_ID = 1_000_003
 CLOSED = 0.999
 INDEX_USA = INDEX["USA"]
 AIR_MONTHS = 0.1
+_BLOCK_ELEMENTS = 1 << 16  # (agent, alternative) pairs handled at once
 
 
 class MonthlyUtilities:
@@ -123,6 +124,7 @@ class OpenAlternatives:
         self.start = np.cumsum(self.count, axis=1) - self.count  # within each mode
         self.utility = [utility[m][open_[m]] for m in (0, 1)]  # row-major: group, slot
         self.path = [alts[m][open_[m]] for m in (0, 1)]
+        self.salt = [util.salts[path] for path in self.path]  # each element's noise salt
 
 
 def onward_logsum(util: MonthlyUtilities) -> np.ndarray:
@@ -162,7 +164,9 @@ def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
 
     Gumbel-max over the agent's open alternatives (and staying, for migrants who
     reconsider): the same choice as an argmax over the padded table, computed only where an
-    alternative exists."""
+    alternative exists. Agents with the same number of open alternatives are taken together
+    as one dense (agents x alternatives) block, so each costs its alternatives' noise and an
+    argmax, with no per-element bookkeeping (a handful of distinct widths a month)."""
     pop, util = model.pop, model.utilities
     n = len(idx)
     chosen = np.full(n, STAY, dtype=np.int64)
@@ -174,29 +178,27 @@ def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
     table = util.open
     group = loc * util.host.shape[1] + origin
     count = table.count[mode][group]
-    first = np.cumsum(count) - count  # each agent's first element in the flat arrays
-    total = int(count.sum())
-    owner = np.repeat(np.arange(n), count)
-    pos = np.repeat(table.start[mode][group] - first, count) + np.arange(total)
-    path = table.path[mode][pos]
+    start = table.start[mode][group]
     keys = pop.key[idx]
-    value = table.utility[mode][pos] + model.streams.gumbel(keys[owner], util.salts[path])
-
-    has = count > 0
-    best = np.full(n, -np.inf)
-    if total:
-        best[has] = np.maximum.reduceat(value, first[has])
     if allow_stay:
         stay = stay_utility(util, pop, idx, loc, origin)
         stay_total = stay + model.streams.gumbel(keys, util.salts[-1])
-        has &= best >= stay_total  # ties go to the earlier column, as argmax does
-    # the winning element of each moving agent: the first one equal to its maximum (owners
-    # are sorted, so an agent's first winner is where the owner changes)
-    winners = np.flatnonzero((value == best[owner]) & has[owner])
-    leading = np.ones(len(winners), dtype=bool)
-    leading[1:] = owner[winners[1:]] != owner[winners[:-1]]
-    winners = winners[leading]
-    chosen[owner[winners]] = path[winners]
+    for width in np.unique(count):
+        if width == 0:
+            continue
+        same = np.flatnonzero(count == width)
+        step = max(1, _BLOCK_ELEMENTS // int(width))  # keep each block's noise in cache
+        for first in range(0, len(same), step):
+            members = same[first : first + step]
+            pos = start[members][:, None] + np.arange(width)  # (agents, alternatives)
+            noise = model.streams.gumbel(keys[members][:, None], table.salt[mode][pos])
+            value = table.utility[mode][pos] + noise
+            column = value.argmax(axis=1)  # ties go to the earlier column
+            rows = np.arange(len(members))
+            if allow_stay:
+                moving = value[rows, column] >= stay_total[members]
+                members, rows, column = members[moving], rows[moving], column[moving]
+            chosen[members] = table.path[mode][pos[rows, column]]
     return chosen
 
 

@@ -39,29 +39,36 @@ _US_BORDER = EDGE_INDEX[US_BORDER]
 
 
 def move(model) -> None:
-    pop, paths, sched, t, month = model.pop, model.paths, model.schedule, model.t, model.month
-    rows = np.flatnonzero(pop.status == TRANSIT)
-    budget = np.ones(len(rows), dtype=np.float32)
-    interdiction = sched.interdiction[t]
+    """Each migrant in transit travels this month's time along their path.
+
+    Most travellers are midway along an edge and only count down its months, so that is
+    all they cost. The columns of those who reach the end of an edge are gathered once
+    into short local arrays, and each one's position is written back once, when they leave
+    the loop (stopped for the month, interdicted, dead, arrived or referred). Paths are
+    read through flat tables (``PathLookup``) and shrinking sets are cut by position
+    (``_take``): numpy's two-index and boolean-mask indexing cost twice as much."""
+    pop, sched, t, month = model.pop, model.schedule, model.t, model.month
+    lookup = model.path_lookup
+    rows = pop.rows_with_status(TRANSIT)
+    leg = pop.leg_left[rows]
+    budget = np.float32(1.0)  # months of travel left this month
+    arrives = leg <= budget
+    stop = np.flatnonzero(~arrives)
+    pop.leg_left[rows[stop]] = leg[stop] - budget
+    go = np.flatnonzero(arrives)
+    rows, budget = rows[go], budget - leg[go]
+    keys, origin = pop.key[rows], pop.origin[rows].astype(np.int64)
+    path, hop = pop.path[rows].astype(np.int64), pop.hop[rows].astype(np.int64)
+    n_o = sched.interdiction.shape[2]
+    stop_thr = threshold(sched.interdiction[t]).ravel()  # (edge, origin) flat
     death_thr = threshold(model.darien_death_probability())  # (O,)
     deport_thr = threshold(np.array([model.params["deport_share"]]))[0]
-    for _ in range(MAX_PATH_EDGES + 1):
+    # every round, everyone in ``rows`` is at the end of an edge: they try to cross it
+    for _ in range(MAX_PATH_EDGES):
         if len(rows) == 0:
             break
-        leg = pop.leg_left[rows]
-        arrives = leg <= budget
-        # those who do not reach the end of their edge this month travel on and stop
-        go_on = ~arrives
-        pop.leg_left[rows[go_on]] = leg[go_on] - budget[go_on]
-        rows, budget = rows[arrives], budget[arrives] - leg[arrives]
-        if len(rows) == 0:
-            break
-        path = pop.path[rows].astype(np.int64)
-        hop = pop.hop[rows].astype(np.int64)
-        edge = paths.edges[path, hop].astype(np.int64)
-        origin = pop.origin[rows]
-        keys = pop.key[rows]
-
+        at = path * lookup.width + hop
+        edge = lookup.edges.take(at)
         at_border = edge == _US_BORDER
         if at_border.any():
             model.recorder.events_at("us_border_arrival", EDGE_DST[_US_BORDER], origin[at_border])
@@ -69,7 +76,7 @@ def move(model) -> None:
         # one interdiction draw per (agent, month, edge position on the path)
         hop_keys = keys ^ (hop.astype(np.uint32) * np.uint32(0x9E3779B9))
         raw = model.streams.raw(hop_keys, month, PURPOSE_INTERDICT)
-        stopped = raw < threshold(interdiction[edge, origin])
+        stopped = raw < stop_thr.take(edge * n_o + origin)
         dies = np.zeros(len(rows), dtype=bool)
         on_darien = (edge == _DARIEN) & ~stopped
         if on_darien.any():
@@ -79,37 +86,79 @@ def move(model) -> None:
         if stopped.any():
             _interdicted(model, rows[stopped], edge[stopped], deport_thr)
         if dies.any():
-            died = rows[dies]
-            model.recorder.remove(model, died, "died", EDGE_DST[_DARIEN])
+            model.recorder.remove(model, rows[dies], "died", EDGE_DST[_DARIEN])
         crossed = ~stopped & ~dies
-        rows, budget, edge, path, hop = (
-            rows[crossed],
-            budget[crossed],
-            edge[crossed],
-            path[crossed],
-            hop[crossed],
+        rows, budget, keys, origin, path, hop, at, edge = _take(
+            crossed, rows, budget, keys, origin, path, hop, at, edge
         )
-        model.recorder.flows(edge, pop.origin[rows])
-        dst = EDGE_DST[edge]
-        pop.loc[rows] = dst
+        model.recorder.flows(edge, origin)
         hop += 1
-        pop.hop[rows] = hop
-        done = hop >= paths.n_edges[path]
+        at += 1
+        done = lookup.edges.take(at) < 0
         if done.any():
-            arrived = rows[done]
+            where = np.flatnonzero(done)
+            arrived, loc = rows[where], EDGE_DST[edge[where]]
+            _write_position(pop, arrived, loc, hop[where])
             pop.status[arrived] = IRREGULAR
             pop.path[arrived] = -1
             pop.arrived[arrived] = month
-            model.recorder.events_at("arrived", pop.loc[arrived], pop.origin[arrived])
-        rows, budget, path, hop = rows[~done], budget[~done], path[~done], hop[~done]
-        rows, budget, path, hop = _referrals_on_the_way(model, rows, budget, path, hop)
-        pop.leg_left[rows] = model.edge_months[paths.edges[path, hop]]
+            model.recorder.events_at("arrived", loc, origin[where])
+            rows, budget, keys, origin, path, hop, at = _take(
+                ~done, rows, budget, keys, origin, path, hop, at
+            )
+        referred = _referrals_on_the_way(model, rows, path, hop, at)
+        if referred is not None:
+            rows, budget, keys, origin, path, hop, at = _take(
+                ~referred, rows, budget, keys, origin, path, hop, at
+            )
+        leg = lookup.months.take(at)
+        arrives = leg <= budget
+        stop = np.flatnonzero(~arrives)
+        if len(stop):
+            loc = lookup.nodes.take(at[stop])
+            _write_position(pop, rows[stop], loc, hop[stop], leg[stop] - budget[stop])
+            go = np.flatnonzero(arrives)
+            budget = budget[go] - leg[go]
+            rows, keys, origin, path, hop = _take(arrives, rows, keys, origin, path, hop)
+        else:
+            budget = budget - leg
+
+
+class PathLookup:
+    """The path table flattened for the movement step: entry ``path * width + hop`` holds
+    the edge a traveller on ``path`` crosses next after ``hop`` edges (-1 at the end of the
+    path), the country they are in, and the months that edge takes."""
+
+    def __init__(self, paths, edge_months: np.ndarray):
+        n_paths = len(paths.n_edges)
+        self.width = MAX_PATH_EDGES + 1
+        padded = np.full((n_paths, self.width), -1, dtype=np.int64)
+        padded[:, :MAX_PATH_EDGES] = paths.edges
+        self.edges = padded.ravel()
+        self.nodes = paths.nodes.astype(np.int64).ravel()
+        self.months = np.where(self.edges >= 0, edge_months[self.edges], np.inf)
+
+
+def _take(mask, *columns):
+    """The rows of ``columns`` where ``mask`` holds (positions found once, not per column)."""
+    keep = np.flatnonzero(mask)
+    if len(keep) == len(mask):
+        return columns
+    return tuple(column.take(keep) for column in columns)
+
+
+def _write_position(pop, rows, loc, hop, leg=None) -> None:
+    """Write travellers' position (country, edges crossed, months left on the edge)."""
+    pop.loc[rows] = loc
+    pop.hop[rows] = hop
+    if leg is not None:
+        pop.leg_left[rows] = leg
 
 
 def _interdicted(model, rows: np.ndarray, edge: np.ndarray, deport_thr) -> None:
     pop = model.pop
     model.recorder.events_at("interdicted", EDGE_DST[edge], pop.origin[rows])
-    src = EDGE_SRC[edge]
+    src = EDGE_SRC[edge]  # where they were stopped: the country they are in
     deport = model.streams.raw(pop.key[rows], model.month, PURPOSE_DEPORT) < deport_thr
     deport |= ~HOST_MASK[src] | (src == ORIGIN_NODE[pop.origin[rows]])  # no host, or home
     # expelled across the border (Title 42): back to the source country, free to try again
@@ -122,19 +171,21 @@ def _interdicted(model, rows: np.ndarray, edge: np.ndarray, deport_thr) -> None:
     pop.loc[stranded] = src[~deport]
     pop.flags[stranded] = STRANDED
     model.recorder.events_at("stranded", src[~deport], pop.origin[stranded])
-    gone = rows[deport]
-    model.recorder.remove(model, gone, "deported", pop.loc[gone])
+    model.recorder.remove(model, rows[deport], "deported", src[deport])
 
 
-def _referrals_on_the_way(model, rows, budget, path, hop):
+def _referrals_on_the_way(model, rows, path, hop, at):
     """Migrants reaching a country with a Safe Mobility Office (a referral pathway) on their
-    way to its destination may be referred there, up to its capacity."""
+    way to its destination may be referred there, up to its capacity. Returns a mask over
+    ``rows`` of those referred, or None when nobody is at an office."""
     referral = model.referral_countries
-    at_office = referral[model.pop.loc[rows]] if referral.any() else np.zeros(len(rows), bool)
-    if not at_office.any():
-        return rows, budget, path, hop
-    sub = np.flatnonzero(at_office)
-    taken = divert(model, rows[sub], path[sub], at_origin=False)
-    keep = np.ones(len(rows), dtype=bool)
-    keep[sub[taken]] = False
-    return rows[keep], budget[keep], path[keep], hop[keep]
+    if not referral.any() or len(rows) == 0:
+        return None
+    loc = model.path_lookup.nodes.take(at)
+    sub = np.flatnonzero(referral[loc])
+    if len(sub) == 0:
+        return None
+    _write_position(model.pop, rows[sub], loc[sub], hop[sub])  # divert reads where they are
+    referred = np.zeros(len(rows), dtype=bool)
+    referred[sub] = divert(model, rows[sub], path[sub], at_origin=False)
+    return referred

@@ -35,16 +35,25 @@ _USA = INDEX["USA"]
 RECONSIDER, RETURN, REGULARISE, PROGRAMME, INTEGRATE = range(5)
 
 
-def group_code(pop) -> np.ndarray:
-    """Group of each row: ((country * origins + origin) * 4 + status) * 4 + flags, int16."""
-    code = pop.loc.astype(np.int16)
+def group_code(pop, rows: slice = slice(None)) -> np.ndarray:
+    """Group of each row in ``rows``: ((country * origins + origin) * 4 + status) * 8 +
+    flags, int16."""
+    code = pop.loc[rows].astype(np.int16)
     code *= N_O
-    code += pop.origin
+    code += pop.origin[rows]
     code *= N_S
-    code += pop.status
+    code += pop.status[rows]
     code *= N_F
-    code += pop.flags
+    code += pop.flags[rows]
     return code
+
+
+def group_counts(pop) -> np.ndarray:
+    """Rows per group (``group_code``), counted block by block."""
+    counts = np.zeros(N_C * N_O * N_S * N_F, dtype=np.int64)
+    for block in pop.blocks():
+        counts += np.bincount(group_code(pop, block), minlength=len(counts))
+    return counts
 
 
 def hazard_tables(model) -> tuple[np.ndarray, np.ndarray]:
@@ -129,16 +138,14 @@ def onward_hazard(model, regularised: np.ndarray, integrated: np.ndarray) -> np.
 
 
 def settle(model) -> None:
-    pop, month = model.pop, model.month
+    pop = model.pop
     prob, cutoff = hazard_tables(model)
     cumulative = np.cumsum(prob, axis=1)
-    code = group_code(pop)
-    raw = model.streams.raw(pop.key, month, PURPOSE_SETTLE)
-    rows = np.flatnonzero(raw < threshold(cumulative[:, -1])[code])
+    rows, raw, code = _draw_events(model, threshold(cumulative[:, -1]))
     if len(rows) == 0:
         return
-    u = (raw[rows].astype(np.float64) + 0.5) / TWO32
-    kind = (u[:, None] >= cumulative[code[rows]]).sum(axis=1)
+    u = (raw.astype(np.float64) + 0.5) / TWO32
+    kind = (u[:, None] >= cumulative[code]).sum(axis=1)
 
     _regularise(model, rows[kind == REGULARISE])
     _programme(model, rows[kind == PROGRAMME], cutoff)
@@ -146,6 +153,22 @@ def settle(model) -> None:
     gone = rows[kind == RETURN]
     model.recorder.remove(model, gone, "returned", pop.loc[gone])
     _reconsider(model, rows[kind == RECONSIDER])
+
+
+def _draw_events(model, any_event: np.ndarray):
+    """Rows that face an event this month (their draw falls under their group's total
+    threshold ``any_event``), with their draws and groups; block by block, as this is the
+    one pass over every migrant."""
+    pop, month = model.pop, model.month
+    found = []
+    for block in pop.blocks():
+        code = group_code(pop, block)
+        raw = model.streams.raw(pop.key[block], month, PURPOSE_SETTLE)
+        hit = np.flatnonzero(raw < any_event[code])
+        found.append((hit + block.start, raw[hit], code[hit]))
+    if not found:
+        return np.empty(0, np.int64), np.empty(0, np.uint32), np.empty(0, np.int16)
+    return tuple(np.concatenate(parts) for parts in zip(*found, strict=True))
 
 
 def _regularise(model, rows: np.ndarray) -> None:
