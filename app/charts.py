@@ -69,13 +69,14 @@ SERIES: dict[str, Series] = {
         "Legal pathway arrivals per year", "legal_pathway_arrivals", "people a year", note=""
     ),
     "deaths": Series(
-        "Deaths in the Darién per year",
-        "deaths",
+        "Deaths in the Darién per year (expected)",
+        "expected_deaths",
         "people a year",
         "darien_deaths",
         note="Documented: IOM Missing Migrants Project, a minimum count (revised upwards). "
-        "Deaths are rare events: at 100 people per agent one death in the model is 100 people, "
-        "so the yearly count moves in steps of 100. A finer scale (Advanced) shows them better.",
+        "Modelled: the expected number, each crossing's probability of dying summed over the "
+        "crossings (deaths drawn one agent at a time come in steps of 100 people at the "
+        "default scale).",
     ),
 }
 

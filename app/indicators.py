@@ -136,12 +136,14 @@ def headline(results: Results, baseline: Results, years: tuple[int, int]) -> lis
         ),
         Indicator(
             "deaths",
-            "Deaths in the Darién",
-            _sum(results, "deaths", years),
-            _sum(baseline, "deaths", years),
+            "Deaths in the Darién (expected)",
+            _sum(results, "expected_deaths", years),
+            _sum(baseline, "expected_deaths", years),
             "people",
-            "Dead or missing in the Darién crossing (the only deaths the model has). Small "
-            "numbers: at the default scale one agent stands for 100 people.",
+            "Expected dead or missing in the Darién crossing (the only deaths the model has): "
+            "each crossing's probability of dying, summed over the crossings. Deaths drawn one "
+            "agent at a time would come in steps of 100 people at the default scale, and show "
+            "0 in most years.",
         ),
         Indicator(
             "spending",
@@ -288,7 +290,7 @@ COMPARE_ROWS: tuple[tuple[str, str, str], ...] = (
     ("People regularised", "regularisations", "sum"),
     ("Legal pathway arrivals", "legal_pathway_arrivals", "sum"),
     ("Interdictions", "interdictions", "sum"),
-    ("Deaths in the Darién", "deaths", "sum"),
+    ("Deaths in the Darién (expected)", "expected_deaths", "sum"),
     ("Returns", "returns", "sum"),
     ("Emigrants", "emigrants", "sum"),
 )

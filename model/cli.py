@@ -83,7 +83,8 @@ def print_summary(results: Results, title: str) -> None:
     """Two tables per year: Darién and the US border; Venezuelans by host and status."""
     s = results.summary
     t1 = Table(title=f"{title}: Darién crossings by nationality, US border (thousands), deaths")
-    for col in ("year", *DARIEN_NATIONALITIES, "other", "Darién total", "US arrivals", "deaths"):
+    columns = ("Darién total", "US arrivals", "deaths (expected)")
+    for col in ("year", *DARIEN_NATIONALITIES, "other", *columns):
         t1.add_column(col, justify="right")
     t2 = Table(title=f"{title}: Venezuelans in the main hosts at year end (thousands)")
     for col in ("year", *MAIN_HOSTS, "regularised", "pathways"):
@@ -95,7 +96,7 @@ def print_summary(results: Results, title: str) -> None:
             _k(row["darien_other"]),
             _k(row["darien_crossings"]),
             _k(row["us_border_arrivals"]),
-            _fmt(row["deaths"]),
+            _fmt(row["expected_deaths"]),
         )
         t2.add_row(
             str(int(row["year"])),
@@ -109,8 +110,10 @@ def print_summary(results: Results, title: str) -> None:
 
 def print_intervals(intervals, title: str) -> None:
     """Median [90% interval] over posterior draws, for the headline indicators."""
-    shown = ("darien_crossings", "us_border_arrivals", "venezuelans_in_COL", "deaths")
-    table = Table(title=f"{title}: median [90% interval] over posterior draws (thousands)")
+    shown = ("darien_crossings", "us_border_arrivals", "venezuelans_in_COL", "expected_deaths")
+    table = Table(
+        title=f"{title}: median [90% interval] over posterior draws (thousands; deaths in people)"
+    )
     table.add_column("year", justify="right")
     for name in shown:
         table.add_column(name.replace("_", " "), justify="right")
@@ -118,8 +121,11 @@ def print_intervals(intervals, title: str) -> None:
         cells = []
         for name in shown:
             r = part[part["indicator"] == name].iloc[0]
+            unit = 1 if name == "expected_deaths" else 1000  # deaths in people
+            digits = 0 if unit == 1 else 1
             cells.append(
-                f"{r['median'] / 1000:,.1f} [{r['p05'] / 1000:,.1f}-{r['p95'] / 1000:,.1f}]"
+                f"{r['median'] / unit:,.{digits}f} "
+                f"[{r['p05'] / unit:,.{digits}f}-{r['p95'] / unit:,.{digits}f}]"
             )
         table.add_row(str(year), *cells)
     console.print(table)
@@ -215,7 +221,8 @@ def comparison_rows(ra: Results, rb: Results) -> list[tuple[str, float, float]]:
         ("regularisations", "regularisations"),
         ("legal pathway arrivals", "legal_pathway_arrivals"),
         ("interdictions", "interdictions"),
-        ("deaths", "deaths"),
+        ("deaths (expected)", "expected_deaths"),
+        ("deaths (drawn, in whole agents)", "deaths"),
         ("returns", "returns"),
         ("integration spending ($M)", "integration_musd"),
     ]

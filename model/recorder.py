@@ -31,6 +31,7 @@ EVENT_KINDS = (
     "pathway_parole",
     "pathway_resettlement",
     "pathway_safe_mobility",
+    "expected_deaths",
 )
 KIND_INDEX = {k: i for i, k in enumerate(EVENT_KINDS)}
 REMOVAL_STATUS = {"died": 0, "deported": 1, "returned": 1}  # -> dead, returned
@@ -61,6 +62,15 @@ class Recorder:
         """One agent (``scale`` people) per entry of ``origins``."""
         if len(origins):
             self.events[self.t, KIND_INDEX[kind]] += self._tally(countries, origins)
+
+    def expected_at(self, kind: str, country: int, origins, probability) -> None:
+        """People expected to meet an event: agent ``i`` of origin ``origins[i]`` meets it
+        with ``probability[i]``. A rare event (a death in the Darién, about 1 in 2,600
+        crossings) drawn agent by agent shows at 100 people per agent as 0 in most years and
+        100 in a few; its expectation shows the level and how a policy moves it."""
+        if len(origins):
+            people = np.bincount(origins, weights=probability, minlength=N_O) * self.scale
+            self.events[self.t, KIND_INDEX[kind], country] += people
 
     def flows(self, edges: np.ndarray, origins: np.ndarray) -> None:
         if len(edges):

@@ -168,6 +168,7 @@ def _summary(rec, sched) -> pd.DataFrame:
         )
         row["interdictions"] = ev[kinds["interdicted"]].sum()
         row["deaths"] = ev[kinds["died"]].sum()
+        row["expected_deaths"] = ev[kinds["expected_deaths"]].sum()
         row["returns"] = ev[kinds["returned"]].sum() + ev[kinds["deported"]].sum()
         row["integration_musd"] = sched.integration_funding_musd[in_year].sum()
         rows.append(row)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import mesa
 import numpy as np
+import pytest
 from scipy import stats
 from strategies import small_baseline
 
@@ -82,6 +83,10 @@ def test_darien_deaths_match_the_mortality_parameter_within_binomial_noise():
     attempts = crossed + died
     expected = 0.004 * attempts
     assert abs(died - expected) <= 5 * np.sqrt(expected) + 1
+    # the reported expectation is exactly the probability times the attempts, in people
+    assert results.total("expected_deaths") == pytest.approx(expected * 10, rel=1e-9)
+    summary = results.summary
+    assert summary["expected_deaths"].sum() == pytest.approx(expected * 10, rel=1e-9)
 
 
 def test_a_closed_darien_has_no_crossings_while_closed():

@@ -61,7 +61,8 @@ def move(model) -> None:
     path, hop = pop.path[rows].astype(np.int64), pop.hop[rows].astype(np.int64)
     n_o = sched.interdiction.shape[2]
     stop_thr = threshold(sched.interdiction[t]).ravel()  # (edge, origin) flat
-    death_thr = threshold(model.darien_death_probability())  # (O,)
+    death_p = model.darien_death_probability()  # (O,)
+    death_thr = threshold(death_p)
     deport_thr = threshold(np.array([model.params["deport_share"]]))[0]
     # every round, everyone in ``rows`` is at the end of an edge: they try to cross it
     for _ in range(MAX_PATH_EDGES):
@@ -80,6 +81,10 @@ def move(model) -> None:
         dies = np.zeros(len(rows), dtype=bool)
         on_darien = (edge == _DARIEN) & ~stopped
         if on_darien.any():
+            crossing = origin[on_darien]
+            model.recorder.expected_at(
+                "expected_deaths", EDGE_DST[_DARIEN], crossing, death_p[crossing]
+            )
             d_raw = model.streams.raw(keys[on_darien], month, PURPOSE_DEATH)
             dies[on_darien] = d_raw < death_thr[origin[on_darien]]
 

@@ -39,6 +39,7 @@ FLOW_COLUMNS = (
     "legal_pathway_arrivals",
     "interdictions",
     "deaths",
+    "expected_deaths",
     "returns",
     "integration_musd",
 )
