@@ -2,9 +2,10 @@
 
 pyabc runs sequential Monte Carlo over populations of parameter sets, each simulated and
 compared with the targets by the same weighted squared log error as the point estimate; the
-tolerance falls from population to population. Simulations go to Dask (pyabc's
-``DaskDistributedSampler``), so a LocalCluster or a remote scheduler both work. Progress is
-kept in pyabc's SQLite database, which is what lets an interrupted calibration resume.
+tolerance falls from population to population. Simulations go to Dask through pyabc's
+``MappingSampler``, seeded (``SeededMappingSampler``), so a LocalCluster or a remote
+scheduler both work and the same calibration gives the same ensemble. Progress is kept in
+pyabc's SQLite database, which is what lets an interrupted calibration resume.
 
 Priors are uniform boxes in the unit cube of the free parameters, centred on the point
 estimate (``width`` on each side, clipped to the plausible ranges): the ensemble describes
@@ -68,19 +69,22 @@ def abc_smc(
     width: float,
     space: ParameterSpace,
     setup: str,
+    seed: int,
 ) -> pd.DataFrame:
     """Run (or resume) ABC-SMC; return population ``generations`` (parameter columns +
     weight). The sizes have no defaults here: ``calibrate.Settings`` holds the shipped ones.
-    ``setup`` identifies targets, scenario and code: a database from another one is dropped."""
+    ``setup`` identifies targets, scenario and code: a database from another one is dropped.
+    ``seed`` decides every draw of the sampler."""
     import pyabc
-    from pyabc.sampler import DaskDistributedSampler
+
+    from .seeded_sampler import SeededMappingSampler  # imports pyabc, slow: only here
 
     mid = space.to_unit(center)
     lo, hi = np.clip(mid - width, 0, 1), np.clip(mid + width, 0, 1)
     prior = pyabc.Distribution(
         **{_key(i): pyabc.RV("uniform", lo[i], max(hi[i] - lo[i], 1e-9)) for i in range(len(mid))}
     )
-    sampler = DaskDistributedSampler(dask_client=client, batch_size=1)
+    sampler = SeededMappingSampler(client, seed)
     abc = pyabc.ABCSMC(
         Simulator(scenario, targets, space),
         prior,
@@ -95,7 +99,7 @@ def abc_smc(
     done = 0
     fingerprint = database.with_suffix(".json")
     identity = json.dumps({"setup": setup, "center": list(mid.round(12)), "width": width,
-                           "population_size": population_size})  # fmt: skip
+                           "population_size": population_size, "seed": seed})  # fmt: skip
     if database.exists() and (not fingerprint.exists() or fingerprint.read_text() != identity):
         database.unlink()  # a database from another set-up: start afresh
     fingerprint.write_text(identity)

@@ -100,7 +100,7 @@ def calibrate(
         say(f"ABC-SMC: {settings.generations} populations of {settings.population_size}")
         ensemble = abc_smc(
             scenario, targets, best, client, work / "abc.db", settings.population_size,
-            settings.generations, settings.prior_width, space, setup,
+            settings.generations, settings.prior_width, space, setup, settings.seed,
         )  # fmt: skip
     weights = ensemble["weight"].to_numpy()
     ess = float(1.0 / np.sum(weights**2))

@@ -111,7 +111,7 @@ def test_known_parameters_are_recovered_from_data_the_model_generated():
 # ------------------------------------------------------------------ the pipeline
 
 
-def test_calibrate_writes_a_posterior_and_resumes_from_its_checkpoint(tmp_path):
+def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoint(tmp_path):
     out = tmp_path / "posterior"
     tiny = Settings(scale=1000, max_evaluations=3, population_size=40, generations=1)
     messages: list[str] = []
@@ -124,6 +124,10 @@ def test_calibrate_writes_a_posterior_and_resumes_from_its_checkpoint(tmp_path):
     assert record["n_targets_fitted"] == len(
         pd.read_csv(out / "targets.csv").query("end <= '2019-12' and start >= '2015-01'")
     )
+    # every draw is seeded: a fresh run on one worker gives the very same ensemble
+    alone = tmp_path / "one_worker"
+    calibrate(DEFAULT_TARGETS, "2019-12", alone, workers=1, settings=tiny, say=messages.append)
+    pd.testing.assert_frame_equal(load_posterior(alone).ensemble, posterior.ensemble)
     # a second run continues where the first stopped (checkpoint and ABC database)
     calibrate(DEFAULT_TARGETS, "2019-12", out, workers=2, settings=tiny, say=messages.append)
     assert sum("resuming point-estimate chain" in m for m in messages) == tiny.chains
