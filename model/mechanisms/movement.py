@@ -64,7 +64,9 @@ def move(model) -> None:
     death_p = model.darien_death_probability()  # (O,)
     death_thr = threshold(death_p)
     deport_thr = threshold(np.array([model.params["deport_share"]]))[0]
-    # every round, everyone in ``rows`` is at the end of an edge: they try to cross it
+    # every round, everyone in ``rows`` is at the end of an edge: they try to cross it. A
+    # round crosses one edge and no path has more than MAX_PATH_EDGES, so by the last round
+    # everyone has left the loop (and had their position written).
     for _ in range(MAX_PATH_EDGES):
         if len(rows) == 0:
             break
