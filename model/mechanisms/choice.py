@@ -183,23 +183,42 @@ def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
     if allow_stay:
         stay = stay_utility(util, pop, idx, loc, origin)
         stay_total = stay + model.streams.gumbel(keys, util.salts[-1])
+    for members, width, padded in _blocks(count):
+        offsets = np.arange(width)
+        pos = start[members][:, None] + offsets  # (agents, alternatives)
+        if padded:  # a block of mixed widths: mask what lies beyond each agent's own
+            short = offsets >= count[members][:, None]
+            pos[short] = 0
+        noise = model.streams.gumbel(keys[members][:, None], table.salt[mode][pos])
+        value = table.utility[mode][pos] + noise
+        if padded:
+            value[short] = -np.inf  # never chosen: every agent here has an open alternative
+        column = value.argmax(axis=1)  # ties go to the earlier column
+        rows = np.arange(len(members))
+        if allow_stay:
+            moving = value[rows, column] >= stay_total[members]
+            members, rows, column = members[moving], rows[moving], column[moving]
+        chosen[members] = table.path[mode][pos[rows, column]]
+    return chosen
+
+
+def _blocks(count: np.ndarray):
+    """(agents, width, padded?) blocks covering every agent with an open alternative. Few
+    agents (a coarse scale): one block padded to the widest, as a block per width would cost
+    more in numpy calls than in noise. Many: one block per width, cut to ``_BLOCK_ELEMENTS``."""
+    widest = int(count.max())
+    if widest == 0:
+        return
+    if len(count) * widest <= _BLOCK_ELEMENTS:
+        yield np.flatnonzero(count > 0), widest, True
+        return
     for width in np.unique(count):
         if width == 0:
             continue
         same = np.flatnonzero(count == width)
         step = max(1, _BLOCK_ELEMENTS // int(width))  # keep each block's noise in cache
         for first in range(0, len(same), step):
-            members = same[first : first + step]
-            pos = start[members][:, None] + np.arange(width)  # (agents, alternatives)
-            noise = model.streams.gumbel(keys[members][:, None], table.salt[mode][pos])
-            value = table.utility[mode][pos] + noise
-            column = value.argmax(axis=1)  # ties go to the earlier column
-            rows = np.arange(len(members))
-            if allow_stay:
-                moving = value[rows, column] >= stay_total[members]
-                members, rows, column = members[moving], rows[moving], column[moving]
-            chosen[members] = table.path[mode][pos[rows, column]]
-    return chosen
+            yield same[first : first + step], int(width), False
 
 
 def start_journey(model, rows: np.ndarray, path_ids: np.ndarray) -> None:
