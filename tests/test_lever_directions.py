@@ -81,22 +81,17 @@ def test_more_legal_pathway_capacity_never_raises_irregular_us_arrivals_without_
     scenario, origins, capacity, extra
 ):
     """Exact for any increment once diaspora networks are switched off: a pathway only ever
-    substitutes a legal journey for an irregular one (common random numbers)."""
+    substitutes a legal journey for an irregular one (common random numbers).
+
+    With networks on, this is not a property of the model but a question of sizes: every
+    legal arrival joins the diaspora, which pulls others to the US and (through
+    ``emigration_network_elasticity``) makes more people leave, some of them irregularly.
+    A former test claimed substitution dominates from one agent a month; a random example
+    refuted it on 2026-11-24 (extra-continental migrants, 1,000 people per agent: 12,000 visas
+    a year raised irregular arrivals in the third year from 5,000 to 6,000, while with
+    networks off they fell from 6,000 to 4,000). The lever is checked at a policy size in
+    ``test_the_levers_tested_above_do_act_on_their_outcomes``."""
     scenario = scenario.with_changes(parameters={**scenario.parameters, **NO_NETWORK})
-    low = _irregular_us_arrivals(scenario, origins, capacity)
-    high = _irregular_us_arrivals(scenario, origins, capacity + extra)
-    assert (high <= low).all()
-
-
-@given(scenarios(), origin_sets, st.floats(0, 50_000), st.floats(12, 100))
-def test_more_legal_pathway_capacity_never_raises_irregular_us_arrivals_with_network_feedback(
-    scenario, origins, capacity, extra_agents_per_year
-):
-    """With diaspora networks on, a legal arrival also strengthens the network that pulls
-    others, so a pathway of a single agent a year can be outweighed by that feedback (found
-    by this test: +1 slot a year at scale 1000 gave +5 irregular arrivals by the third
-    year). For increments of at least one agent a month, substitution must dominate."""
-    extra = extra_agents_per_year * scenario.scale
     low = _irregular_us_arrivals(scenario, origins, capacity)
     high = _irregular_us_arrivals(scenario, origins, capacity + extra)
     assert (high <= low).all()
