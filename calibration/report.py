@@ -42,7 +42,7 @@ def simulate_draws(
         model.run()
         out[i] = simulated_values(model, targets)
         if i == 0:
-            point_stocks = model.recorder.stocks[model.t - 1][:, :, 1:3].sum(axis=2)
+            point_stocks = model.host_stock_people
     return out, point_stocks
 
 

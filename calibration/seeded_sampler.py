@@ -18,7 +18,7 @@ from pyabc.sampler import MappingSampler
 
 class SeededMappingSampler(MappingSampler):
     """Each mapped task seeds numpy's and Python's global generators (which pyabc's priors
-    and transitions use) from its own seed, then samples until one particle is accepted."""
+    and transitions use) from its own seed; the rest is pyabc's ``MappingSampler``."""
 
     def __init__(self, client, seed: int):
         seeds = np.random.default_rng(seed)
@@ -30,13 +30,21 @@ class SeededMappingSampler(MappingSampler):
         super().__init__(map_=seeded_map)
 
     def map_function(self, simulate_one, task_seed):
-        np.random.seed(task_seed)  # noqa: NPY002 (pyabc draws from the legacy global state)
-        random.seed(task_seed)
-        simulate_one = self.unpickle(simulate_one)
-        sample, evaluations = self._create_empty_sample(), 0
-        while True:
-            particle = simulate_one()
-            evaluations += 1
-            sample.append(particle)
-            if particle.accepted:
-                return sample, evaluations
+        """pyabc's task (sample until one particle is accepted), whose first draw comes
+        after the seeding: pyabc reseeds from the operating system at the task's start."""
+        seeded = _SeededFirst(self.unpickle(simulate_one), task_seed)
+        return super().map_function(self.pickle(seeded), None)
+
+
+class _SeededFirst:
+    """``simulate_one`` that seeds the global generators before its first call."""
+
+    def __init__(self, simulate_one, seed: int):
+        self.simulate_one, self.seed = simulate_one, seed
+
+    def __call__(self):
+        if self.seed is not None:
+            np.random.seed(self.seed)  # noqa: NPY002 (pyabc draws from the legacy global state)
+            random.seed(self.seed)
+            self.seed = None
+        return self.simulate_one()

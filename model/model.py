@@ -28,7 +28,6 @@ from .mechanisms.choice import (
     MonthlyUtilities,
     alternative_table,
     choose,
-    edge_months,
     start_journey,
 )
 from .mechanisms.emigration import emigrate
@@ -59,8 +58,7 @@ class MigrationModel(mesa.Model):
         self.first_month = scenario.first_month
         self.streams = RandomStreams(int(self.rng.integers(2**32)))
         self.paths = build_paths(self.params["air_km_equivalent"])
-        self.edge_months = edge_months(self)
-        self.path_lookup = PathLookup(self.paths, self.edge_months)
+        self.path_lookup = PathLookup(self.paths, self.params["travel_km_per_month"])
         self.alternatives = alternative_table(self.paths)
         self.referral_countries = np.zeros(N_C, dtype=bool)  # with a referral pathway
         for pw in self.schedule.pathways:

@@ -24,7 +24,6 @@ STAY = -1
 _STAY_NOISE_ID = 1_000_003
 CLOSED = 0.999
 INDEX_USA = INDEX["USA"]
-AIR_MONTHS = 0.1
 _BLOCK_ELEMENTS = 1 << 16  # (agent, alternative) pairs handled at once
 
 
@@ -76,13 +75,6 @@ class MonthlyUtilities:
         self.stay_reg = p["stay_regularised_bonus"]
         self.stay_int = p["stay_integrated_bonus"]
         self.open = OpenAlternatives(model, self)
-
-
-def edge_months(model) -> np.ndarray:
-    """Months of travel per edge (air edges a tenth of a month)."""
-    from ..geography import EDGE_IS_AIR, EDGE_KM
-
-    return np.where(EDGE_IS_AIR, AIR_MONTHS, EDGE_KM / model.params["travel_km_per_month"])
 
 
 def alternative_table(paths) -> np.ndarray:
@@ -164,9 +156,9 @@ def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
 
     Gumbel-max over the agent's open alternatives (and staying, for migrants who
     reconsider): the same choice as an argmax over the padded table, computed only where an
-    alternative exists. Agents with the same number of open alternatives are taken together
-    as one dense (agents x alternatives) block, so each costs its alternatives' noise and an
-    argmax, with no per-element bookkeeping (a handful of distinct widths a month)."""
+    alternative exists. Agents are taken in dense (agents x alternatives) blocks
+    (``_blocks``), so each costs its alternatives' noise and an argmax, with no per-element
+    bookkeeping."""
     pop, util = model.pop, model.utilities
     n = len(idx)
     chosen = np.full(n, STAY, dtype=np.int64)
@@ -228,5 +220,4 @@ def start_journey(model, rows: np.ndarray, path_ids: np.ndarray) -> None:
     pop.path[rows] = path_ids
     pop.hop[rows] = 0
     pop.flags[rows] = 0
-    first_edge = model.paths.edges[path_ids, 0]
-    pop.leg_left[rows] = model.edge_months[first_edge]
+    pop.leg_left[rows] = model.path_lookup.first_leg(path_ids)

@@ -23,6 +23,8 @@ from ..geography import (
     DARIEN,
     EDGE_DST,
     EDGE_INDEX,
+    EDGE_IS_AIR,
+    EDGE_KM,
     EDGE_SRC,
     HOST_MASK,
     MAX_PATH_EDGES,
@@ -34,6 +36,7 @@ from ..random_streams import threshold
 from . import PURPOSE_DEATH, PURPOSE_DEPORT, PURPOSE_INTERDICT
 from .pathways import divert
 
+AIR_MONTHS = 0.1  # a flight, whatever its length
 _DARIEN = EDGE_INDEX[DARIEN]
 _US_BORDER = EDGE_INDEX[US_BORDER]
 
@@ -134,16 +137,22 @@ def move(model) -> None:
 class PathLookup:
     """The path table flattened for the movement step: entry ``path * width + hop`` holds
     the edge a traveller on ``path`` crosses next after ``hop`` edges (-1 at the end of the
-    path), the country they are in, and the months that edge takes."""
+    path), the country they are in, and the months that edge takes: overland, its length at
+    ``travel_km_per_month``; a flight, ``AIR_MONTHS``."""
 
-    def __init__(self, paths, edge_months: np.ndarray):
+    def __init__(self, paths, travel_km_per_month: float):
         n_paths = len(paths.n_edges)
         self.width = MAX_PATH_EDGES + 1
         padded = np.full((n_paths, self.width), -1, dtype=np.int64)
         padded[:, :MAX_PATH_EDGES] = paths.edges
         self.edges = padded.ravel()
         self.nodes = paths.nodes.astype(np.int64).ravel()
+        edge_months = np.where(EDGE_IS_AIR, AIR_MONTHS, EDGE_KM / travel_km_per_month)
         self.months = np.where(self.edges >= 0, edge_months[self.edges], np.inf)
+
+    def first_leg(self, path_ids: np.ndarray) -> np.ndarray:
+        """Months of the first edge of each path (a journey's first leg)."""
+        return self.months.take(np.asarray(path_ids, dtype=np.int64) * self.width)
 
 
 def _take(mask, *columns):
