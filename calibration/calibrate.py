@@ -73,7 +73,10 @@ def calibrate(
     scheduler: str | None = None,
     settings: Settings | None = None,
     say=print,
+    start: dict[str, float] | None = None,
 ) -> dict:
+    """Fit, and write the result to ``out``. ``start`` (from ``load_start``) is where the
+    point-estimate chains begin; None begins at the parameters' defaults."""
     settings = settings or Settings()
     all_targets = load_targets(targets_file)
     targets = select_targets(all_targets, until)
@@ -83,7 +86,7 @@ def calibrate(
     work = out.parent / f".{out.name}.work"  # created once the cluster is there
     t0 = time.time()
 
-    setup = setup_identity(targets, scenario, space)
+    setup = setup_identity(targets, scenario, space, start)
     earlier = seconds_spent(work, settings.chains, setup)  # before an interruption
 
     # The chains run on the cluster's workers, and so does ABC; a wrong --scheduler is
@@ -92,7 +95,7 @@ def calibrate(
         work.mkdir(parents=True, exist_ok=True)
         best, best_loss, chains = run_chains(
             client, scenario, targets, space, settings.chains, settings.max_evaluations, work,
-            setup, say,
+            setup, say, start,
         )  # fmt: skip
         say(f"point estimate done: loss {best_loss:.4f} after {time.time() - t0:.0f} s ("
             + ", ".join(f"chain {c['chain']} {c['loss']:.4f}" for c in chains) + ")")  # fmt: skip
@@ -116,6 +119,9 @@ def calibrate(
         "targets_file": str(targets_file),
         "n_targets_fitted": len(targets),
         "free_parameters": list(space.names),
+        # where the search began: None = the defaults; a refit's start is kept whole, so
+        # `migflow calibrate --start <this settings.json>` reruns this very fit
+        "start": None if start is None else {"parameters": start},
         "history_instruments": list(HISTORY_INSTRUMENTS),
         "seconds": round(earlier + time.time() - t0, 1),  # including any interrupted part
         "point_estimate_chains": chains,
@@ -127,20 +133,68 @@ def calibrate(
     return record
 
 
-def setup_identity(targets, scenario, space: ParameterSpace) -> str:
+def setup_identity(targets, scenario, space: ParameterSpace, start: dict | None = None) -> str:
     """What a checkpoint is valid for: the targets (values, weights, error models), the
-    history scenario (with its scale and seed), the free parameters, and the model and
-    calibration code. A work folder left by a different set-up is never resumed: resuming a
-    fit to other targets, or of another model, would ship a result no command produced."""
+    history scenario (with its scale and seed), the free parameters, the starting point, and
+    the model and calibration code. A work folder left by a different set-up is never
+    resumed: resuming a fit to other targets, or of another model, would ship a result no
+    command produced."""
     digest = hashlib.sha256()
     digest.update(targets.to_csv(index=False).encode())
     digest.update(scenario.model_dump_json().encode())
     digest.update(json.dumps(list(space.names)).encode())  # scale and seed: in the scenario
+    if start is not None:  # (absent for the defaults: checkpoints from before --start resume)
+        digest.update(json.dumps(start, sort_keys=True).encode())
     root = Path(__file__).resolve().parents[1]
     for source in sorted([*root.glob("model/**/*.py"), *root.glob("calibration/*.py")]):
         digest.update(source.relative_to(root).as_posix().encode())
         digest.update(source.read_bytes())
     return digest.hexdigest()
+
+
+def load_start(path: Path, space: ParameterSpace | None = None) -> dict[str, float]:
+    """Starting values for a refit, from a calibration's folder or one of its files.
+
+    A folder or its ``point.json`` gives that calibration's point estimate: a refit after new
+    targets or a model change starts where the last fit ended, not at the defaults. A
+    ``settings.json`` gives the point that calibration itself started from, to rerun it.
+    Parameters the file lacks keep their defaults; unknown ones or values outside a
+    parameter's range are refused."""
+    space = space or ParameterSpace()
+    path = Path(path)
+    file = path / "point.json" if path.is_dir() else path
+    try:
+        data = json.loads(file.read_text())
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {file}: {exc}", field="--start") from None
+    if isinstance(data, dict) and "free_parameters" in data:  # a settings.json
+        data = data.get("start")
+        if data is None:
+            raise InputError(
+                f"{file}: that calibration started from the defaults; run without --start",
+                field="--start",
+            )
+    values = data.get("parameters") if isinstance(data, dict) else None
+    if not isinstance(values, dict) or not values:
+        raise InputError(
+            f'{file} has no "parameters" mapping (expected a calibration folder, its '
+            "point.json or its settings.json)",
+            field="--start",
+        )
+    known = dict(zip(space.names, zip(space.lows, space.highs, strict=True), strict=True))
+    for name, value in values.items():
+        if name not in known:
+            raise InputError(
+                f"{file}: {name} is not a fitted parameter (allowed: {', '.join(space.names)})",
+                field="--start",
+            )
+        lo, hi = known[name]
+        if not isinstance(value, int | float) or not lo <= value <= hi:
+            raise InputError(
+                f"{file}: {name} = {value!r} is outside its range {lo:g} .. {hi:g}",
+                field="--start",
+            )
+    return {name: float(value) for name, value in values.items()}
 
 
 def fitted_values(values: dict, targets: pd.DataFrame, scale: int, seed: int) -> np.ndarray:

@@ -70,10 +70,12 @@ def run_chains(
     work: Path,
     setup: str,
     say: Callable[[str], None] = print,
+    start: dict[str, float] | None = None,
 ) -> tuple[dict[str, float], float, list[dict]]:
-    """Run (or resume) ``chains`` searches of ``budget`` evaluations each; return the best
-    values, their loss and one summary per chain (loss, evaluations). The results come from
-    the checkpoints, which keep each chain's best across interruptions."""
+    """Run (or resume) ``chains`` searches of ``budget`` evaluations each, from ``start``
+    (the defaults if None); return the best values, their loss and one summary per chain
+    (loss, evaluations). The results come from the checkpoints, which keep each chain's best
+    across interruptions."""
     from distributed import Variable, wait
 
     saved = [_resume(_path(work, k), setup) for k in range(chains)]
@@ -88,9 +90,9 @@ def run_chains(
         Variable(channel, client=client).set(json.dumps(None))
     futures = []
     for k in running:
-        start = saved[k]["values"] if saved[k] else None
+        origin = saved[k]["values"] if saved[k] else start
         futures.append(client.submit(
-            run_chain, scenario, targets, space, start, left[k], bool(k % 2), channels[k],
+            run_chain, scenario, targets, space, origin, left[k], bool(k % 2), channels[k],
             pure=False,
         ))  # fmt: skip
     latest: list[dict | None] = [None] * chains

@@ -12,7 +12,7 @@ from model.calendar import parse_month
 from model.cli import app, console, err, user_errors
 from model.errors import InputError
 
-from .calibrate import Settings, calibrate, select_targets
+from .calibrate import Settings, calibrate, load_start, select_targets
 from .posterior import SHIPPED, load_posterior
 from .report import ard_table, fit_table, plots, simulate_draws, untargeted_stocks
 from .targets import DEFAULT_TARGETS, load_targets
@@ -63,12 +63,19 @@ def calibrate_command(
     population: int = POPULATION,
     generations: int = GENERATIONS,
     scale: int = SCALE,
+    start: Path = typer.Option(
+        None,
+        "--start",
+        help="Begin the search at a calibration's point estimate (its folder or point.json), "
+        "or where it began (its settings.json), instead of the defaults",
+    ),
 ) -> None:
     """Fit the model to the targets: point estimate, then an ABC-SMC posterior ensemble."""
     with user_errors():
         _check_until(until, "--until")
         settings = _settings(max_evaluations, chains, population, generations, scale)
-        calibrate(targets, until, out, workers, scheduler, settings, say=err.print)
+        begin = None if start is None else load_start(start)
+        calibrate(targets, until, out, workers, scheduler, settings, err.print, begin)
 
 
 BOUND_MARK = {"minimum": ">= ", "maximum": "<= "}

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from calibration.calibrate import Settings, calibrate, select_targets
+from calibration.calibrate import Settings, calibrate, load_start, select_targets
 from calibration.fit import evaluate, point_estimate
 from calibration.posterior import load_posterior
 from calibration.simulate import ard_by_group, loss
@@ -139,6 +139,37 @@ def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoi
     messages.clear()
     calibrate(reweighted, "2019-12", out, workers=2, settings=tiny, say=messages.append)
     assert not any("resuming" in m for m in messages)
+
+
+def test_a_refit_begins_where_it_is_told_and_records_it(tmp_path):
+    """``--start``: Powell's first evaluation is the starting point, so with a budget of one
+    the result is that point; settings.json keeps it, so the refit can be rerun."""
+    start = {"emigration_base.VEN": 400_000.0, "stay_utility": 1.0}
+    out = tmp_path / "refit"
+    one = Settings(scale=1000, max_evaluations=1, chains=1, population_size=8, generations=1)
+    calibrate(DEFAULT_TARGETS, "2018-12", out, 1, None, one, lambda _: None, start)
+    point = load_posterior(out).point
+    assert {k: point[k] for k in start} == pytest.approx(start)
+    assert load_start(out / "settings.json") == start
+    assert load_start(out)["emigration_base.VEN"] == pytest.approx(400_000.0)
+
+
+@pytest.mark.parametrize(
+    "content, expected",
+    [
+        ('{"parameters": {"beta_vibes": 1.0}}', "beta_vibes is not a fitted parameter"),
+        ('{"parameters": {"stay_utility": 99.0}}', "stay_utility = 99.0 is outside its range"),
+        ('{"free_parameters": [], "start": null}', "started from the defaults"),
+        ('{"loss": 0.2}', 'no "parameters" mapping'),
+        ("not json", "cannot read"),
+    ],
+)
+def test_a_bad_start_is_refused_naming_the_option(tmp_path, content, expected):
+    path = tmp_path / "start.json"
+    path.write_text(content)
+    with pytest.raises(InputError, match=expected) as info:
+        load_start(path)
+    assert str(info.value).startswith("--start: ")
 
 
 # ------------------------------------------------------------------ the shipped result
