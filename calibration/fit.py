@@ -50,7 +50,8 @@ def point_estimate(
 ) -> tuple[dict[str, float], float, FitLog]:
     """Best parameter values found, their loss, and the log of the search. ``reverse``
     takes Powell's initial directions last to first: from the same start, another path to
-    another local optimum (``chains.py`` runs both at once)."""
+    another local optimum (``chains.py`` runs both at once). The search uses its whole budget
+    unless a restart from its best point finds nothing better."""
     space = space or ParameterSpace()
     log = FitLog()
 
@@ -64,17 +65,27 @@ def point_estimate(
             progress(log)
         return value
 
-    x0 = space.to_unit(start or space.defaults())
-    minimize(
-        objective,
-        x0,
-        method="Powell",
-        bounds=[(0.0, 1.0)] * len(space.names),
-        options={
-            "maxfev": max_evaluations,
-            "xtol": 1e-3,
-            "ftol": 1e-4,
-            "direc": np.eye(len(x0))[::-1] if reverse else None,
-        },
-    )
+    x = space.to_unit(start or space.defaults())
+    # Powell stops when a sweep of its directions gains less than ftol, which on this rough
+    # objective can leave most of the budget unspent (measured: a refit from the last optimum
+    # stopped after 891 of 2,400 evaluations while the other chain kept improving). So it
+    # restarts from its best point with fresh directions, until the budget is spent or a
+    # whole search finds nothing better.
+    while log.evaluations < max_evaluations:
+        before = log.best_loss
+        minimize(
+            objective,
+            x,
+            method="Powell",
+            bounds=[(0.0, 1.0)] * len(space.names),
+            options={
+                "maxfev": max_evaluations - log.evaluations,
+                "xtol": 1e-3,
+                "ftol": 1e-4,
+                "direc": np.eye(len(x))[::-1] if reverse else None,
+            },
+        )
+        if not log.best_loss < before:
+            break
+        x = log.best_unit
     return space.to_values(log.best_unit), log.best_loss, log

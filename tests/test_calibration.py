@@ -108,6 +108,33 @@ def test_known_parameters_are_recovered_from_data_the_model_generated():
     assert best < 0.01
 
 
+def test_a_search_that_stops_early_restarts_from_its_best_point(monkeypatch):
+    """Powell stops once a sweep gains less than ftol, which on a stepped objective (the
+    model's counts move in whole agents) can be far from the bottom. With budget left, the
+    search restarts from its best point: it must end far lower than one Powell run, and stop
+    before the budget once a restart finds nothing better."""
+    import calibration.fit as fit
+
+    space = ParameterSpace(("stay_utility", "beta_network"))  # linear scales
+
+    def stepped_valley(values: dict, *_) -> float:  # Rosenbrock on [-2, 2]^2, in 0.003 steps
+        x = 4 * values["stay_utility"] / space.highs[0] - 2
+        y = 4 * values["beta_network"] / space.highs[1] - 2
+        x, y = np.round(x / 0.003) * 0.003, np.round(y / 0.003) * 0.003
+        return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+    monkeypatch.setattr(fit, "evaluate", lambda values, scenario, targets: values)
+    monkeypatch.setattr(fit, "loss", stepped_valley)
+    start = {"stay_utility": 0.9 * space.highs[0], "beta_network": 0.1 * space.highs[1]}
+    one_run = fit.minimize(
+        lambda u: stepped_valley(space.to_values(u)), space.to_unit(start), method="Powell",
+        bounds=[(0.0, 1.0)] * 2, options={"xtol": 1e-3, "ftol": 1e-4},
+    )  # fmt: skip
+    _, restarted, log = point_estimate(None, None, start, 10_000, space)
+    assert restarted < one_run.fun / 10  # measured: 0.024 against 2.16
+    assert log.evaluations < 10_000
+
+
 # ------------------------------------------------------------------ the pipeline
 
 
