@@ -95,6 +95,24 @@ def _row(**kw) -> dict:
     return {"country": "", "error": "relative", "weight": 1.0, **kw}
 
 
+def _partial_count(r: pd.Series) -> str:
+    """A note if a UNHCR stock counts only refugees and asylum-seekers ("" otherwise).
+
+    Such a figure leaves out the Venezuelans UNHCR files as "other people in need of
+    international protection", and those who need no protection, so it is a minimum of the
+    Venezuelans living there (``error = minimum``): the United States every year (the shared
+    data's README: "for the USA only refugees and asylum-seekers") and Costa Rica in 2018 (no
+    such people counted: 0, against 20,828 in 2019)."""
+    if r["coa_iso"] == "USA":
+        return " (USA: refugees and asylum-seekers only, so a minimum)"
+    if r["oip"] == 0:
+        return (
+            " (no other people in need of protection counted that year: refugees and"
+            " asylum-seekers only, so a minimum)"
+        )
+    return ""
+
+
 def build(data: Path) -> pd.DataFrame:
     rows: list[dict] = []
     annual = pd.read_csv(data / "darien_crossings_annual_by_nationality.csv")
@@ -117,11 +135,11 @@ def build(data: Path) -> pd.DataFrame:
     unhcr = pd.read_csv(data / "venezuelans_abroad_by_host_unhcr.csv")
     for _, r in unhcr[unhcr["coa_iso"].isin(STOCK_HOSTS)].iterrows():
         y, host = int(r["year"]), r["coa_iso"]
-        note = " (USA: refugees and asylum-seekers only)" if host == "USA" else ""
+        partial = _partial_count(r)
         rows.append(_row(
             id=f"stock_VEN_{host}_{y}", group="stocks", quantity="stock", start=f"{y}-12",
             end=f"{y}-12", country=host, nationality="VEN", value=float(r["total"]),
-            source=r["source"] + note,
+            error="minimum" if partial else "relative", source=r["source"] + partial,
         ))  # fmt: skip
     for y, value, source in HAITIANS_IN_CHILE:
         rows.append(_row(

@@ -10,11 +10,14 @@ import pytest
 
 from calibration.calibrate import Settings, calibrate, load_start, select_targets
 from calibration.fit import evaluate, point_estimate
+from calibration.history import history_scenario
 from calibration.posterior import load_posterior
-from calibration.simulate import ard_by_group, loss
+from calibration.simulate import ard_by_group, loss, simulated_values
 from calibration.space import ParameterSpace
 from calibration.targets import COLUMNS, DEFAULT_TARGETS, load_targets
 from model.errors import InputError
+from model.model import MigrationModel
+from model.recorder import KIND_INDEX
 from model.scenario import load_scenario
 
 # ------------------------------------------------------------------ targets files
@@ -36,6 +39,33 @@ def test_the_shipped_targets_load_and_every_row_has_a_source():
     assert len(table) > 100
     assert table["source"].str.len().min() > 10
     assert set(table["group"]) >= {"darien_annual", "darien_monthly", "stocks", "us_encounters"}
+
+
+def test_stocks_that_count_only_refugees_and_asylum_seekers_are_minimums():
+    """UNHCR's US figure, and Costa Rica's in 2018, leave out most Venezuelans living there:
+    a model that counts everyone settled must not be pulled down to them."""
+    stocks = load_targets().query("group == 'stocks'")
+    partial = stocks["source"].str.contains("refugees and asylum-seekers only")
+    assert set(stocks.loc[partial, "id"]) == {
+        "stock_VEN_CRI_2018",
+        *(f"stock_VEN_USA_{y}" for y in range(2018, 2022)),
+    }
+    assert (stocks.loc[partial, "error"] == "minimum").all()
+    assert (stocks.loc[~partial, "error"] == "relative").all()
+
+
+def test_darien_deaths_are_compared_by_their_expectation():
+    """A drawn death at 100 people per agent is 0 or 100; the fit compares the expectation."""
+    targets = load_targets().query("group == 'darien_deaths'")
+    model = MigrationModel(history_scenario("2021-12", scale=1000))
+    model.run()
+    sim = simulated_values(model, targets)
+    expected = model.recorder.events[:, KIND_INDEX["expected_deaths"]].sum(axis=(1, 2))
+    years = 2015 + np.arange(len(expected)) // 12
+    by_year = {y: expected[years == y].sum() for y in range(2015, 2022)}
+    for row, value in zip(targets.itertuples(), sim, strict=True):
+        assert value == pytest.approx(by_year[int(row.start[:4])])
+    assert sim.sum() > 0 and not np.allclose(sim % 1000, 0)  # not whole agents
 
 
 @pytest.mark.parametrize(
