@@ -98,17 +98,14 @@ def _row(**kw) -> dict:
 def _partial_count(r: pd.Series) -> str:
     """A note if a UNHCR stock counts only refugees and asylum-seekers ("" otherwise).
 
-    Such a figure leaves out the Venezuelans UNHCR files as "other people in need of
-    international protection", and those who need no protection, so it is a minimum of the
-    Venezuelans living there (``error = minimum``): the United States every year (the shared
-    data's README: "for the USA only refugees and asylum-seekers") and Costa Rica in 2018 (no
-    such people counted: 0, against 20,828 in 2019)."""
-    if r["coa_iso"] == "USA":
-        return " (USA: refugees and asylum-seekers only, so a minimum)"
+    With no "other people in need of international protection" counted (``oip`` = 0), the
+    figure leaves out most Venezuelans living there, so it is a minimum (``error =
+    minimum``): the United States every year (the shared data's README: "for the USA only
+    refugees and asylum-seekers") and Costa Rica in 2018 (20,828 such people in 2019)."""
     if r["oip"] == 0:
         return (
-            " (no other people in need of protection counted that year: refugees and"
-            " asylum-seekers only, so a minimum)"
+            " (refugees and asylum-seekers only, no other people in need of protection"
+            " counted: a minimum)"
         )
     return ""
 

@@ -19,6 +19,7 @@ import pandas as pd
 
 from model.calendar import format_month, parse_month
 from model.errors import InputError
+from model.parameters import parameter_problem
 from model.results import package_version
 from model.sweeps.runner import dask_client  # the sweeps' cluster: same workers, same tuning
 
@@ -181,19 +182,16 @@ def load_start(path: Path, space: ParameterSpace | None = None) -> dict[str, flo
             "point.json or its settings.json)",
             field="--start",
         )
-    known = dict(zip(space.names, zip(space.lows, space.highs, strict=True), strict=True))
     for name, value in values.items():
-        if name not in known:
-            raise InputError(
-                f"{file}: {name} is not a fitted parameter (allowed: {', '.join(space.names)})",
-                field="--start",
-            )
-        lo, hi = known[name]
-        if not isinstance(value, int | float) or not lo <= value <= hi:
-            raise InputError(
-                f"{file}: {name} = {value!r} is outside its range {lo:g} .. {hi:g}",
-                field="--start",
-            )
+        problem = (
+            f"{name} = {value!r} is not a number"
+            if not isinstance(value, int | float)
+            else parameter_problem(name, value)
+        )
+        if problem is None and name not in space.names:
+            problem = f"{name} is not a fitted parameter (allowed: {', '.join(space.names)})"
+        if problem:
+            raise InputError(f"{file}: {problem}", field="--start")
     return {name: float(value) for name, value in values.items()}
 
 

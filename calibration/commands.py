@@ -75,7 +75,7 @@ def calibrate_command(
         _check_until(until, "--until")
         settings = _settings(max_evaluations, chains, population, generations, scale)
         begin = None if start is None else load_start(start)
-        calibrate(targets, until, out, workers, scheduler, settings, err.print, begin)
+        calibrate(targets, until, out, workers, scheduler, settings, say=err.print, start=begin)
 
 
 BOUND_MARK = {"minimum": ">= ", "maximum": "<= "}

@@ -385,6 +385,17 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
 SPEC_BY_NAME: dict[str, ParameterSpec] = {s.name: s for s in SPECS}
 
 
+def parameter_problem(name: str, value: float) -> str | None:
+    """Why ``value`` cannot be parameter ``name``, or None if it can (scenario files and
+    calibration starting points are checked alike)."""
+    spec = SPEC_BY_NAME.get(name)
+    if spec is None:
+        return f"unknown parameter {name!r}; see docs/scenarios.md for the list"
+    if not spec.low <= value <= spec.high:
+        return f"parameter {name} = {value} is outside its range; allowed {spec.low}..{spec.high}"
+    return None
+
+
 class Parameters(Mapping[str, float]):
     """An immutable, validated parameter set (defaults plus overrides)."""
 

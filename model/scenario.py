@@ -34,7 +34,7 @@ from pydantic import (
 from .calendar import format_month, parse_month
 from .errors import InputError
 from .geography import CODES, EDGE_INDEX, HOSTS, ORIGINS
-from .parameters import SPEC_BY_NAME
+from .parameters import parameter_problem
 
 WINDOW_MIN, WINDOW_MAX = "2010-01", "2050-12"
 MAX_FILE_BYTES = 1_000_000
@@ -215,14 +215,9 @@ class Scenario(_Strict):
     @classmethod
     def _parameters(cls, v):
         for name, value in v.items():
-            spec = SPEC_BY_NAME.get(name)
-            if spec is None:
-                raise ValueError(f"unknown parameter {name!r}; see docs/scenarios.md for the list")
-            if not spec.low <= value <= spec.high:
-                raise ValueError(
-                    f"parameter {name} = {value} is outside its range; "
-                    f"allowed {spec.low}..{spec.high}"
-                )
+            problem = parameter_problem(name, value)
+            if problem:
+                raise ValueError(problem)
         return v
 
     @field_validator("push")
