@@ -270,7 +270,8 @@ def test_invalid_lever_values_are_refused_with_one_line_naming_the_field():
     base = load_scenario("baseline")
     inputs = state.LeverInputs(start="2023-01", end="2030-12", regularisation={"COL": 1000.0})
     inputs.regularisation_origins = ()
-    with pytest.raises(InputError, match=r"regularisation\[0\]\.origins"):
+    added = len(base.regularisation)  # the programme the user adds comes after the baseline's
+    with pytest.raises(InputError, match=rf"regularisation\[{added}\]\.origins"):
         state.build_scenario(base, inputs)
 
 

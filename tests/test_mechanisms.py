@@ -9,13 +9,14 @@ from scipy import stats
 from strategies import small_baseline
 
 from model.agents import Country
-from model.geography import CODES, DARIEN, NORTHERN_CENTRAL_AMERICA
+from model.calendar import format_month, parse_month
+from model.geography import CODES, DARIEN, EDGE_INDEX, NORTHERN_CENTRAL_AMERICA, ORIGINS
 from model.model import MigrationModel
 from model.parameters import Parameters
 from model.policy import integration_served_per_year
 from model.random_streams import RandomStreams
 from model.run import run_scenario
-from model.scenario import Scenario
+from model.scenario import Scenario, load_scenario
 
 
 def _with(scenario: Scenario, **groups) -> Scenario:
@@ -139,6 +140,40 @@ def test_programme_regularisations_never_exceed_capacity_or_take_late_arrivals()
     assert (by_month.sum(axis=1) <= capacity + 100).all()
     assert by_month[:17].sum() == 0  # closed before 2016-06
     assert by_month[:, 1:].sum() == 0  # only Venezuelans are eligible
+
+
+def test_the_haiti_tps_of_the_baseline_pulls_newcomers_only_until_its_cutoff():
+    """The 2021 US TPS designation for Haiti (announced 2021-05-22, cut-off 2021-07-29) can
+    draw Haitians only in 2021-06 and 2021-07, and nobody else."""
+    model = MigrationModel(load_scenario("baseline").clipped(end="2022-12"))
+    pull = model.schedule.programme_open
+    months = [model.first_month + t for t in np.flatnonzero(pull.any(axis=(1, 2)))]
+    assert [format_month(m) for m in months] == ["2021-06", "2021-07"]
+    assert np.argwhere(pull.any(axis=0)).tolist() == [[ORIGINS.index("HTI"), CODES.index("USA")]]
+
+
+def test_a_us_programme_open_to_haitians_sends_more_of_them_through_the_darien_after_it():
+    """Common random numbers: without the programme the runs are identical up to its first
+    month; with it, more Haitians cross the Darién in the four months after its pull (the
+    mechanism of the 2021 Haitian surge), and the rest of the window is affected only
+    through them."""
+    baseline = load_scenario("baseline").clipped(end="2021-12").with_changes(scale=100)
+    pulled = baseline.with_changes(
+        parameters={"beta_regularisation": 3.0, "onward_gap_sensitivity": 0.15}
+    )
+    data = pulled.model_dump(mode="json", exclude_none=True)
+    data["regularisation"] = []
+    without = Scenario.model_validate(data)
+    haitians = ORIGINS.index("HTI")
+    crossings = []
+    for scenario in (pulled, without):
+        model = MigrationModel(scenario)
+        model.run()
+        crossings.append(model.recorder.flow[:, EDGE_INDEX[DARIEN], haitians])
+    june = parse_month("2021-06") - baseline.first_month
+    np.testing.assert_array_equal(crossings[0][:june], crossings[1][:june])
+    after = slice(june + 1, june + 5)  # 2021-07..10
+    assert crossings[0][after].sum() > 1.5 * crossings[1][after].sum()
 
 
 def test_integration_funding_buys_services_with_diminishing_returns():
