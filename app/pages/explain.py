@@ -58,6 +58,10 @@ st.markdown(
 * **Costs are partial.** Only integration and root-cause funding carry a price. Programmes,
   pathways and enforcement cost nothing in the model, so "cost per person regularised" and
   "cost per crossing averted" count only that funding.
+* **The pull of regularisation rests on one episode.** How strongly an open programme draws
+  newcomers is fitted to the 2021 rush of Haitians towards the US after its Temporary
+  Protected Status for Haiti, and sits at the top of its assumed range; a programme with no
+  arrival cut-off may pull more people than it would in reality.
 * **Enforcement is a probability, not a budget.** The model cannot say what money buys what
   interdiction rate.
 * **Deaths happen only in the Darién**, and are rare events: small numbers are noisy at the
