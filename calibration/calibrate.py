@@ -185,7 +185,7 @@ def load_start(path: Path, space: ParameterSpace | None = None) -> dict[str, flo
     for name, value in values.items():
         problem = (
             f"{name} = {value!r} is not a number"
-            if not isinstance(value, int | float)
+            if isinstance(value, bool) or not isinstance(value, int | float)
             else parameter_problem(name, value)
         )
         if problem is None and name not in space.names:

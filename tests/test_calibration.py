@@ -218,6 +218,7 @@ def test_a_refit_begins_where_it_is_told_and_records_it(tmp_path):
         ('{"parameters": {"beta_risk": 300.0}}', "beta_risk is not a fitted parameter"),
         ('{"parameters": {"stay_utility": 99.0}}', "stay_utility = 99.0 is outside its range"),
         ('{"parameters": {"stay_utility": "high"}}', "'high' is not a number"),
+        ('{"parameters": {"stay_utility": true}}', "True is not a number"),
         ('{"free_parameters": [], "start": null}', "started from the defaults"),
         ('{"loss": 0.2}', 'no "parameters" mapping'),
         ("not json", "cannot read"),
