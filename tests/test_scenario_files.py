@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pytest
 import tomli_w
-from hypothesis import given
-from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from model.cli import app
+from model.parameters import SPECS, parameter_problem
 from model.run import run_scenario
 from model.scenario import dumps_scenario, list_scenarios, load_scenario, loads_scenario
 
@@ -107,10 +106,9 @@ CORRUPTIONS = [
 ]  # fmt: skip
 
 
-@given(st.sampled_from(CORRUPTIONS), st.booleans())
-def test_generated_invalid_files_are_refused_with_exit_2_naming_the_field(corruption, via_run):
-    path, value, field = corruption
-    data = _set(_baseline_data(), path, value)
+def _refused(data: dict, via_run: bool):
+    """Write ``data`` as a scenario file and pass it to ``validate`` or ``run``: the
+    CLI's result and the file's name; asserts that nothing was written."""
     with tempfile.TemporaryDirectory() as tmp:
         bad, out = Path(tmp) / "bad.toml", Path(tmp) / "out"
         bad.write_text(tomli_w.dumps(data))
@@ -119,11 +117,160 @@ def test_generated_invalid_files_are_refused_with_exit_2_naming_the_field(corrup
         )
         result = runner.invoke(app, args)
         assert not out.exists(), "nothing may be written for a bad file"
+    return result
+
+
+def _assert_one_line_naming(result, field: str) -> None:
     assert result.exit_code == 2, result.output
     message = result.stderr
     assert "Traceback" not in message + result.stdout
     assert "bad.toml" in message and field in message, message
     assert len(message.strip().splitlines()) <= 3  # one message (rich may wrap it)
+
+
+@pytest.mark.parametrize("via_run", [False, True], ids=["validate", "run"])
+@pytest.mark.parametrize("corruption", CORRUPTIONS, ids=lambda c: c[2])
+def test_invalid_files_are_refused_with_exit_2_naming_the_field(corruption, via_run):
+    """Every case, every run (not a hypothesis sample of them), through both commands."""
+    path, value, field = corruption
+    _assert_one_line_naming(_refused(_set(_baseline_data(), path, value), via_run), field)
+
+
+# ------------------------------------------------ every numeric field at and beyond its bounds
+
+# (lever list, field, the rest of a valid row). Every numeric field of every lever is here:
+# ``test_every_numeric_lever_field_is_covered`` fails when the schema gains one that is not.
+ROWS = {
+    "integration": {"host": "PER", "start": "2016-01"},
+    "regularisation": {"host": "COL", "capacity_per_month": 10.0, "start": "2016-01"},
+    "pathways": {
+        "name": "t", "kind": "labour", "origins": ["HND"], "destination": "USA",
+        "capacity_per_year": 10.0, "start": "2016-01",
+    },
+    "enforcement": {"edge": "COL-PAN", "interdiction": 0.5, "start": "2016-01"},
+    "asylum": {"processing_months": 6.0, "start": "2016-01"},
+    "root_causes": {"origin": "HND", "funding_musd_per_year": 10.0, "start": "2016-01"},
+}  # fmt: skip
+# The bounds each field must have, whatever else the schema adds: probabilities in [0, 1],
+# counts and money never negative, a processing time strictly positive.
+REQUIRED_BOUNDS = {
+    ("integration", "funding_musd_per_year"): (0, None),
+    ("integration", "services_per_month"): (0, None),
+    ("regularisation", "capacity_per_month"): (0, None),
+    ("pathways", "capacity_per_year"): (0, None),
+    ("pathways", "duration_months"): (0, 600),
+    ("enforcement", "interdiction"): (0, 1),
+    ("asylum", "processing_months"): ("> 0", 240),
+    ("root_causes", "funding_musd_per_year"): (0, None),
+    (None, "scale"): (1, 100_000),
+    (None, "seed"): (0, 2**32 - 1),
+}
+
+
+def _schema_bounds(group: str | None, field: str) -> tuple:
+    """(ge, gt, le, lt) that the pydantic schema declares for a field."""
+    from model.scenario import Scenario
+
+    if group is None:
+        info = Scenario.model_fields[field]
+    else:
+        row_model = Scenario.model_fields[group].annotation.__args__[0]
+        info = row_model.model_fields[field]
+    found = {"ge": None, "gt": None, "le": None, "lt": None}
+    for meta in info.metadata:
+        for key in found:
+            if getattr(meta, key, None) is not None:
+                found[key] = getattr(meta, key)
+    return found["ge"], found["gt"], found["le"], found["lt"]
+
+
+def _with_value(group: str | None, field: str, value) -> dict:
+    data = _baseline_data()
+    if group is None:
+        data[field] = value
+    else:
+        data[group] = [*data[group], {**ROWS[group], field: value}]
+    return data
+
+
+def _field_name(group: str | None, field: str) -> str:
+    if group is None:
+        return field
+    return f"{group}[{len(_baseline_data()[group])}].{field}"
+
+
+def _cases():
+    for (group, field), (low, high) in REQUIRED_BOUNDS.items():
+        ge, gt, le, lt = _schema_bounds(group, field)
+        is_int = field in ("duration_months", "scale", "seed")
+        if low == "> 0":
+            assert gt == 0, (group, field, "must be strictly positive")
+            yield group, field, 1e-9, True
+            yield group, field, 0, False
+        else:
+            assert ge == low, (group, field, f"lower bound must be {low}", ge)
+            yield group, field, low, True
+            yield group, field, low - 1 if is_int else low - 1e-9, False
+        upper = high if high is not None else le
+        if high is not None:
+            assert le == high, (group, field, f"upper bound must be {high}", le)
+        if upper is not None:
+            yield group, field, upper, True
+            yield group, field, upper + 1 if is_int else upper * (1 + 1e-9) + 1e-9, False
+
+
+BOUND_CASES = list(_cases())
+
+
+@pytest.mark.parametrize(
+    "group, field, value, accepted",
+    BOUND_CASES,
+    ids=[f"{g or 'top'}.{f}={v}:{'ok' if a else 'refused'}" for g, f, v, a in BOUND_CASES],
+)
+def test_every_numeric_field_is_accepted_at_its_bounds_and_refused_beyond(
+    group, field, value, accepted
+):
+    data = _with_value(group, field, value)
+    if accepted:
+        from model.scenario import scenario_from_dict
+
+        scenario_from_dict(data, source="bad.toml")
+    else:
+        _assert_one_line_naming(_refused(data, via_run=False), _field_name(group, field))
+
+
+def test_every_numeric_lever_field_is_covered():
+    from model.scenario import Scenario
+
+    for group in ROWS:
+        row_model = Scenario.model_fields[group].annotation.__args__[0]
+        for name, info in row_model.model_fields.items():
+            if info.annotation in (int, float) and name not in ("start", "end"):
+                assert (group, name) in REQUIRED_BOUNDS, (group, name)
+
+
+PARAMETER_CASES = [
+    (spec.name, value, ok)
+    for spec in SPECS
+    for value, ok in (
+        (spec.low, True),
+        (spec.high, True),
+        (spec.low - max(abs(spec.low), 1.0) * 1e-6, False),
+        (spec.high + max(abs(spec.high), 1.0) * 1e-6, False),
+    )
+]
+
+
+@pytest.mark.parametrize(
+    "name, value, accepted",
+    PARAMETER_CASES,
+    ids=[f"{n}={v:g}:{'ok' if a else 'refused'}" for n, v, a in PARAMETER_CASES],
+)
+def test_every_parameter_is_accepted_at_its_range_ends_and_refused_beyond(name, value, accepted):
+    problem = parameter_problem(name, value)
+    assert (problem is None) == accepted, problem
+    if not accepted:
+        assert name in problem and "allowed" in problem
 
 
 @pytest.mark.parametrize(
