@@ -168,7 +168,7 @@ REQUIRED_BOUNDS = {
 
 
 def _schema_bounds(group: str | None, field: str) -> tuple:
-    """(ge, gt, le, lt) that the pydantic schema declares for a field."""
+    """(ge, gt, le) that the pydantic schema declares for a field."""
     from model.scenario import Scenario
 
     if group is None:
@@ -176,12 +176,12 @@ def _schema_bounds(group: str | None, field: str) -> tuple:
     else:
         row_model = Scenario.model_fields[group].annotation.__args__[0]
         info = row_model.model_fields[field]
-    found = {"ge": None, "gt": None, "le": None, "lt": None}
+    found = {"ge": None, "gt": None, "le": None}
     for meta in info.metadata:
         for key in found:
             if getattr(meta, key, None) is not None:
                 found[key] = getattr(meta, key)
-    return found["ge"], found["gt"], found["le"], found["lt"]
+    return found["ge"], found["gt"], found["le"]
 
 
 def _with_value(group: str | None, field: str, value) -> dict:
@@ -201,7 +201,7 @@ def _field_name(group: str | None, field: str) -> str:
 
 def _cases():
     for (group, field), (low, high) in REQUIRED_BOUNDS.items():
-        ge, gt, le, lt = _schema_bounds(group, field)
+        ge, gt, le = _schema_bounds(group, field)
         is_int = field in ("duration_months", "scale", "seed")
         if low == "> 0":
             assert gt == 0, (group, field, "must be strictly positive")
