@@ -23,4 +23,15 @@ settings.register_profile(
 settings.register_profile(
     "thorough", deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow]
 )
-settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+# tests/mutation.py: each surviving mutant runs every selected test, so fewer examples
+settings.register_profile(
+    "mutation",
+    derandomize=True,
+    deadline=None,
+    max_examples=4,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+# an explicit profile wins; CI's is the default on CI
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
