@@ -10,7 +10,6 @@ replaces the scenario's value while the change applies. A change applies from ``
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from model.scenario import (
     Scenario,
     list_scenarios,
     loads_scenario,
+    parse_toml,
     scenario_from_dict,
 )
 
@@ -274,10 +274,7 @@ def scenario_from_upload(data: bytes, filename: str) -> Scenario:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError("not a text file (expected UTF-8 TOML)", source=source) from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"invalid TOML: {exc}", source=source) from None
+    raw = parse_toml(text, source)  # also refuses nesting deep enough to crash tomllib
     parent = raw.get("extends")
     if parent is not None:
         allowed = sorted(p.name for p in list_scenarios())

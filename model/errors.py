@@ -23,4 +23,13 @@ class InputError(ValueError):
 
     def __str__(self) -> str:
         where = ": ".join(part for part in (self.source, self.field) if part)
-        return f"{where}: {self.message}" if where else self.message
+        text = f"{where}: {self.message}" if where else self.message
+        return printable(text)
+
+
+def printable(text: str) -> str:
+    """``text`` on one line: control characters (a newline or NUL in a hostile file name
+    or key) shown as escapes, so a message can never pose as several, or as a prompt."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)

@@ -12,11 +12,16 @@ loaded scenario is always fully resolved, so saving and loading it again gives t
 scenario without needing the parent file.
 
 Any problem becomes one ``InputError`` naming the file, the field and what is allowed.
+Types are strict: a number must be a TOML number, a boolean a TOML boolean, a string a
+string. A shared file with ``interdiction = true`` or ``seed = "7"`` was written by someone
+who meant something the model cannot guess, so it is refused rather than coerced. Numbers
+must be finite and below the documented maxima of ``model/limits.py``.
 """
 
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -34,10 +39,13 @@ from pydantic import (
 from .calendar import format_month, parse_month
 from .errors import InputError
 from .geography import CODES, EDGE_INDEX, HOSTS, ORIGINS
+from .limits import MAX_INDEX, MAX_MUSD_PER_YEAR, MAX_NAME_CHARS, MAX_PEOPLE, MAX_SCALE, MAX_SEED
 from .parameters import parameter_problem
 
 WINDOW_MIN, WINDOW_MAX = "2010-01", "2050-12"
 MAX_FILE_BYTES = 1_000_000
+#: Tables and arrays inside each other: a scenario needs 3 (push.VEN."2015-01"), a sweep 5.
+MAX_DEPTH = 10
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
@@ -64,10 +72,15 @@ Origins = Annotated[
     list[str], AfterValidator(lambda v: [_allowed("origin", o, ORIGINS) for o in v])
 ]
 NonNegative = Annotated[float, Field(ge=0)]
+Money = Annotated[float, Field(ge=0, le=MAX_MUSD_PER_YEAR)]
+People = Annotated[float, Field(ge=0, le=MAX_PEOPLE)]
+Index = Annotated[float, Field(ge=0, le=MAX_INDEX)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: no str -> number, bool -> number or number -> bool coercion (a strict float
+    # still takes a TOML integer); allow_inf_nan: every number in a file is finite.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class _Dated(_Strict):
@@ -94,8 +107,8 @@ class IntegrationLever(_Dated):
     ``integration_cost_usd`` per person; ``services_per_month`` adds capacity directly."""
 
     host: str
-    funding_musd_per_year: NonNegative = 0.0
-    services_per_month: NonNegative = 0.0
+    funding_musd_per_year: Money = 0.0
+    services_per_month: People = 0.0
     note: str = ""
 
     _host = field_validator("host")(lambda v: _allowed("host", v, HOSTS))
@@ -107,7 +120,7 @@ class RegularisationProgramme(_Dated):
 
     host: str
     name: str = ""
-    capacity_per_month: NonNegative
+    capacity_per_month: People
     origins: Origins = Field(default_factory=lambda: list(ORIGINS), min_length=1)
     arrived_before: Month | None = None
     note: str = ""
@@ -133,7 +146,7 @@ class Pathway(_Dated):
     kind: Literal["labour", "parole", "resettlement", "safe_mobility"]
     origins: Origins = Field(min_length=1)
     destination: str
-    capacity_per_year: NonNegative
+    capacity_per_year: People
     duration_months: int = Field(default=0, ge=0, le=600)
     referral_countries: list[str] = Field(default_factory=list)
     note: str = ""
@@ -177,25 +190,25 @@ class RootCauses(_Dated):
     """Root-cause funding in one origin (seed: $6.3 B on root causes)."""
 
     origin: str
-    funding_musd_per_year: NonNegative
+    funding_musd_per_year: Money
     note: str = ""
 
     _origin = field_validator("origin")(lambda v: _allowed("origin", v, ORIGINS))
 
 
-Trajectory = dict[str, NonNegative]
+Trajectory = dict[str, Index]
 LEVER_GROUPS = ("integration", "regularisation", "pathways", "enforcement", "asylum", "root_causes")
 
 
 class Scenario(_Strict):
     """A complete, resolved scenario."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
     description: str = ""
     start: Month = "2015-01"
     end: Month = "2030-12"
-    seed: int = Field(default=20221006, ge=0, le=2**32 - 1)
-    scale: int = Field(default=100, ge=1, le=100_000)
+    seed: int = Field(default=20221006, ge=0, le=MAX_SEED)
+    scale: int = Field(default=100, ge=1, le=MAX_SCALE)
     parameters: dict[str, float] = Field(default_factory=dict)
     push: dict[str, Trajectory] = Field(default_factory=dict)
     opportunity: dict[str, Trajectory] = Field(default_factory=dict)
@@ -210,6 +223,13 @@ class Scenario(_Strict):
     @classmethod
     def _month(cls, v):
         return _check_month(v)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v):
+        if not v.isprintable():
+            raise ValueError("must be printable text on one line (no control characters)")
+        return v
 
     @field_validator("parameters")
     @classmethod
@@ -308,6 +328,26 @@ def _trajectory(traj: dict[str, float]) -> None:
 
 # ---------------------------------------------------------------- loading and saving
 
+# pydantic's words for a value of the wrong type, said the way a TOML author can act on.
+_TYPE_MESSAGES = {
+    "float_type": "must be a number, written without quotes (e.g. 0.5); not a string or boolean",
+    "int_type": "must be a whole number, written without quotes (e.g. 7); not a string, "
+    "boolean or decimal",
+    "bool_type": "must be true or false, written without quotes; not a string or number",
+    "string_type": "must be a string in quotes",
+    "finite_number": "must be a finite number; nan and inf are not allowed",
+    "list_type": "must be a list [...]",
+    "dict_type": "must be a table",
+    "model_type": "must be a table",
+    "literal_error": None,
+}
+
+
+def _shown(value: Any) -> str:
+    """A value as the message shows it: short, one line."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
 
 def _format_validation_error(
     error: ValidationError, inherited: dict[str, int] | None = None
@@ -324,22 +364,27 @@ def _format_validation_error(
             parts[1] -= rows_before
         else:
             note = " (in a row inherited through extends)"
+    return _dotted(parts) + note, _message(first)
+
+
+def _dotted(parts: list) -> str:
     loc = ""
     for part in parts:
         loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
-    loc = (loc or "(top level)") + note
+    return loc or "(top level)"
+
+
+def _message(first: dict) -> str:
     msg = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "extra_forbidden":
-        msg = "unknown field; see docs/scenarios.md for the fields allowed here"
-    elif first["type"] == "missing":
-        msg = "required field is missing"
-    elif (
-        "input" in first
-        and first["type"] not in ("value_error",)
-        and not isinstance(first["input"], dict)
-    ):
-        msg = f"{msg} (got {first['input']!r})"
-    return loc, msg
+    kind = first["type"]
+    if kind == "extra_forbidden":
+        return "unknown field; see docs/scenarios.md for the fields allowed here"
+    if kind == "missing":
+        return "required field is missing"
+    msg = _TYPE_MESSAGES.get(kind) or msg
+    if "input" in first and kind != "value_error" and not isinstance(first["input"], dict):
+        msg = f"{msg} (got {_shown(first['input'])})"
+    return msg
 
 
 def _merge(parent: dict, child: dict) -> dict:
@@ -354,17 +399,74 @@ def _merge(parent: dict, child: dict) -> dict:
     return merged
 
 
-def _read_toml(path: Path, source: str) -> dict:
-    if not path.is_file():
-        raise InputError("file not found", source=source)
-    if path.stat().st_size > MAX_FILE_BYTES:
+def _depth(value: Any) -> int:
+    """How deeply tables and arrays nest in ``value`` (without recursion: the point is to
+    refuse hostile depth before anything recursive sees it)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, level + 1)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def parse_toml(text: str, source: str) -> dict:
+    """TOML text as a table, or an InputError naming ``source``: invalid TOML, tables
+    nested deeper than ``MAX_DEPTH`` (tomllib recurses, so a thousand levels would end in a
+    RecursionError), or nothing that could be a file of ours."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
         raise InputError(f"file is larger than {MAX_FILE_BYTES // 1000} kB", source=source)
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError("not a text file (expected UTF-8 TOML)", source=source) from None
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"invalid TOML: {exc}", source=source) from None
+    except RecursionError:
+        raise InputError(
+            f"tables or arrays are nested too deeply; at most {MAX_DEPTH} levels", source=source
+        ) from None
+    if _depth(data) > MAX_DEPTH:
+        raise InputError(
+            f"tables or arrays are nested too deeply; at most {MAX_DEPTH} levels", source=source
+        )
+    return data
+
+
+def read_toml(path: Path, source: str | None = None, kind: str = "TOML") -> dict:
+    """Read a TOML file we were asked to read, with every way it can fail as one
+    InputError naming the file: missing, a folder, unreadable, too large, not UTF-8,
+    empty of anything but comments is fine (the schema then says what is missing)."""
+    source = source or str(path)
+    try:
+        exists, is_file = path.exists(), path.is_file()
+        size = path.stat().st_size if is_file else 0
+    except (OSError, ValueError):  # a NUL character, a name too long for the filesystem
+        raise InputError("not a usable file name", source=source) from None
+    if not exists:
+        raise InputError("file not found", source=source)
+    if not is_file:
+        raise InputError(f"is not a file (expected a {kind} file)", source=source)
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"file is larger than {MAX_FILE_BYTES // 1000} kB", source=source)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", source=source) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"not a text file (expected UTF-8 {kind})", source=source) from None
+    return parse_toml(text, source)
+
+
+_read_toml = read_toml  # the name other modules of this package used
 
 
 def find_scenario(name: str, base_dir: Path | None = None) -> Path | None:
@@ -375,21 +477,82 @@ def find_scenario(name: str, base_dir: Path | None = None) -> Path | None:
     folders = ([base_dir] if base_dir is not None else []) + [SCENARIO_DIR]
     for folder in folders:
         for candidate in names:
-            if (folder / candidate).is_file():
-                return folder / candidate
+            try:
+                if (folder / candidate).is_file():
+                    return folder / candidate
+            except (OSError, ValueError):  # a name too long, a NUL character
+                return None
     return None
 
 
-def _resolve(data: dict, base_dir: Path, source: str, depth: int = 0) -> dict:
+def scenario_name_problem(name: Any) -> str | None:
+    """Why ``name`` cannot name a parent scenario (``extends``, a sweep's ``base``), or
+    None. Only a file name is accepted, so a shared file can read nothing but a scenario
+    file beside it or a shipped one: never ``/etc/passwd`` or ``../elsewhere.toml``."""
+    if not isinstance(name, str) or not name:
+        return "must be the name of a scenario file, e.g. 'baseline.toml'"
+    if (
+        not name.isprintable()
+        or "/" in name
+        or "\\" in name
+        or name.startswith(".")
+        or len(name) > 255
+        or Path(name).suffix not in ("", ".toml")
+    ):
+        return (
+            f"{_shown(name)} is not a scenario file name; give the name of a .toml file "
+            "beside this file or in scenarios/, e.g. 'baseline.toml' (no folders)"
+        )
+    return None
+
+
+@dataclass
+class _Owners:
+    """Which file of an ``extends`` chain wrote each part of the merged scenario, so an
+    error is reported against the file that holds the mistake, numbered as that file
+    numbers its rows."""
+
+    keys: dict[str, str] = field(default_factory=dict)  # top-level key -> source
+    entries: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, key)
+    rows: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # group -> runs
+
+    def add(self, data: dict, source: str, parent: dict) -> None:
+        for key, value in data.items():
+            if key in ("parameters", "push", "opportunity") and isinstance(value, dict):
+                for sub in value:
+                    self.entries[key, str(sub)] = source
+            if isinstance(value, list):
+                before = self.rows.get(key, []) if isinstance(parent.get(key), list) else []
+                self.rows[key] = [*before, (source, len(value))]
+            self.keys[key] = source
+
+    def locate(self, loc: list, default: str) -> tuple[str, list]:
+        """The file and the location in it of ``loc`` in the merged scenario."""
+        if not loc:
+            return default, loc
+        head = loc[0]
+        if len(loc) > 1 and isinstance(loc[1], int) and head in self.rows:
+            index = loc[1]
+            for source, count in self.rows[head]:
+                if index < count:
+                    return source, [head, index, *loc[2:]]
+                index -= count
+        if len(loc) > 1 and (head, str(loc[1])) in self.entries:
+            return self.entries[head, str(loc[1])], loc
+        return self.keys.get(head, default), loc
+
+
+def _resolve(
+    data: dict, base_dir: Path | None, source: str, depth: int = 0
+) -> tuple[dict, _Owners]:
     parent_name = data.pop("extends", None)
     if parent_name is None:
-        return data
-    if not isinstance(parent_name, str):
-        raise InputError(
-            "must be the name of a scenario file, e.g. 'baseline.toml'",
-            source=source,
-            field="extends",
-        )
+        owners = _Owners()
+        owners.add(data, source, {})
+        return data, owners
+    problem = scenario_name_problem(parent_name)
+    if problem:
+        raise InputError(problem, source=source, field="extends")
     if depth >= 5:
         raise InputError(
             "extends chain is longer than 5 files (a loop?)", source=source, field="extends"
@@ -401,50 +564,51 @@ def _resolve(data: dict, base_dir: Path, source: str, depth: int = 0) -> dict:
             source=source,
             field="extends",
         )
-    parent = _resolve(
-        _read_toml(parent_path, str(parent_path)), parent_path.parent, str(parent_path), depth + 1
-    )
-    return _merge(parent, data)
+    parent_source = str(parent_path)
+    raw = read_toml(parent_path, parent_source, kind="TOML scenario")
+    parent, owners = _resolve(raw, parent_path.parent, parent_source, depth + 1)
+    owners.add(data, source, parent)
+    return _merge(parent, data), owners
 
 
 def scenario_from_dict(
     data: dict, source: str = "scenario", base_dir: Path | None = None
 ) -> Scenario:
-    """Validate a mapping (as read from TOML) into a Scenario, resolving ``extends``."""
+    """Validate a mapping (as read from TOML) into a Scenario, resolving ``extends``.
+    Without ``base_dir`` (text with no file, an upload), a parent can only be shipped."""
     if not isinstance(data, dict):
         raise InputError("a scenario must be a TOML table", source=source)
-    own = dict(data)
-    data = _resolve(dict(data), base_dir or SCENARIO_DIR, source)
-    inherited = {
-        key: len(rows) - len(own.get(key, []))
-        for key, rows in data.items()
-        if isinstance(rows, list) and isinstance(own.get(key, []), list)
-    }
+    if _depth(data) > MAX_DEPTH:
+        raise InputError(
+            f"tables or arrays are nested too deeply; at most {MAX_DEPTH} levels", source=source
+        )
+    data, owners = _resolve(dict(data), base_dir, source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        field, msg = _format_validation_error(exc, inherited)
-        raise InputError(msg, source=source, field=field) from None
+        first = exc.errors()[0]
+        where, loc = owners.locate(list(first["loc"]), source)
+        raise InputError(_message(first), source=where, field=_dotted(loc)) from None
 
 
 def load_scenario(path: str | Path) -> Scenario:
     """Load and validate a scenario file. A bare name (``baseline``) is looked up in scenarios/."""
     path = Path(path)
-    if not path.exists():
+    try:
+        found = path.exists()
+    except (OSError, ValueError):
+        found = False
+    if not found:
         path = find_scenario(str(path)) or path  # a shipped name; else "file not found" below
     source = str(path)
-    return scenario_from_dict(_read_toml(path, source), source=source, base_dir=path.parent)
+    data = read_toml(path, source, kind="TOML scenario")
+    return scenario_from_dict(data, source=source, base_dir=path.parent)
 
 
 def loads_scenario(text: str, source: str = "upload") -> Scenario:
     """Validate scenario TOML text (an upload); never executes or unpickles anything."""
-    if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
-        raise InputError(f"file is larger than {MAX_FILE_BYTES // 1000} kB", source=source)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"invalid TOML: {exc}", source=source) from None
-    parent = data.get("extends") if isinstance(data, dict) else None
+    data = parse_toml(text, source)
+    parent = data.get("extends")
     if parent is not None and (
         not isinstance(parent, str) or Path(parent).name != parent or parent.startswith(".")
     ):

@@ -312,7 +312,8 @@ def test_extends_merges_tables_and_appends_levers(tmp_path):
 
 def test_an_error_in_an_extending_file_names_the_row_as_that_file_numbers_it(tmp_path):
     """The baseline brings eleven enforcement rows; the file's own first row is its [0],
-    not [11] (which the message said until this test)."""
+    not [11] (which the message said until this test). A mistake in a parent's row is
+    reported against the parent file, numbered as the parent numbers it."""
     child = tmp_path / "child.toml"
     child.write_text(
         'extends = "baseline.toml"\nname = "child"\n'
@@ -334,7 +335,8 @@ def test_an_error_in_an_extending_file_names_the_row_as_that_file_numbers_it(tmp
     )
     result = runner.invoke(app, ["validate", str(child)])
     assert result.exit_code == 2
-    assert "enforcement[0].edge (in a row inherited through extends)" in result.stderr
+    assert "parent.toml: enforcement[0].edge: unknown route edge" in result.stderr
+    assert "child.toml" not in result.stderr
 
 
 @pytest.mark.parametrize("parent", ["/etc/passwd", "../secret.toml", "sub/baseline.toml"])
