@@ -1,7 +1,10 @@
 """The ``migflow`` command line: run, validate and compare scenarios.
 
 Bad input never produces a traceback: every ``InputError`` becomes one line on stderr naming
-the file, the field and what is allowed, with exit status 2, and nothing is written.
+the file, the field and what is allowed, with exit status 2, and nothing is written. A usage
+error (an unknown option, a word where a number goes) is one line too, with exit status 2.
+Everything that can be checked before a run is checked before it: the file, the options,
+the output folder and the work asked for (``model/limits.py``).
 """
 
 from __future__ import annotations
@@ -16,12 +19,59 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .errors import InputError
+from .errors import InputError, printable
+from .limits import (
+    MAX_DRAWS,
+    MIN_DRAWS,
+    check_agents,
+    check_output_folder,
+    check_time,
+    default_folder,
+    estimate_work,
+)
 from .results import DARIEN_NATIONALITIES, MAIN_HOSTS, Results
 from .run import run_scenario
 from .scenario import Scenario, list_scenarios, load_scenario
 
+# typer 0.2x carries its own copy of click; the exceptions it raises are that copy's.
+_click = typer.core._click
+
+
+class OneLineErrors(typer.core.TyperGroup):
+    """Usage errors as one line (``error: migflow run: No such option: --bogus``) on
+    stderr with exit status 2, like every other input error, instead of click's usage
+    block or typer's five-line box."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            code = super().main(
+                args=args,
+                prog_name=prog_name,
+                complete_var=complete_var,
+                standalone_mode=False,
+                **extra,
+            )
+        except _click.exceptions.NoArgsIsHelpError as exc:
+            err.print(exc.ctx.get_help(), highlight=False, markup=False)
+            code = 0
+        except _click.exceptions.ClickException as exc:
+            where = exc.ctx.command_path if getattr(exc, "ctx", None) else "migflow"
+            message = printable(exc.format_message())
+            hint = f" (see {where} --help)" if isinstance(exc, _click.exceptions.UsageError) else ""
+            err.print(
+                f"error: {where}: {message}{hint}", highlight=False, soft_wrap=True, markup=False
+            )
+            code = exc.exit_code
+        except typer.exceptions.Abort:
+            err.print("aborted; nothing was written")
+            code = 1
+        if not standalone_mode:
+            return code
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 app = typer.Typer(
+    cls=OneLineErrors,
     add_completion=False,
     pretty_exceptions_enable=False,
     no_args_is_help=True,
@@ -37,7 +87,7 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except InputError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print("error: " + str(exc), highlight=False, soft_wrap=True, markup=False)
         raise typer.Exit(2) from None
 
 
@@ -52,6 +102,31 @@ def _with_overrides(scenario: Scenario, seed: int | None, scale: int | None) -> 
             raise InputError("must be between 1 and 100000 (people per agent)", field="--scale")
         changes["scale"] = scale
     return scenario.with_changes(**changes) if changes else scenario
+
+
+YES = typer.Option(False, "--yes", help="Start a run estimated to take over two minutes")
+
+
+def check_draws(draws: int, field: str = "--draws", allow_none: bool = True) -> None:
+    """0 (none, where allowed) or MIN_DRAWS..MAX_DRAWS: one draw has no interval."""
+    if allow_none and draws == 0:
+        return
+    if not MIN_DRAWS <= draws <= MAX_DRAWS:
+        none = "0 for none, or " if allow_none else ""
+        raise InputError(
+            f"must be {none}{MIN_DRAWS}..{MAX_DRAWS} (got {draws}); "
+            "a 90% interval needs at least 2 draws",
+            field=field,
+        )
+
+
+def check_run(scenario: Scenario, source: str | None, yes: bool, runs: int = 1) -> None:
+    """Refuse, before it starts, a run too big for memory, or one that would take long
+    without ``--yes`` (``runs``: the scenario is run that many times, e.g. with draws)."""
+    work = estimate_work(scenario)
+    check_agents(work, source=source)
+    what = "the run" if runs == 1 else f"{runs} runs"
+    check_time(work.seconds * runs, yes=yes, source=source, what=what)
 
 
 def _run_with_progress(scenario: Scenario, quiet: bool) -> Results:
@@ -139,15 +214,18 @@ def run(
     scale: int = typer.Option(None, "--scale", help="People per agent (1 = every person)"),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar or tables"),
     draws: int = typer.Option(
-        0, "--draws", help="Also run K posterior draws: medians and 90% intervals"
+        0, "--draws", help="Also run K posterior draws (2-1000): medians and 90% intervals"
     ),
+    yes: bool = YES,
 ) -> None:
     """Run one scenario, print a yearly summary and write its tables."""
     with user_errors():
+        check_draws(draws)
         loaded = _with_overrides(load_scenario(scenario), seed, scale)
-        target = out or Path("results") / loaded.name
-        if target.exists() and not target.is_dir():
-            raise InputError("exists and is not a folder", field="--out")
+        # The default folder comes from the scenario's name, which is free text in a shared
+        # file: only its safe form becomes a path, always under results/.
+        target = check_output_folder(out or default_folder(Path("results"), loaded.name))
+        check_run(loaded, scenario, yes, runs=1 + draws)
         results = _run_with_progress(loaded, quiet)
         intervals = None
         if draws:
@@ -155,14 +233,17 @@ def run(
 
             err.print(f"running {draws} posterior draws ...")
             intervals = run_draws(loaded, draws)
-        results.write(target)
-        if intervals is not None:
-            intervals.to_parquet(target / "summary_draws.parquet", index=False)
+        extra = None if intervals is None else {"summary_draws": intervals}
+        results.write(target, extra=extra)
     if not quiet:
         print_summary(results, loaded.name)
         if intervals is not None:
             print_intervals(intervals, loaded.name)
-    err.print(f"wrote {target}/ (stocks, flows, events, spending, summary, manifest.json)")
+    err.print(
+        f"wrote {target}/ (stocks, flows, events, spending, summary, manifest.json)",
+        highlight=False,
+        markup=False,
+    )
 
 
 @app.command()
@@ -178,16 +259,29 @@ def validate(files: list[Path] = typer.Argument(..., help="Scenario files to che
             console.print(f"ok: {file} ({s.name}, {s.start}..{s.end}, {levers} levers)")
 
 
-def _results_for(item: str, quiet: bool) -> tuple[str, Results]:
+def _results_for(item: str | Scenario, quiet: bool) -> tuple[str, Results]:
+    if isinstance(item, Scenario):
+        return item.name, _run_with_progress(item, quiet)
+    try:
+        results = Results.read(item)
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"cannot read results: {exc}", source=item) from None
+    return str(results.manifest.get("scenario", {}).get("name", item)), results
+
+
+def _scenario_or_folder(item: str, yes: bool) -> str | Scenario:
+    """A results folder (read later) or a scenario, loaded and checked now, so that both
+    sides of a comparison are checked before either runs."""
     path = Path(item)
-    if path.is_dir() and (path / "manifest.json").is_file():
-        try:
-            results = Results.read(path)
-        except (OSError, ValueError) as exc:
-            raise InputError(f"cannot read results: {exc}", source=item) from None
-        return results.manifest.get("scenario", {}).get("name", item), results
+    try:
+        is_results = path.is_dir() and (path / "manifest.json").is_file()
+    except (OSError, ValueError):
+        is_results = False
+    if is_results:
+        return item
     scenario = load_scenario(item)
-    return scenario.name, _run_with_progress(scenario, quiet)
+    check_run(scenario, item, yes)
+    return scenario
 
 
 @app.command()
@@ -195,11 +289,13 @@ def compare(
     a: str = typer.Argument(..., help="Scenario file/name, or a results folder"),
     b: str = typer.Argument(..., help="Scenario file/name, or a results folder"),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars"),
+    yes: bool = YES,
 ) -> None:
     """Print the differences between two scenarios' results (B minus A)."""
     with user_errors():
-        name_a, ra = _results_for(a, quiet)
-        name_b, rb = _results_for(b, quiet)
+        first, second = _scenario_or_folder(a, yes), _scenario_or_folder(b, yes)
+        name_a, ra = _results_for(first, quiet)
+        name_b, rb = _results_for(second, quiet)
     table = Table(title=f"{name_b} compared with {name_a} (whole window; stocks at the end)")
     for col in ("indicator", name_a, name_b, "difference", "change"):
         table.add_column(col, justify="right")

@@ -114,21 +114,29 @@ class Results:
         return float(self.flows.loc[self.flows["edge"] == DARIEN, "people"].sum())
 
     # -------------------------------------------------------------- writing
-    def write(self, out_dir: str | Path) -> Path:
-        """Write Parquet tables and manifest.json into ``out_dir``, atomically per file set:
-        everything is written to a temporary folder first and moved in only when complete."""
+    def write(self, out_dir: str | Path, extra: dict[str, pd.DataFrame] | None = None) -> Path:
+        """Write Parquet tables (and ``extra`` ones, e.g. ``summary_draws``) and
+        manifest.json into ``out_dir``, atomically per file set: everything is written to a
+        temporary folder inside ``out_dir`` and moved in only when complete, so nothing is
+        ever written outside the chosen folder and a failed write replaces nothing. A
+        folder this call created is removed again if the write fails."""
         out = Path(out_dir)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        created = not out.exists()
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
         try:
-            for name in TABLES:
-                getattr(self, name).to_parquet(tmp / f"{name}.parquet", index=False)
+            tables = {name: getattr(self, name) for name in TABLES} | (extra or {})
+            for name, table in tables.items():
+                table.to_parquet(tmp / f"{name}.parquet", index=False)
             (tmp / "manifest.json").write_text(json.dumps(self.manifest, indent=2, sort_keys=True))
-            out.mkdir(exist_ok=True)
             for item in tmp.iterdir():
                 os.replace(item, out / item.name)
-        finally:
+        except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
+            if created:
+                shutil.rmtree(out, ignore_errors=True)
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)
         return out
 
     @classmethod
