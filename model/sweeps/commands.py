@@ -5,12 +5,18 @@ sweep file (nothing is written if it is bad: one line, exit status 2), then runs
 yet stored in DIR on Dask with a progress bar (runs done, rate, time left). Ctrl-C stops
 cleanly: finished runs are kept and the same command finishes the rest (exit status 130).
 
+Before anything runs, the output folder must be writable and the sweep's estimated time
+(runs x the estimated time of one run / workers) under ``SOFT_SECONDS`` of
+``model/limits.py``, or ``--yes`` given. A sweep in which runs failed exits with status 1
+and says how many.
+
 ``migflow sweep-report DIR`` prints and writes the outcome distributions, sensitivity
 indices and PRIM boxes (``DIR/report/`` by default).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 from pathlib import Path
@@ -22,6 +28,7 @@ from rich.table import Table
 from ..cli import app as cli
 from ..cli import console, err, user_errors
 from ..errors import InputError
+from ..limits import check_agents, check_output_folder, check_time, default_folder, estimate_work
 from .spec import GoalSpec, load_sweep
 from .store import check_folder, load_results
 
@@ -50,6 +57,9 @@ def sweep(
     batch_size: int = typer.Option(100, "--batch-size", help="Runs per stored Parquet file"),
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate and count runs, run nothing"),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar"),
+    yes: bool = typer.Option(
+        False, "--yes", help="Start a sweep estimated to take over two minutes"
+    ),
 ) -> None:
     """Run a parameter sweep on Dask; running it again resumes where it stopped."""
     from .runner import dask_client, run_sweep
@@ -63,11 +73,23 @@ def sweep(
             raise InputError("must be between 1 and 4096", field="--workers")
         if not 1 <= batch_size <= 1_000_000:
             raise InputError("must be between 1 and 1000000", field="--batch-size")
-        target = out or Path("results") / "sweeps" / plan.name
+        # The sweep's name is free text in a shared file: only its safe form is a path.
+        target = out or default_folder(Path("results") / "sweeps", plan.name, "sweep")
+        check_output_folder(target)
         resuming = check_folder(target, plan)
         des = design(plan)
         runs = des.runs(plan)
         refs = sum(r["kind"] == "reference" for r in runs)
+        one = estimate_work(plan.base)
+        check_agents(one, source=str(file), what="each run")
+        slots = workers or (os.cpu_count() or 1) if not scheduler else 1
+        if not dry_run:
+            check_time(
+                one.seconds * len(runs) / slots,
+                yes=yes,
+                source=str(file),
+                what=f"the sweep ({len(runs):,} runs on {slots} worker{'s' * (slots > 1)})",
+            )
         err.print(
             f"sweep [bold]{plan.name}[/]: {len(plan.inputs)} inputs, "
             f"{plan.file.sampler.method} design of {des.n_points} points x "
@@ -109,6 +131,14 @@ def sweep(
     if summary.interrupted:
         err.print("interrupted; run the same command again to finish")
         raise typer.Exit(130)
+    if summary.failed:
+        err.print(
+            f"error: {summary.failed:,} of {summary.computed:,} runs failed this time; "
+            f"their errors are stored with them (migflow sweep-report {target} counts them)",
+            highlight=False,
+            markup=False,
+        )
+        raise typer.Exit(1)
     err.print(f"next: migflow sweep-report {target}", highlight=False)
 
 

@@ -22,7 +22,6 @@ import copy
 import hashlib
 import json
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -32,11 +31,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..errors import InputError
 from ..parameters import SPEC_BY_NAME
 from ..scenario import (
-    MAX_FILE_BYTES,
     Scenario,
     _format_validation_error,
     find_scenario,
     load_scenario,
+    read_toml,
+    scenario_name_problem,
 )
 from .address import Address, AddressError, lever_class, parse_address
 from .outcomes import COST_PER_CROSSING_AVERTED, INDICATORS, measure_names
@@ -53,7 +53,9 @@ _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # As in scenario files: no coercion between strings, booleans and numbers; every number
+    # finite. A strict float still takes a TOML integer.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class InputSpec(_Strict):
@@ -115,7 +117,9 @@ class SamplerSpec(_Strict):
     @field_validator("method", mode="before")
     @classmethod
     def _method(cls, v):
-        name = str(v).strip().lower()
+        if not isinstance(v, str):
+            raise ValueError(f"must be a string: sobol, morris, latin or grid (got {v!r})")
+        name = v.strip().lower()
         name = {"saltelli": "sobol", "lhs": "latin", "latin_hypercube": "latin"}.get(name, name)
         if name not in SAMPLERS:
             raise ValueError(
@@ -618,11 +622,23 @@ def sweep_from_dict(
     except ValidationError as exc:
         field, msg = _validation_message(exc)
         raise InputError(msg, source=source, field=field) from None
-    return resolve(file, _load_base(file.base, base_dir), source)
+    return resolve(file, _load_base(file.base, base_dir, source), source)
 
 
-def _load_base(name: str, base_dir: Path | None) -> Scenario:
-    return load_scenario(find_scenario(name, base_dir) or name)  # or "file not found"
+def _load_base(name: str, base_dir: Path | None, source: str) -> Scenario:
+    """The base scenario, found as ``extends`` finds a parent: a file beside the sweep
+    file or a shipped one; a problem finding it is the sweep file's."""
+    problem = scenario_name_problem(name)
+    if problem:
+        raise InputError(problem, source=source, field="base")
+    path = find_scenario(name, base_dir)
+    if path is None:
+        raise InputError(
+            f"base scenario {name!r} not found next to the sweep file or in scenarios/",
+            source=source,
+            field="base",
+        )
+    return load_scenario(path)
 
 
 def load_sweep(path: str | Path) -> SweepPlan:
@@ -630,16 +646,7 @@ def load_sweep(path: str | Path) -> SweepPlan:
     then in scenarios/ (a bare name such as ``baseline`` works)."""
     path = Path(path)
     source = str(path)
-    if not path.is_file():
-        raise InputError("file not found", source=source)
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise InputError(f"file is larger than {MAX_FILE_BYTES // 1000} kB", source=source)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise InputError("not a text file (expected UTF-8 TOML)", source=source) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"invalid TOML: {exc}", source=source) from None
+    data = read_toml(path, source, kind="TOML sweep")
     return sweep_from_dict(data, source=source, base_dir=path.parent)
 
 
