@@ -53,16 +53,20 @@ class Settings:
     prior_width: float = 0.02
 
 
-def select_targets(targets: pd.DataFrame, until: str | None) -> pd.DataFrame:
-    """Targets the model can be fitted to: inside the window, and up to ``until``."""
+def select_targets(
+    targets: pd.DataFrame, until: str | None, source: str | None = None
+) -> pd.DataFrame:
+    """Targets the model can be fitted to: inside the window, and up to ``until``. When
+    none is left, the message blames ``--until`` only if it was given, else the file."""
     keep = targets["start_month"] >= parse_month("2015-01")
     if until is not None:
         keep &= targets["end_month"] <= parse_month(until)
     chosen = targets[keep].reset_index(drop=True)
     if chosen.empty:
-        raise InputError(
-            "no targets left to fit in 2015-01.." + (until or "the end"), field="--until"
-        )
+        if until is None:
+            message = "no target starts in 2015-01 or later, inside the model's window"
+            raise InputError(message, source=source)
+        raise InputError(f"no targets left to fit in 2015-01..{until}", field="--until")
     return chosen
 
 
@@ -80,7 +84,7 @@ def calibrate(
     point-estimate chains begin; None begins at the parameters' defaults."""
     settings = settings or Settings()
     all_targets = load_targets(targets_file)
-    targets = select_targets(all_targets, until)
+    targets = select_targets(all_targets, until, str(targets_file))
     end = format_month(int(targets["end_month"].max()))
     scenario = history_scenario(end, scale=settings.scale, seed=settings.seed)
     space = ParameterSpace()

@@ -1,4 +1,8 @@
-"""CLI commands: ``migflow calibrate``, ``migflow calibration-report``, ``migflow hindcast``."""
+"""CLI commands: ``migflow calibrate``, ``migflow calibration-report``, ``migflow hindcast``.
+
+Every option is checked before the first model run: counts in their ranges (an interval
+needs at least two draws), the targets file, and the output folder; a report estimated to
+take longer than ``SOFT_SECONDS`` starts only with ``--yes``."""
 
 from __future__ import annotations
 
@@ -8,9 +12,10 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from model.calendar import parse_month
-from model.cli import app, console, err, user_errors
+from model.calendar import format_month, parse_month
+from model.cli import YES, app, check_draws, console, err, user_errors
 from model.errors import InputError
+from model.limits import MAX_SCALE, check_output_folder, check_time, estimate_work
 
 from .calibrate import Settings, calibrate, load_start, select_targets
 from .posterior import SHIPPED, load_posterior
@@ -18,7 +23,17 @@ from .report import ard_table, fit_table, plots, simulate_draws, untargeted_stoc
 from .targets import DEFAULT_TARGETS, load_targets
 
 
+def _count(value: int | None, field: str, low: int, high: int) -> None:
+    if value is not None and not low <= value <= high:
+        raise InputError(f"must be between {low:,} and {high:,} (got {value})", field=field)
+
+
 def _settings(max_evaluations, chains, population, generations, scale) -> Settings:
+    _count(max_evaluations, "--max-evaluations", 1, 1_000_000)
+    _count(chains, "--chains", 1, 64)
+    _count(population, "--population", 2, 100_000)
+    _count(generations, "--generations", 1, 100)
+    _count(scale, "--scale", 1, MAX_SCALE)
     s = Settings()
     return Settings(
         scale=scale or s.scale,
@@ -75,6 +90,8 @@ def calibrate_command(
         _check_until(until, "--until")
         settings = _settings(max_evaluations, chains, population, generations, scale)
         begin = None if start is None else load_start(start)
+        select_targets(load_targets(targets), until, str(targets))
+        check_output_folder(out)
         calibrate(targets, until, out, workers, scheduler, settings, say=err.print, start=begin)
 
 
@@ -129,6 +146,16 @@ def print_untargeted(table) -> None:
     console.print(t)
 
 
+def _report_seconds(posterior, targets, draws: int) -> float:
+    """Estimated time of ``_report``: ``draws`` runs of the history scenario."""
+    from .history import history_scenario
+
+    settings = posterior.settings.get("settings", {})
+    end = format_month(int(targets["end_month"].max()))
+    scenario = history_scenario(end, scale=settings.get("scale", 100))
+    return estimate_work(scenario, posterior.point_parameters()).seconds * draws
+
+
 def _report(posterior, targets, draws, out: Path, title: str):
     settings = posterior.settings.get("settings", {})
     sims, point_stocks = simulate_draws(
@@ -148,18 +175,26 @@ def _report(posterior, targets, draws, out: Path, title: str):
 def calibration_report(
     posterior: Path = typer.Option(SHIPPED, "--posterior", help="Calibration result folder"),
     targets: Path = typer.Option(None, "--targets", help="Targets CSV (default: those fitted)"),
-    draws: int = typer.Option(20, "--draws", help="Posterior draws for the 90% intervals"),
+    draws: int = typer.Option(20, "--draws", help="Posterior draws for the 90% intervals (2-1000)"),
     out: Path = typer.Option(Path("results/calibration"), "--out", help="Folder for CSV and PNGs"),
+    yes: bool = YES,
 ) -> None:
     """Documented vs simulated for every target, ARD per group, and PNG plots."""
     with user_errors():
+        check_draws(draws, allow_none=False)
+        check_output_folder(out)
         post = load_posterior(posterior)
         if post is None:
             raise InputError(
                 "no calibration result here; run `migflow calibrate`", source=str(posterior)
             )
         table_file = targets or post.folder / "targets.csv"
-        chosen = select_targets(load_targets(table_file), post.settings.get("until"))
+        chosen = select_targets(
+            load_targets(table_file), post.settings.get("until"), str(table_file)
+        )
+        check_time(
+            _report_seconds(post, chosen, draws), yes=yes, source=None, what=f"{draws} draws"
+        )
         _, _, point_stocks = _report(post, chosen, draws, out, "in-sample fit")
         loose = untargeted_stocks(point_stocks, chosen)
         print_untargeted(loose)
@@ -172,7 +207,7 @@ def hindcast(
     targets: Path = TARGETS,
     workers: int = WORKERS,
     scheduler: str = SCHEDULER,
-    draws: int = typer.Option(20, "--draws", help="Posterior draws for the 90% intervals"),
+    draws: int = typer.Option(20, "--draws", help="Posterior draws for the 90% intervals (2-1000)"),
     out: Path = typer.Option(Path("results/hindcast"), "--out", help="Folder for the results"),
     max_evaluations: int = MAX_EVALS,
     chains: int = CHAINS,
@@ -183,6 +218,8 @@ def hindcast(
     """Calibrate on targets up to a month, then report the fit to the targets after it."""
     with user_errors():
         _check_until(train_until, "--train-until")
+        check_draws(draws, allow_none=False)
+        check_output_folder(out)
         table = load_targets(targets)
         later = table[(table["start_month"] > parse_month(train_until))]
         later = later[later["start_month"] >= parse_month("2015-01")].reset_index(drop=True)

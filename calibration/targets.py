@@ -25,11 +25,20 @@ source         where the figure comes from
 =============  ==========================================================================
 
 A user can bring a file with newer figures: ``migflow calibrate --targets FILE``. Any row
-whose months lie outside the model window is reported but not fitted.
+whose months lie before the model window (2015-01) is reported but not fitted; months must
+lie in the years a scenario can have (2010-01..2050-12).
+
+Numbers are plain decimals (``1000``, ``0.5``, ``2.5e3``): ``1_000``, ``nan``, ``inf`` or a
+number with spaces around it is refused, naming the row, as is a row with more or fewer
+fields than the header. A figure typed in a way the model would have to guess at is not one
+it should be fitted to.
 """
 
 from __future__ import annotations
 
+import csv
+import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +47,7 @@ import pandas as pd
 from model.calendar import parse_month
 from model.errors import InputError
 from model.geography import CODES, ORIGINS
+from model.scenario import WINDOW_MAX, WINDOW_MIN
 
 DEFAULT_TARGETS = Path(__file__).resolve().parent / "data" / "targets.csv"
 COLUMNS = (
@@ -54,23 +64,65 @@ QUANTITIES = (
 NATIONALITIES = (*ORIGINS, "OTHER", "ALL")
 ERRORS = ("relative", "minimum", "maximum")
 BOUND_ERRORS = ("minimum", "maximum")  # error kinds that bound rather than give a value
+MAX_FILE_BYTES = 5_000_000
+MAX_VALUE = 1e10  # people: above everyone in the Americas
+MAX_WEIGHT = 1e6
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def _read_rows(path: Path, source: str) -> list[list[str]]:
+    """The CSV's records, header first, every way the file can fail being one InputError."""
+    try:
+        exists, is_file = path.exists(), path.is_file()
+        size = path.stat().st_size if is_file else 0
+    except (OSError, ValueError):  # a NUL character, a name too long for the filesystem
+        raise InputError("not a usable file name", source=source) from None
+    if not is_file:
+        raise InputError("is not a file" if exists else "file not found", source=source)
+    if size > MAX_FILE_BYTES:
+        raise InputError(f"file is larger than {MAX_FILE_BYTES // 1000} kB", source=source)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror or exc}", source=source) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError("not a text file (expected UTF-8 CSV)", source=source) from None
+    if "\x00" in text:
+        raise InputError("not a text file (it holds NUL characters)", source=source)
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text, newline="")) if row]
+    except csv.Error as exc:
+        raise InputError(f"not a readable CSV file: {exc}", source=source) from None
+    if not rows:
+        raise InputError(f"empty file; expected a header row {','.join(COLUMNS)}", source=source)
+    width = len(rows[0])
+    for number, row in enumerate(rows[1:], start=2):
+        if len(row) != width:
+            raise InputError(
+                f"row {number} has {len(row)} fields and the header {width}; "
+                "a comma inside a field needs the field in double quotes",
+                source=source,
+            )
+    return rows
 
 
 def load_targets(path: str | Path = DEFAULT_TARGETS) -> pd.DataFrame:
     """Read and validate a targets file; a bad row is refused naming the row."""
     path = Path(path)
     source = str(path)
-    if not path.is_file():
-        raise InputError("file not found", source=source)
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise InputError(f"not a readable CSV file: {exc}", source=source) from None
+    rows = _read_rows(path, source)
+    if len(set(rows[0])) != len(rows[0]):
+        raise InputError("the header names a column twice", source=source)
+    table = pd.DataFrame(rows[1:], columns=rows[0], dtype=str)
     missing = [c for c in COLUMNS if c not in table.columns]
     if missing:
         raise InputError(
             f"missing column(s) {', '.join(missing)}; required: {', '.join(COLUMNS)}", source=source
         )
+    if table.empty:
+        raise InputError("no targets: the file has a header and no rows", source=source)
     table = table[list(COLUMNS)].copy()
     for i, row in table.iterrows():
         _check_row(row, f"row {i + 2} ({row['id'] or 'no id'})", source)
@@ -102,9 +154,11 @@ def _check_row(row: pd.Series, where: str, source: str) -> None:
         bad("quantity", f"unknown {row['quantity']!r}; allowed: {', '.join(QUANTITIES)}")
     for field in ("start", "end"):
         try:
-            parse_month(row[field])
+            month = parse_month(row[field])
         except ValueError as exc:
             bad(field, str(exc))
+        if not parse_month(WINDOW_MIN) <= month <= parse_month(WINDOW_MAX):
+            bad(field, f"{row[field]} is outside the years allowed, {WINDOW_MIN}..{WINDOW_MAX}")
     if parse_month(row["end"]) < parse_month(row["start"]):
         bad("end", "is before start")
     if row["country"] and row["country"] not in CODES:
@@ -113,13 +167,12 @@ def _check_row(row: pd.Series, where: str, source: str) -> None:
         bad("country", f"a {row['quantity']} target needs a country")
     if row["nationality"] not in NATIONALITIES:
         bad("nationality", f"unknown {row['nationality']!r}; allowed: {', '.join(NATIONALITIES)}")
-    for field in ("value", "weight"):
-        try:
-            number = float(row[field])
-        except ValueError:
-            bad(field, f"{row[field]!r} is not a number")
-        if not np.isfinite(number) or number < 0:
-            bad(field, f"must be a non-negative number (got {row[field]})")
+    for field, most in (("value", MAX_VALUE), ("weight", MAX_WEIGHT)):
+        if not _DECIMAL.fullmatch(row[field]):
+            bad(field, f"{row[field]!r} is not a plain decimal number (e.g. 1000 or 0.5)")
+        number = float(row[field])
+        if not np.isfinite(number) or not 0 <= number <= most:
+            bad(field, f"must be a number from 0 to {most:g} (got {row[field]})")
     if float(row["weight"]) == 0:
         bad("weight", "must be positive (leave the row out instead)")
     if row["error"] not in ERRORS:
