@@ -16,6 +16,7 @@ from pathlib import Path
 from model.calendar import format_month, parse_month
 from model.errors import InputError
 from model.geography import COUNTRIES, US_BORDER
+from model.limits import check_agents, check_time, estimate_work
 from model.policy import DEFAULT_ASYLUM_MONTHS
 from model.scenario import (
     LEVER_GROUPS,
@@ -285,7 +286,14 @@ def scenario_from_upload(data: bytes, filename: str) -> Scenario:
                 source=source,
                 field="extends",
             )
-    return loads_scenario(text, source=source)
+    scenario = loads_scenario(text, source=source)
+    # The app is shared and has no --yes: a file asking for a run longer than the soft
+    # limit is refused here rather than left to occupy it (migflow run --yes can run it).
+    work = estimate_work(scenario)
+    check_agents(work, source=source)
+    hint = "the app runs at most two minutes; use migflow run --yes for this file"
+    check_time(work.seconds, yes=False, source=source, hint=hint)
+    return scenario
 
 
 def same_policy(a: Scenario, b: Scenario) -> bool:
