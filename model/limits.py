@@ -112,7 +112,7 @@ def _count(x: float) -> str:
         return "more than can be counted"
     for size, word in ((1e9, "billion"), (1e6, "million")):
         if x >= size:
-            return f"{x / size:.1f} {word}"
+            return f"{x / size:.3g} {word}"
     return f"{x:,.0f}"
 
 
@@ -126,14 +126,19 @@ def check_agents(work: Work, *, source: str | None, what: str = "the run") -> No
         )
 
 
-def check_time(seconds: float, *, yes: bool, source: str | None, what: str = "the run") -> None:
+def check_time(
+    seconds: float,
+    *,
+    yes: bool,
+    source: str | None,
+    what: str = "the run",
+    hint: str = "add --yes to start it anyway",
+) -> None:
     """Start a long request only when the user said so: refuse above ``SOFT_SECONDS``
     without ``--yes``, naming how long it would take."""
     if seconds > SOFT_SECONDS and not yes:
-        raise InputError(
-            f"{what} would take {duration(seconds)} on this machine; add --yes to start it anyway",
-            source=source,
-        )
+        message = f"{what} would take {duration(seconds)} on this machine; {hint}"
+        raise InputError(message, source=source)
 
 
 def safe_folder_name(name: str, fallback: str = "scenario") -> str:
