@@ -36,6 +36,7 @@ TARGETS = {  # the issue's three parts of the engine, by mutant-name prefix
 }
 DETECTED = {"killed", "timeout", "segfault"}
 NOT_RUN = {"not checked", "skipped", "check was interrupted by user"}
+REGRESSION = "tests/test_regression.py"
 LINE = re.compile(r"^\s*(\S+): (.+)$")
 
 
@@ -53,6 +54,19 @@ def statuses(env: dict) -> dict[str, str]:
     """Every mutant's name and its status as mutmut reports it."""
     out = mutmut("results", "--all", "true", env=env).stdout
     return {m.group(1): m.group(2).strip() for m in map(LINE.match, out.splitlines()) if m}
+
+
+def regression_baseline_catches(name: str, env: dict) -> bool:
+    """Whether the checked-in regression baseline (tests/test_regression.py) fails with this
+    mutant active: a second figure, for the survivors of the tests of behaviour only."""
+    mutants = ROOT / "mutants"
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", REGRESSION],
+        cwd=mutants,
+        env={**env, "MUTANT_UNDER_TEST": name, "PYTHONPATH": str(mutants)},
+        capture_output=True,
+    )
+    return result.returncode != 0
 
 
 def target_of(name: str) -> str | None:
@@ -132,8 +146,18 @@ def main(argv: list[str] | None = None) -> int:
         share = totals["killed"] / totals["ran"]
         print(f"{'all three':<20} {totals['ran']:>8} {totals['killed']:>7} {share:>6.1%}", end="")
         print(f"  {low:.1%}-{high:.1%}")
-    print("\nsurvivors (inspect one with: mutmut show NAME):")
-    print("\n".join(survivors) or "none")
+    print("\nsurvivors of the tests of behaviour (inspect one with: mutmut show NAME);")
+    print("'regression' marks those the checked-in regression baseline catches:")
+    caught = 0
+    for line in survivors:
+        name = line.split(":")[0]
+        hit = regression_baseline_catches(name, env)
+        caught += hit
+        print(f"{line}{'  regression' if hit else ''}", flush=True)
+    if totals["ran"]:
+        share = (totals["killed"] + caught) / totals["ran"]
+        print(f"\nwith the regression baseline too: {totals['killed'] + caught} of {totals['ran']}")
+        print(f"killed ({share:.1%})")
     return 0
 
 
