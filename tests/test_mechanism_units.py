@@ -1,9 +1,12 @@
 """Single mechanisms called on hand-picked migrants: the edge cases a whole run rarely meets.
 
-A bug that breaks only a rare case passes every run-level test: mutation testing
-(tests/mutation.py) found one, a programme that skipped a month with exactly one applicant.
-Such cases are pinned here directly: one applicant; every path of the table, each taken by a
-pathway to where it ends; a migrant who chose to stay while every pathway was open.
+A bug that breaks only a rare case passes every run-level test. Mutation testing
+(tests/mutation.py) found such bugs that survived the whole suite: a programme or a Safe
+Mobility Office that skipped a month with exactly one applicant; an office referring anyone
+in its country whatever their nationality or destination; permanent pathway arrivals flagged
+as integrated; competing hazards multiplied instead of scaled when they add up past 1;
+one-month visas never ending; groups with no onward path given a shifted hazard. Each case
+is pinned here directly, on hand-picked migrants.
 """
 
 from __future__ import annotations
@@ -13,11 +16,21 @@ import pytest
 from strategies import small_baseline
 
 from model.geography import CODES, HOSTS, ORIGINS
-from model.mechanisms.choice import STAY
+from model.mechanisms.choice import STAY, MonthlyUtilities, onward_logsum
+from model.mechanisms.movement import _referrals_on_the_way
 from model.mechanisms.pathways import divert
-from model.mechanisms.settlement import _programme
+from model.mechanisms.settlement import (
+    N_F,
+    N_S,
+    RETURN,
+    _programme,
+    hazard_tables,
+    onward_hazard,
+    raw_hazards,
+)
 from model.model import MigrationModel
-from model.population import IRREGULAR, REGULARISED, TRANSIT
+from model.parameters import default_parameters
+from model.population import INTEGRATED, IRREGULAR, REGULARISED, TEMPORARY, TRANSIT
 from model.recorder import KIND_INDEX
 from model.scenario import Scenario
 
@@ -92,3 +105,134 @@ def test_a_programme_with_a_single_applicant_regularises_them():
     assert pop.status[applicant[0]] == REGULARISED
     after = model.recorder.events[model.t, KIND_INDEX["regularised_by_programme"], col, ven]
     assert after - before == model.scale
+
+
+def test_a_permanent_pathway_arrival_is_neither_integrated_nor_temporary(open_to_everyone):
+    model = open_to_everyone
+    row = np.flatnonzero(model.pop.status == TRANSIT)[-1:]
+    usa = np.flatnonzero(model.paths.end == CODES.index("USA"))[0]
+    assert divert(model, row, np.array([usa]), at_origin=True).all()
+    assert model.pop.flags[row[0]] == 0
+
+
+# ------------------------------------------------------------------ Safe Mobility referrals
+
+
+@pytest.fixture(scope="module")
+def office_in_colombia() -> MigrationModel:
+    """A Safe Mobility Office in Colombia for Venezuelans going to the United States."""
+    office = {
+        "name": "SMO",
+        "kind": "safe_mobility",
+        "origins": ["VEN"],
+        "destination": "USA",
+        "capacity_per_year": 10**8,
+        "referral_countries": ["COL"],
+        "start": "2015-01",
+    }
+    return _model_with(pathways=[office])
+
+
+def _settled_in_colombia(model, origin: str) -> np.ndarray:
+    pop = model.pop
+    return np.flatnonzero(
+        (pop.loc == CODES.index("COL"))
+        & (pop.origin == ORIGINS.index(origin))
+        & (pop.status == IRREGULAR)
+    )
+
+
+def _paths_from_colombia_to(model, host: str) -> np.ndarray:
+    paths = model.paths
+    return np.flatnonzero((paths.start == CODES.index("COL")) & (paths.end == CODES.index(host)))
+
+
+def test_an_office_refers_only_its_nationalities_going_to_its_destination(office_in_colombia):
+    model = office_in_colombia
+    to_peru = _paths_from_colombia_to(model, "PER")[0]
+    to_usa = _paths_from_colombia_to(model, "USA")[0]
+    going_south = _settled_in_colombia(model, "VEN")[:20]
+    other_nationality = _settled_in_colombia(model, "HTI")[:20]
+    assert len(going_south) and len(other_nationality)
+    south = divert(model, going_south, np.full(len(going_south), to_peru), at_origin=False)
+    other = divert(model, other_nationality, np.full(len(other_nationality), to_usa), False)
+    assert not south.any() and not other.any()
+    north = _settled_in_colombia(model, "VEN")[20:40]
+    assert divert(model, north, np.full(len(north), to_usa), at_origin=False).all()
+
+
+def test_an_office_refers_a_single_traveller_passing_through(office_in_colombia):
+    model = office_in_colombia
+    lookup = model.path_lookup
+    paths = model.paths
+    via = [
+        (p, hop)
+        for p in np.flatnonzero(
+            (paths.start == CODES.index("VEN")) & (paths.end == CODES.index("USA"))
+        )
+        for hop in range(1, int(paths.n_edges[p]))
+        if paths.nodes[p, hop] == CODES.index("COL")
+    ]
+    p, hop = via[0]
+    row = np.flatnonzero(
+        (model.pop.origin == ORIGINS.index("VEN")) & (model.pop.status == TRANSIT)
+    )[:1]
+    assert len(row) == 1
+    path, hops = np.array([p], np.int64), np.array([hop], np.int64)
+    referred = _referrals_on_the_way(model, row, path, hops, path * lookup.width + hops)
+    assert referred is not None and referred.tolist() == [True]
+    assert model.pop.loc[row[0]] == CODES.index("USA")
+
+
+# ------------------------------------------------------------------ settlement hazards
+
+
+def test_competing_hazards_that_add_up_past_one_are_scaled_down_together():
+    """Integration funding large enough to serve everyone makes a month's hazards add up to
+    more than 1 for some groups: they are then scaled to add up to exactly 1, in proportion."""
+    rich = {"host": "PER", "funding_musd_per_year": 10**5, "start": "2015-01"}
+    model = _model_with(integration=[rich])
+    model.utilities = MonthlyUtilities(model)
+    raw, _ = raw_hazards(model)
+    prob, _ = hazard_tables(model)
+    total = raw.sum(axis=1)
+    over = total > 1.0
+    assert over.any(), "the test needs a group whose hazards add up past 1"
+    np.testing.assert_allclose(prob[over].sum(axis=1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(prob[over], raw[over] / total[over, None], rtol=1e-12)
+    np.testing.assert_array_equal(prob[~over], raw[~over])
+
+
+@pytest.mark.parametrize("months", [1, 8])
+def test_temporary_workers_go_home_at_one_over_their_visas_length(months):
+    visas = {
+        "name": "t",
+        "kind": "labour",
+        "origins": ["HND"],
+        "destination": "USA",
+        "capacity_per_year": 12_000,
+        "duration_months": months,
+        "start": "2015-01",
+    }
+    data = small_baseline(scale=100).model_dump(mode="json", exclude_none=True)
+    data["pathways"] = [visas]
+    model = MigrationModel(Scenario.model_validate(data))
+    model.step()
+    model.utilities = MonthlyUtilities(model)
+    raw, _ = raw_hazards(model)
+    raw = raw.reshape(len(CODES), len(ORIGINS), N_S, N_F, 5)
+    usa, hnd = CODES.index("USA"), ORIGINS.index("HND")
+    temporary = raw[usa, hnd, REGULARISED, int(TEMPORARY), RETURN]
+    assert temporary == pytest.approx(1.0 / months, rel=1e-12)
+
+
+def test_groups_with_no_open_onward_path_keep_the_base_hazard_when_it_responds():
+    model = _model_with(months=20)
+    model.params = default_parameters({"onward_gap_sensitivity": 2.0})
+    model.utilities = MonthlyUtilities(model)
+    status = np.arange(N_S)[None, None, :, None]
+    flags = np.arange(N_F)[None, None, None, :]
+    hazard = onward_hazard(model, status == REGULARISED, (flags & INTEGRATED) != 0)
+    closed = ~np.isfinite(onward_logsum(model.utilities))
+    assert closed.any() and (~closed).any()
+    np.testing.assert_array_equal(hazard[closed], model.params["onward_consider_hazard"])
