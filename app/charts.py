@@ -13,10 +13,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
+from migflow.model.geography import DARIEN, ORIGINS
+from migflow.model.results import MAIN_HOSTS, Results
 from plotly.colors import qualitative
-
-from model.geography import DARIEN, ORIGINS
-from model.results import MAIN_HOSTS, Results
 
 from .documented import midpoint, month_end, points
 from .state import country_name

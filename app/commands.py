@@ -1,6 +1,6 @@
 """``migflow app``: start the Streamlit what-if app on localhost.
 
-Registered on the ``migflow`` command line through ``model.cli.COMMAND_MODULES``. Streamlit
+Joined to the ``migflow`` command line by ``migflow/cli.py``. Streamlit
 is imported only when the command runs, so other commands start as fast as before.
 """
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import typer
 
-from model.cli import app as cli
+commands = typer.Typer()  # joined to the ``migflow`` command line by migflow/cli.py
+
 
 MAIN = Path(__file__).resolve().parent / "main.py"
 
@@ -35,7 +36,7 @@ def streamlit_args(port: int, address: str, headless: bool) -> list[str]:
     ]
 
 
-@cli.command("app")
+@commands.command("app")
 def app_command(
     port: int = typer.Option(8501, "--port", help="Port to serve on"),
     address: str = typer.Option("localhost", "--address", help="Address to serve on"),

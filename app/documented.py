@@ -11,8 +11,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
-
-from model.calendar import format_month, parse_month
+from migflow.model.calendar import format_month, parse_month
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ROOT / "calibration" / "data" / "targets.csv"

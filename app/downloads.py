@@ -15,8 +15,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from model.results import TABLES, Results
-from model.scenario import Scenario, dumps_scenario
+from migflow.model.results import TABLES, Results
+from migflow.model.scenario import Scenario, dumps_scenario
 
 _FIXED_DATE = (2000, 1, 1, 0, 0, 0)
 

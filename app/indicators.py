@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from model.results import MAIN_HOSTS, Results
-from model.scenario import Scenario
+from migflow.model.results import MAIN_HOSTS, Results
+from migflow.model.scenario import Scenario
 
 from .state import changes_from, country_name
 

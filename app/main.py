@@ -1,13 +1,11 @@
-"""migflow's what-if app: ``migflow app``, or ``streamlit run app/main.py``."""
+"""migflow's what-if app: ``migflow app``, or ``streamlit run app/main.py`` once migflow is
+installed (the pages import ``migflow.app``)."""
 
-import sys
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-if str(HERE.parent) not in sys.path:  # `streamlit run app/main.py` from a plain checkout
-    sys.path.insert(0, str(HERE.parent))
+import streamlit as st
 
-import streamlit as st  # noqa: E402
+HERE = Path(__file__).resolve().parent
 
 st.set_page_config(page_title="migflow: what if?", page_icon=":material/public:", layout="wide")
 

@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 import streamlit as st
-
-from model.parameters import Parameters
-from model.results import Results
-from model.run import run_scenario
-from model.scenario import Scenario, dumps_scenario, load_scenario, loads_scenario
+from migflow.model.parameters import Parameters
+from migflow.model.results import Results
+from migflow.model.run import run_scenario
+from migflow.model.scenario import Scenario, dumps_scenario, load_scenario, loads_scenario
 
 from .state import same_policy
 
@@ -93,7 +92,7 @@ def load_posterior_safely() -> tuple[Any | None, str]:
     (the app must keep working while calibration is absent or being rewritten).
     """
     try:
-        from calibration.posterior import load_posterior
+        from migflow.calibration.posterior import load_posterior
     except ImportError:
         return None, "the calibration module is not installed"
     try:

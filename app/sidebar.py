@@ -11,9 +11,8 @@ presses "Run scenario". The scenario whose results the page shows is kept as TOM
 from __future__ import annotations
 
 import streamlit as st
-
-from model.errors import InputError
-from model.scenario import Scenario, dumps_scenario, load_scenario, loads_scenario
+from migflow.model.errors import InputError
+from migflow.model.scenario import Scenario, dumps_scenario, load_scenario, loads_scenario
 
 from . import state
 from .state import BORDERS, HOSTS, PATHWAYS, ROOT_CAUSE_ORIGINS, LeverInputs, country_name

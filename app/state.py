@@ -13,12 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from model.calendar import format_month, parse_month
-from model.errors import InputError
-from model.geography import COUNTRIES, US_BORDER
-from model.limits import check_agents, check_time, estimate_work
-from model.policy import DEFAULT_ASYLUM_MONTHS
-from model.scenario import (
+from migflow.model.calendar import format_month, parse_month
+from migflow.model.errors import InputError
+from migflow.model.geography import COUNTRIES, US_BORDER
+from migflow.model.limits import check_agents, check_time, estimate_work
+from migflow.model.policy import DEFAULT_ASYLUM_MONTHS
+from migflow.model.scenario import (
     LEVER_GROUPS,
     MAX_FILE_BYTES,
     Scenario,

@@ -48,9 +48,9 @@ def main() -> None:
     print(f"  empty cache (first visitor; includes imports): {cold_start:6.2f} s")
     print(f"  cached run (every later visitor):              {warm_start:6.2f} s")
 
-    from app import runs
-    from app.state import LeverInputs, build_scenario
-    from model.scenario import dumps_scenario, load_scenario
+    from migflow.app import runs
+    from migflow.app.state import LeverInputs, build_scenario
+    from migflow.model.scenario import dumps_scenario, load_scenario
 
     baseline = load_scenario("baseline")
     text = dumps_scenario(baseline)

@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from model.model import MigrationModel
-from model.run import run_scenario
-from model.scenario import load_scenario
+from migflow.model.model import MigrationModel
+from migflow.model.run import run_scenario
+from migflow.model.scenario import load_scenario
 
 
 def peak_rss_bytes() -> int:

@@ -31,10 +31,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from model.sweeps.evaluate import evaluate  # noqa: E402
-from model.sweeps.runner import dask_client, run_sweep  # noqa: E402
-from model.sweeps.sample import design  # noqa: E402
-from model.sweeps.spec import load_sweep, sweep_from_dict  # noqa: E402
+from migflow.model.cluster import dask_client  # noqa: E402
+from migflow.sweeps.evaluate import evaluate  # noqa: E402
+from migflow.sweeps.runner import run_sweep  # noqa: E402
+from migflow.sweeps.sample import design  # noqa: E402
+from migflow.sweeps.spec import load_sweep, sweep_from_dict  # noqa: E402
 
 EXAMPLE = ROOT / "scenarios" / "sweeps" / "example.toml"
 

@@ -23,8 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from model.scenario import Scenario
+from migflow.model.scenario import Scenario
 
 from .fit import evaluate
 from .simulate import loss

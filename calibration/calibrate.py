@@ -16,12 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from model.calendar import format_month, parse_month
-from model.errors import InputError
-from model.parameters import parameter_problem
-from model.results import package_version
-from model.sweeps.runner import dask_client  # the sweeps' cluster: same workers, same tuning
+from migflow.model.calendar import format_month, parse_month
+from migflow.model.cluster import dask_client
+from migflow.model.errors import InputError
+from migflow.model.parameters import parameter_problem
+from migflow.model.results import package_version
 
 from .abc import abc_smc
 from .chains import run_chains, seconds_spent

@@ -20,8 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
-
-from model.scenario import Scenario
+from migflow.model.scenario import Scenario
 
 from .fit import FitLog, point_estimate
 from .space import ParameterSpace

@@ -10,17 +10,18 @@ import tempfile
 from pathlib import Path
 
 import typer
+from migflow.model.calendar import format_month, parse_month
+from migflow.model.errors import InputError
+from migflow.model.limits import MAX_SCALE, check_output_folder, check_time, estimate_work
+from migflow.model.terminal import YES, check_draws, console, err, user_errors
 from rich.table import Table
-
-from model.calendar import format_month, parse_month
-from model.cli import YES, app, check_draws, console, err, user_errors
-from model.errors import InputError
-from model.limits import MAX_SCALE, check_output_folder, check_time, estimate_work
 
 from .calibrate import Settings, calibrate, load_start, select_targets
 from .posterior import SHIPPED, load_posterior
 from .report import ard_table, fit_table, plots, simulate_draws, untargeted_stocks
 from .targets import DEFAULT_TARGETS, load_targets
+
+commands = typer.Typer()  # joined to the ``migflow`` command line by migflow/cli.py
 
 
 def _count(value: int | None, field: str, low: int, high: int) -> None:
@@ -66,7 +67,7 @@ GENERATIONS = typer.Option(None, "--generations", help="ABC-SMC populations")
 SCALE = typer.Option(None, "--scale", help="People per agent during the fit")
 
 
-@app.command("calibrate")
+@commands.command("calibrate")
 def calibrate_command(
     targets: Path = TARGETS,
     until: str = typer.Option(None, "--until", help="Drop targets after this month YYYY-MM"),
@@ -171,7 +172,7 @@ def _report(posterior, targets, draws, out: Path, title: str):
     return table, ard, point_stocks
 
 
-@app.command("calibration-report")
+@commands.command("calibration-report")
 def calibration_report(
     posterior: Path = typer.Option(SHIPPED, "--posterior", help="Calibration result folder"),
     targets: Path = typer.Option(None, "--targets", help="Targets CSV (default: those fitted)"),
@@ -201,7 +202,7 @@ def calibration_report(
         loose.to_csv(out / "untargeted_stocks.csv", index=False)
 
 
-@app.command("hindcast")
+@commands.command("hindcast")
 def hindcast(
     train_until: str = typer.Option(..., "--train-until", help="Fit on targets up to YYYY-MM"),
     targets: Path = TARGETS,

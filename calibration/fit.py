@@ -13,10 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from migflow.model.model import MigrationModel
+from migflow.model.scenario import Scenario
 from scipy.optimize import minimize
-
-from model.model import MigrationModel
-from model.scenario import Scenario
 
 from .simulate import loss, simulated_values
 from .space import ParameterSpace

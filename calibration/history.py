@@ -9,7 +9,7 @@ instruments. The fitted parameters are behavioural, so they apply to every scena
 
 from __future__ import annotations
 
-from model.scenario import Scenario, load_scenario
+from migflow.model.scenario import Scenario, load_scenario
 
 #: Instruments in force before the last target (scenario files in scenarios/).
 HISTORY_INSTRUMENTS = ("colombia_tps", "labour_visas_nca", "ecuador_registration")

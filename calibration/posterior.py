@@ -17,9 +17,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from model.errors import InputError
-from model.parameters import SPEC_BY_NAME, Parameters
+from migflow.model.errors import InputError
+from migflow.model.parameters import SPEC_BY_NAME, Parameters
 
 SHIPPED = Path(__file__).resolve().parent / "posterior"
 

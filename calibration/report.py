@@ -17,10 +17,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-
-from model.calendar import format_month
-from model.geography import CODES, ORIGINS
-from model.model import MigrationModel
+from migflow.model.calendar import format_month
+from migflow.model.geography import CODES, ORIGINS
+from migflow.model.model import MigrationModel
 
 from .history import history_scenario
 from .posterior import Posterior

@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from model.geography import CODES, DARIEN, EDGE_INDEX, ORIGIN_INDEX, ORIGINS
-from model.recorder import KIND_INDEX
+from migflow.model.geography import CODES, DARIEN, EDGE_INDEX, ORIGIN_INDEX, ORIGINS
+from migflow.model.recorder import KIND_INDEX
 
 from .targets import BOUND_ERRORS
 

@@ -43,11 +43,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from model.calendar import parse_month
-from model.errors import InputError
-from model.geography import CODES, ORIGINS
-from model.scenario import WINDOW_MAX, WINDOW_MIN
+from migflow.model.calendar import parse_month
+from migflow.model.errors import InputError
+from migflow.model.geography import CODES, ORIGINS
+from migflow.model.scenario import WINDOW_MAX, WINDOW_MIN
 
 DEFAULT_TARGETS = Path(__file__).resolve().parent / "data" / "targets.csv"
 COLUMNS = (

@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from model.errors import InputError
-from model.run import run_scenario
-from model.scenario import Scenario
+from migflow.model.errors import InputError
+from migflow.model.run import run_scenario
+from migflow.model.scenario import Scenario
 
 from .posterior import load_posterior
 

@@ -1,10 +1,11 @@
 """Mutation testing of the engine: how many deliberate one-line bugs do the tests catch?
 
-Runs mutmut (configured under ``[tool.mutmut]`` in pyproject.toml) on ``model/mechanisms/``,
-``model/policy.py`` and ``model/recorder.py`` against the tests of behaviour, and prints the
-share of mutants killed per module. Not part of the test suite: a habit before and after
-changing the engine or its tests (see docs/testing.md for the last figures and the surviving
-mutants judged harmless).
+Runs mutmut on ``model/mechanisms/``, ``model/policy.py`` and ``model/recorder.py`` against the
+tests of behaviour, and prints the share of mutants killed per module. mutmut names a mutant
+after its file's path, so it runs in a staging copy of the repository laid out as installed
+(``.mutation/migflow/model/...``), where file paths and import names (``migflow.model``)
+agree. Not part of the test suite: a habit before and after changing the engine or its tests
+(see docs/testing.md for the last figures and the surviving mutants judged harmless).
 
 A surviving mutant runs every selected test, so a full run takes hours on two cores. By
 default a stratified random sample of mutants is run (``--sample``, reproducible with
@@ -29,21 +30,70 @@ from pathlib import Path
 from scipy.stats import beta
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGETS = {  # the issue's three parts of the engine, by mutant-name prefix
-    "model/mechanisms/": "model.mechanisms.",
-    "model/policy.py": "model.policy.",
-    "model/recorder.py": "model.recorder.",
+STAGE = ROOT / ".mutation"
+# the repository's folders as they are installed (pyproject.toml's package-dir)
+LAYOUT = {
+    "migflow": "migflow",
+    "model": "migflow/model",
+    "calibration": "migflow/calibration",
+    "sweeps": "migflow/sweeps",
+    "app": "migflow/app",
+    "scenarios": "migflow/scenarios",
+    "tests": "tests",
 }
+TARGETS = {  # the three parts of the engine under test, by mutant-name prefix
+    "model/mechanisms/": "migflow.model.mechanisms.",
+    "model/policy.py": "migflow.model.policy.",
+    "model/recorder.py": "migflow.model.recorder.",
+}
+# The tests of behaviour. The regression baseline (tests/test_regression.py) is left out on
+# purpose: it fails for any change at all, so a mutant it alone kills says nothing about
+# whether a test of behaviour would catch that bug; it gives a second figure below.
+SELECTION = [
+    "tests/test_accounts.py",
+    "tests/test_invariants.py",
+    "tests/test_lever_directions.py",
+    "tests/test_mechanisms.py",
+    "tests/test_mechanism_units.py",
+    "tests/test_choice.py",
+    "tests/test_onward_movement.py",
+    "tests/test_every_lever.py",
+]
+MUTMUT_CONFIG = f"""[tool.mutmut]
+source_paths = ["migflow/"]
+only_mutate = ["migflow/model/mechanisms/*", "migflow/model/policy.py", "migflow/model/recorder.py"]
+also_copy = ["migflow/scenarios/", "migflow/calibration/", "migflow/app/"]
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]
+pytest_add_cli_args_test_selection = {SELECTION!r}
+"""
 DETECTED = {"killed", "timeout", "segfault"}
 NOT_RUN = {"not checked", "skipped", "check was interrupted by user"}
 REGRESSION = "tests/test_regression.py"
 LINE = re.compile(r"^\s*(\S+): (.+)$")
 
 
+def stage() -> None:
+    """Copy the repository into STAGE as installed (mutants already there are kept: a
+    rerun resumes, and mutmut itself notices source files that changed)."""
+    STAGE.mkdir(exist_ok=True)
+    for source, target in LAYOUT.items():
+        if source == "migflow":
+            (STAGE / target).mkdir(exist_ok=True)
+            shutil.copy2(ROOT / "migflow" / "__init__.py", STAGE / target / "__init__.py")
+            continue
+        shutil.copytree(
+            ROOT / source,
+            STAGE / target,
+            dirs_exist_ok=True,
+            ignore=shutil.ignore_patterns("__pycache__", ".*"),
+        )
+    (STAGE / "pyproject.toml").write_text(MUTMUT_CONFIG)
+
+
 def mutmut(*args: str, env: dict) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "mutmut", *args],
-        cwd=ROOT,
+        cwd=STAGE,
         env=env,
         capture_output=True,
         text=True,
@@ -59,7 +109,7 @@ def statuses(env: dict) -> dict[str, str]:
 def regression_baseline_catches(name: str, env: dict) -> bool:
     """Whether the checked-in regression baseline (tests/test_regression.py) fails with this
     mutant active: a second figure, for the survivors of the tests of behaviour only."""
-    mutants = ROOT / "mutants"
+    mutants = STAGE / "mutants"
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", REGRESSION],
         cwd=mutants,
@@ -96,17 +146,18 @@ def main(argv: list[str] | None = None) -> int:
         print('mutmut is not installed: python -m pip install -e ".[mutation]"', file=sys.stderr)
         return 2
     if args.fresh:
-        shutil.rmtree(ROOT / "mutants", ignore_errors=True)
+        shutil.rmtree(STAGE, ignore_errors=True)
+    stage()
     # fewer hypothesis examples per test (a survivor runs them all); the CI profile is not
     # wanted here, so CI's variable is dropped
     env = {k: v for k, v in os.environ.items() if k != "CI"}
     env["HYPOTHESIS_PROFILE"] = "mutation"
 
     if not statuses(env):  # generate the mutants (and the per-test coverage) once
-        mutmut("run", "model.__no_such_mutant__", env=env)
+        mutmut("run", "migflow.__no_such_mutant__", env=env)
     every = {n: s for n, s in statuses(env).items() if target_of(n)}
     if not every:
-        print("mutmut generated no mutants; see mutants/ and pyproject.toml", file=sys.stderr)
+        print(f"mutmut generated no mutants; see {STAGE}", file=sys.stderr)
         return 1
     by_target = defaultdict(list)
     for name in sorted(every):

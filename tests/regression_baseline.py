@@ -18,13 +18,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from model.calendar import year_of
-from model.model import MigrationModel
-from model.population import STATUS_NAMES
-from model.recorder import EVENT_KINDS, REMOVED_NAMES
-from model.results import Results
-from model.scenario import load_scenario
+from migflow.model.calendar import year_of
+from migflow.model.model import MigrationModel
+from migflow.model.population import STATUS_NAMES
+from migflow.model.recorder import EVENT_KINDS, REMOVED_NAMES
+from migflow.model.results import Results
+from migflow.model.scenario import load_scenario
 
 BASELINE_FILE = Path(__file__).resolve().parent / "baselines" / "baseline_yearly.csv"
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from hypothesis import strategies as st
-
-from model.calendar import format_month, parse_month
-from model.geography import EDGES, HOSTS, ORIGINS
-from model.scenario import Scenario, load_scenario
+from migflow.model.calendar import format_month, parse_month
+from migflow.model.geography import EDGES, HOSTS, ORIGINS
+from migflow.model.scenario import Scenario, load_scenario
 
 START, END = "2015-01", "2017-12"
 FIRST, LAST = parse_month(START), parse_month(END)

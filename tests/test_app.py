@@ -17,19 +17,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from migflow.app import charts, documented, indicators, runs, state
+from migflow.app.commands import MAIN, streamlit_args
+from migflow.app.downloads import results_zip, scenario_toml
+from migflow.model.errors import InputError
+from migflow.model.geography import EDGES
+from migflow.model.parameters import Parameters
+from migflow.model.results import Results
+from migflow.model.scenario import load_scenario, loads_scenario
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
-from app import charts, documented, indicators, runs, state
-from app.commands import MAIN, streamlit_args
-from app.downloads import results_zip, scenario_toml
-from model.cli import app as cli
-from model.errors import InputError
-from model.geography import EDGES
-from model.parameters import Parameters
-from model.results import Results
-from model.scenario import load_scenario, loads_scenario
+from migflow.cli import app as cli
 
 MAIN_SCRIPT = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 runner = CliRunner()
@@ -418,7 +418,7 @@ class _FakePosterior:
 
 
 def test_without_a_posterior_the_page_says_uncalibrated_and_shows_no_bands(monkeypatch):
-    monkeypatch.setitem(__import__("sys").modules, "calibration.posterior", None)
+    monkeypatch.setitem(__import__("sys").modules, "migflow.calibration.posterior", None)
     posterior, why = runs.load_posterior_safely()
     assert posterior is None and "not installed" in why
     results = Results(*(pd.DataFrame(),) * 5, manifest={"parameters": {}})

@@ -50,7 +50,7 @@ def app_server(tmp_path):
     """`migflow app` on a free localhost port; stopped (its whole process group) at the end."""
     port = _free_port()
     log = (tmp_path / "server.log").open("w")
-    command = "import sys; from model.cli import main; sys.argv[0] = 'migflow'; main()"
+    command = "import sys; from migflow.cli import main; sys.argv[0] = 'migflow'; main()"
     server = subprocess.Popen(
         [sys.executable, "-c", command, "app", "--port", str(port), "--headless"],
         cwd=ROOT,

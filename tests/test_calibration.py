@@ -7,18 +7,17 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
-from calibration.calibrate import Settings, calibrate, load_start, select_targets
-from calibration.fit import evaluate, point_estimate
-from calibration.history import history_scenario
-from calibration.posterior import load_posterior
-from calibration.simulate import ard_by_group, loss, simulated_values
-from calibration.space import ParameterSpace
-from calibration.targets import COLUMNS, DEFAULT_TARGETS, load_targets
-from model.errors import InputError
-from model.model import MigrationModel
-from model.recorder import KIND_INDEX
-from model.scenario import load_scenario
+from migflow.calibration.calibrate import Settings, calibrate, load_start, select_targets
+from migflow.calibration.fit import evaluate, point_estimate
+from migflow.calibration.history import history_scenario
+from migflow.calibration.posterior import load_posterior
+from migflow.calibration.simulate import ard_by_group, loss, simulated_values
+from migflow.calibration.space import ParameterSpace
+from migflow.calibration.targets import COLUMNS, DEFAULT_TARGETS, load_targets
+from migflow.model.errors import InputError
+from migflow.model.model import MigrationModel
+from migflow.model.recorder import KIND_INDEX
+from migflow.model.scenario import load_scenario
 
 # ------------------------------------------------------------------ targets files
 
@@ -143,7 +142,7 @@ def test_a_search_that_stops_early_restarts_from_its_best_point(monkeypatch):
     model's counts move in whole agents) can be far from the bottom. With budget left, the
     search restarts from its best point: it must end far lower than one Powell run, and stop
     before the budget once a restart finds nothing better."""
-    import calibration.fit as fit
+    import migflow.calibration.fit as fit
 
     space = ParameterSpace(("stay_utility", "beta_network"))  # linear scales
 
@@ -240,7 +239,7 @@ def test_the_shipped_posterior_loads_runs_and_reproduces_its_reported_fit():
     assert posterior is not None, "calibration/posterior/ must be shipped"
     settings = posterior.settings
     targets = load_targets(posterior.folder / "targets.csv")
-    from calibration.calibrate import fitted_values
+    from migflow.calibration.calibrate import fitted_values
 
     chosen = select_targets(targets, settings.get("until"))
     s = settings["settings"]
@@ -260,8 +259,7 @@ def test_the_shipped_posterior_loads_runs_and_reproduces_its_reported_fit():
 def test_stock_plots_have_one_panel_per_host_and_nationality(tmp_path, monkeypatch):
     """Venezuelans and Haitians in Chile are two series, not one zig-zag line (they were)."""
     import matplotlib.pyplot as plt
-
-    from calibration import report
+    from migflow.calibration import report
 
     plt.close("all")
     monkeypatch.setattr(report.plt, "close", lambda fig: None)  # keep the figures to read
@@ -279,7 +277,7 @@ def test_stock_plots_have_one_panel_per_host_and_nationality(tmp_path, monkeypat
 def test_the_report_lists_large_stocks_no_target_covers():
     """Where a fit parks surplus migrants shows up: here Haitians in Brazil, once the bound
     that covers them is taken out of the table."""
-    from calibration.report import simulate_draws, untargeted_stocks
+    from migflow.calibration.report import simulate_draws, untargeted_stocks
 
     posterior = load_posterior()
     targets = select_targets(load_targets(posterior.folder / "targets.csv"), None)

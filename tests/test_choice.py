@@ -12,12 +12,11 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from migflow.model.geography import DARIEN, EDGE_INDEX, INDEX, build_paths
+from migflow.model.mechanisms.choice import STAY, choose, stay_utility
+from migflow.model.model import MigrationModel
+from migflow.model.scenario import Scenario
 from strategies import enforcement, scenarios, small_baseline
-
-from model.geography import DARIEN, EDGE_INDEX, INDEX, build_paths
-from model.mechanisms.choice import STAY, choose, stay_utility
-from model.model import MigrationModel
-from model.scenario import Scenario
 
 
 def reference_choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+from migflow.model.results import Results
+from migflow.model.run import run_scenario
+from migflow.model.scenario import save_scenario
 from strategies import small_baseline
 from typer.testing import CliRunner
 
-from model.cli import app
-from model.results import Results
-from model.run import run_scenario
-from model.scenario import save_scenario
+from migflow.cli import app
 
 runner = CliRunner()
 

@@ -14,11 +14,9 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
-from strategies import END, START, scenarios, small_baseline
-
-from model import model as model_module
-from model.calendar import format_month, parse_month
-from model.geography import (
+from migflow.model import model as model_module
+from migflow.model.calendar import format_month, parse_month
+from migflow.model.geography import (
     DARIEN,
     EDGE_INDEX,
     EDGE_IS_AIR,
@@ -28,11 +26,12 @@ from model.geography import (
     ORIGIN_INDEX,
     ORIGINS,
 )
-from model.model import MigrationModel
-from model.parameters import default_parameters
-from model.population import IRREGULAR
-from model.recorder import KIND_INDEX
-from model.scenario import Scenario
+from migflow.model.model import MigrationModel
+from migflow.model.parameters import default_parameters
+from migflow.model.population import IRREGULAR
+from migflow.model.recorder import KIND_INDEX
+from migflow.model.scenario import Scenario
+from strategies import END, START, scenarios, small_baseline
 
 WHOLE_WINDOW = {"start": START, "end": END}
 BASE = small_baseline()
@@ -249,10 +248,16 @@ def test_a_programme_regularises_the_smaller_of_its_capacity_and_eligible_demand
     assert got.sum() > 0
 
 
+@pytest.mark.parametrize(
+    "field, low_value, high_value",
+    [("funding_musd_per_year", 5, 50), ("services_per_month", 100, 1_000)],
+)
 @pytest.mark.parametrize("host", [h for h in HOSTS if h != "CAN"])
-def test_integration_funding_never_lowers_and_does_raise_integrations(host):
-    low = _run(_with(BASE, "integration", {"host": host, "funding_musd_per_year": 5}))
-    high = _run(_with(BASE, "integration", {"host": host, "funding_musd_per_year": 50}))
+def test_integration_funding_or_services_never_lower_and_do_raise_integrations(
+    host, field, low_value, high_value
+):
+    low = _run(_with(BASE, "integration", {"host": host, field: low_value}))
+    high = _run(_with(BASE, "integration", {"host": host, field: high_value}))
     less, more = _events(low, "integrated", host), _events(high, "integrated", host)
     assert (more >= less).all() and more[-1] > less[-1], (less, more)
 

@@ -25,12 +25,12 @@ import pytest
 import tomli_w
 from hypothesis import given
 from hypothesis import strategies as st
+from migflow.calibration.targets import DEFAULT_TARGETS, load_targets
+from migflow.model.errors import InputError
+from migflow.model.scenario import SCENARIO_DIR, list_scenarios, load_scenario, save_scenario
 from typer.testing import CliRunner
 
-from calibration.targets import DEFAULT_TARGETS, load_targets
-from model.cli import app
-from model.errors import InputError
-from model.scenario import SCENARIO_DIR, list_scenarios, load_scenario, save_scenario
+from migflow.cli import app
 
 runner = CliRunner()
 SHIPPED = list_scenarios()
@@ -66,8 +66,8 @@ def _no_simulation():
         raise _Started
 
     with (
-        mock.patch("model.cli.run_scenario", refuse),
-        mock.patch("calibration.commands.simulate_draws", refuse),
+        mock.patch("migflow.cli.run_scenario", refuse),
+        mock.patch("migflow.calibration.commands.simulate_draws", refuse),
     ):
         yield
 
@@ -306,7 +306,7 @@ def test_deep_nesting_is_refused_in_scenario_and_sweep_files(tmp_path, kind, dep
 
 
 def test_deep_nesting_is_refused_in_an_upload():
-    from app.state import scenario_from_upload
+    from migflow.app.state import scenario_from_upload
 
     with pytest.raises(InputError, match="nested too deeply"):
         scenario_from_upload(f"name = {_nested(3000, 'array')}".encode(), "deep.toml")
@@ -314,7 +314,7 @@ def test_deep_nesting_is_refused_in_an_upload():
 
 def test_an_upload_asking_for_a_long_run_is_refused_by_the_app():
     """The shared app has no --yes: it says how long and where to run it instead."""
-    from app.state import scenario_from_upload
+    from migflow.app.state import scenario_from_upload
 
     text = b'extends = "baseline.toml"\nname = "x"\nscale = 2\n[push.VEN]\n"2015-01" = 8.0\n'
     with pytest.raises(InputError, match=r"big\.toml: .*minutes.*migflow run --yes"):
@@ -513,7 +513,7 @@ def test_the_draws_are_written_in_the_same_atomic_set(tmp_path):
     """``--draws`` tables land in the folder with the others; nothing beside it."""
     scenario = _small(tmp_path)
     out = tmp_path / "out"
-    with mock.patch("calibration.uncertainty.run_draws") as draws:
+    with mock.patch("migflow.calibration.uncertainty.run_draws") as draws:
         import pandas as pd
 
         draws.return_value = pd.DataFrame({"year": [2015], "indicator": ["x"], "median": [1.0]})
@@ -616,7 +616,7 @@ def test_a_long_run_says_how_long_and_needs_yes(tmp_path):
     ],
 )
 def test_counts_on_the_command_line_are_bounded_before_any_work(tmp_path, args, expected):
-    with _no_simulation(), mock.patch("calibration.commands.calibrate") as fit:
+    with _no_simulation(), mock.patch("migflow.calibration.commands.calibrate") as fit:
         fit.side_effect = _Started
         result = runner.invoke(app, [*args, "--out", str(tmp_path / "o")])
     _refused(result, expected)
@@ -632,7 +632,8 @@ def test_a_sweep_above_the_soft_limit_needs_yes(tmp_path):
 
 
 def test_a_sweep_with_failed_runs_exits_non_zero_and_says_how_many(tmp_path, monkeypatch):
-    from model.sweeps import runner as sweep_runner
+    from migflow.model import cluster
+    from migflow.sweeps import runner as sweep_runner
 
     raw = tomllib.loads(EXAMPLE_SWEEP.read_text(encoding="utf-8"))
     raw.update(scale=1000, window=["2024-01", "2030-12"], replications=1)
@@ -649,7 +650,7 @@ def test_a_sweep_with_failed_runs_exits_non_zero_and_says_how_many(tmp_path, mon
             total=8, already=0, computed=8, failed=8, interrupted=False, seconds=1.0
         )
 
-    monkeypatch.setattr(sweep_runner, "dask_client", no_cluster)
+    monkeypatch.setattr(cluster, "dask_client", no_cluster)
     monkeypatch.setattr(sweep_runner, "run_sweep", all_fail)
     result = runner.invoke(app, ["sweep", str(sweep), "--quiet", "--out", str(tmp_path / "o")])
     assert result.exit_code == 1, result.output

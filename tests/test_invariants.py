@@ -7,14 +7,13 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from migflow.model import population
+from migflow.model.geography import ORIGINS
+from migflow.model.mechanisms import choice
+from migflow.model.model import MigrationModel
+from migflow.model.recorder import KIND_INDEX
+from migflow.model.run import run_scenario
 from strategies import scenarios, small_baseline
-
-from model import population
-from model.geography import ORIGINS
-from model.mechanisms import choice
-from model.model import MigrationModel
-from model.recorder import KIND_INDEX
-from model.run import run_scenario
 
 
 def _run_model(scenario) -> MigrationModel:

@@ -10,15 +10,14 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
+from migflow.model.geography import DARIEN, NORTHERN_CENTRAL_AMERICA, ORIGINS
+from migflow.model.mechanisms.choice import MonthlyUtilities, stay_value
+from migflow.model.mechanisms.settlement import N_F, N_S, RECONSIDER, RETURN, raw_hazards
+from migflow.model.model import MigrationModel
+from migflow.model.population import INTEGRATED
+from migflow.model.run import run_scenario
+from migflow.model.scenario import Scenario
 from strategies import END, START, scenarios
-
-from model.geography import DARIEN, NORTHERN_CENTRAL_AMERICA, ORIGINS
-from model.mechanisms.choice import MonthlyUtilities, stay_value
-from model.mechanisms.settlement import N_F, N_S, RECONSIDER, RETURN, raw_hazards
-from model.model import MigrationModel
-from model.population import INTEGRATED
-from model.run import run_scenario
-from model.scenario import Scenario
 
 WHOLE_WINDOW = {"start": START, "end": END}
 

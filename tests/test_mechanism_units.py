@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from strategies import small_baseline
-
-from model.geography import CODES, HOSTS, ORIGINS
-from model.mechanisms.choice import STAY, MonthlyUtilities, onward_logsum
-from model.mechanisms.movement import _referrals_on_the_way
-from model.mechanisms.pathways import divert
-from model.mechanisms.settlement import (
+from migflow.model.geography import CODES, HOSTS, ORIGINS
+from migflow.model.mechanisms.choice import STAY, MonthlyUtilities, onward_logsum
+from migflow.model.mechanisms.movement import _referrals_on_the_way
+from migflow.model.mechanisms.pathways import divert
+from migflow.model.mechanisms.settlement import (
     N_F,
     N_S,
     RETURN,
@@ -28,11 +26,14 @@ from model.mechanisms.settlement import (
     onward_hazard,
     raw_hazards,
 )
-from model.model import MigrationModel
-from model.parameters import default_parameters
-from model.population import INTEGRATED, IRREGULAR, REGULARISED, TEMPORARY, TRANSIT
-from model.recorder import KIND_INDEX
-from model.scenario import Scenario
+from migflow.model.model import MigrationModel
+from migflow.model.parameters import default_parameters
+from migflow.model.policy import integration_served_per_year
+from migflow.model.population import INTEGRATED, IRREGULAR, REGULARISED, TEMPORARY, TRANSIT
+from migflow.model.recorder import KIND_INDEX
+from migflow.model.results import Results
+from migflow.model.scenario import Scenario
+from strategies import small_baseline
 
 PATHWAY_HOSTS = [h for h in HOSTS if h != "CAN"]
 
@@ -236,3 +237,35 @@ def test_groups_with_no_open_onward_path_keep_the_base_hazard_when_it_responds()
     closed = ~np.isfinite(onward_logsum(model.utilities))
     assert closed.any() and (~closed).any()
     np.testing.assert_array_equal(hazard[closed], model.params["onward_consider_hazard"])
+
+
+# ------------------------------------------------------------------ compiled levers
+
+
+def test_compiled_integration_capacity_is_what_funding_buys_plus_the_services_given():
+    """Per month: served(funding a year) / 12 plus the services, in the lever's months only;
+    the money is spent at a twelfth of the yearly budget each month and shows as spending."""
+    lever = {
+        "host": "PER",
+        "funding_musd_per_year": 60.0,
+        "services_per_month": 250.0,
+        "start": "2016-01",
+        "end": "2016-12",
+    }
+    root = {"origin": "HND", "funding_musd_per_year": 120.0, "start": "2016-07"}
+    data = small_baseline().model_dump(mode="json", exclude_none=True)
+    data["integration"], data["root_causes"] = [lever], [root]
+    scenario = Scenario.model_validate(data)
+    model = MigrationModel(scenario)
+    sched, peru = model.schedule, CODES.index("PER")
+    on = (sched.months >= scenario.first_month + 12) & (sched.months <= scenario.first_month + 23)
+    served = integration_served_per_year(60.0, model.params) / 12.0 + 250.0
+    np.testing.assert_allclose(sched.integration_capacity[on, peru], served, rtol=1e-12)
+    assert not sched.integration_capacity[~on, peru].any()
+    np.testing.assert_allclose(sched.integration_funding_musd[on, peru], 5.0, rtol=1e-12)
+    hnd = ORIGINS.index("HND")
+    assert sched.root_cause_musd[:, hnd].sum() == pytest.approx(120.0 / 12 * 18, rel=1e-12)
+    spending = Results.from_model(model).spending
+    by_lever = spending.groupby("lever", observed=True)["musd"].sum()
+    assert by_lever["integration"] == pytest.approx(60.0, rel=1e-12)
+    assert by_lever["root_causes"] == pytest.approx(180.0, rel=1e-12)

@@ -5,18 +5,17 @@ from __future__ import annotations
 import mesa
 import numpy as np
 import pytest
+from migflow.model.agents import Country
+from migflow.model.calendar import format_month, parse_month
+from migflow.model.geography import CODES, DARIEN, EDGE_INDEX, NORTHERN_CENTRAL_AMERICA, ORIGINS
+from migflow.model.model import MigrationModel
+from migflow.model.parameters import Parameters
+from migflow.model.policy import integration_served_per_year
+from migflow.model.random_streams import RandomStreams
+from migflow.model.run import run_scenario
+from migflow.model.scenario import Scenario, load_scenario
 from scipy import stats
 from strategies import small_baseline
-
-from model.agents import Country
-from model.calendar import format_month, parse_month
-from model.geography import CODES, DARIEN, EDGE_INDEX, NORTHERN_CENTRAL_AMERICA, ORIGINS
-from model.model import MigrationModel
-from model.parameters import Parameters
-from model.policy import integration_served_per_year
-from model.random_streams import RandomStreams
-from model.run import run_scenario
-from model.scenario import Scenario, load_scenario
 
 
 def _with(scenario: Scenario, **groups) -> Scenario:
@@ -133,7 +132,7 @@ def test_programme_regularisations_never_exceed_capacity_or_take_late_arrivals()
     )
     model = MigrationModel(scenario)
     model.run()
-    from model.recorder import KIND_INDEX
+    from migflow.model.recorder import KIND_INDEX
 
     by_month = model.recorder.events[:, KIND_INDEX["regularised_by_programme"], CODES.index("COL")]
     assert by_month.sum() > 0

@@ -11,9 +11,8 @@ from __future__ import annotations
 import math
 
 import pytest
+from migflow.model.run import run_scenario
 from strategies import small_baseline
-
-from model.run import run_scenario
 
 INDICATORS = (
     "emigrants",

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 import tomli_w
+from migflow.model.parameters import SPECS, parameter_problem
+from migflow.model.run import run_scenario
+from migflow.model.scenario import dumps_scenario, list_scenarios, load_scenario, loads_scenario
 from typer.testing import CliRunner
 
-from model.cli import app
-from model.parameters import SPECS, parameter_problem
-from model.run import run_scenario
-from model.scenario import dumps_scenario, list_scenarios, load_scenario, loads_scenario
+from migflow.cli import app
 
 SHIPPED = list_scenarios()
 runner = CliRunner()
@@ -169,7 +169,7 @@ REQUIRED_BOUNDS = {
 
 def _schema_bounds(group: str | None, field: str) -> tuple:
     """(ge, gt, le) that the pydantic schema declares for a field."""
-    from model.scenario import Scenario
+    from migflow.model.scenario import Scenario
 
     if group is None:
         info = Scenario.model_fields[field]
@@ -232,7 +232,7 @@ def test_every_numeric_field_is_accepted_at_its_bounds_and_refused_beyond(
 ):
     data = _with_value(group, field, value)
     if accepted:
-        from model.scenario import scenario_from_dict
+        from migflow.model.scenario import scenario_from_dict
 
         scenario_from_dict(data, source="bad.toml")
     else:
@@ -240,7 +240,7 @@ def test_every_numeric_field_is_accepted_at_its_bounds_and_refused_beyond(
 
 
 def test_every_numeric_lever_field_is_covered():
-    from model.scenario import Scenario
+    from migflow.model.scenario import Scenario
 
     for group in ROWS:
         row_model = Scenario.model_fields[group].annotation.__args__[0]

@@ -16,16 +16,17 @@ import numpy as np
 import pandas as pd
 import psutil
 import pytest
+from migflow.model.cluster import local_cluster
+from migflow.sweeps.analyze import discover, indices
+from migflow.sweeps.evaluate import evaluate
+from migflow.sweeps.runner import run_sweep
+from migflow.sweeps.sample import design
+from migflow.sweeps.spec import GoalSpec, sweep_from_dict
+from migflow.sweeps.store import RUNS, load_results, read_runs
 from test_sweeps_spec import sensitivity_dict, sweep_dict, write_sweep
 from typer.testing import CliRunner
 
-from model.cli import app
-from model.sweeps.analyze import discover, indices
-from model.sweeps.evaluate import evaluate
-from model.sweeps.runner import local_cluster, run_sweep
-from model.sweeps.sample import design
-from model.sweeps.spec import GoalSpec, sweep_from_dict
-from model.sweeps.store import RUNS, load_results, read_runs
+from migflow.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT_COLUMNS = ["sample", "replication", "seed", "run_id", "reference_id", "status", "error"]
@@ -150,7 +151,7 @@ def test_interrupted_sweep_resumes_without_losing_or_duplicating_runs(client, tm
     interrupted = tmp_path / "interrupted"
     address = client.scheduler.address
     driver = subprocess.Popen(
-        [sys.executable, "-c", "from model.cli import main; main()", "sweep", str(file),
+        [sys.executable, "-c", "from migflow.cli import main; main()", "sweep", str(file),
          "--out", str(interrupted), "--scheduler", address, "--batch-size", "2", "--quiet"],
         cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip

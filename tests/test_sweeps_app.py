@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from migflow.sweeps.runner import run_sweep_serial
+from migflow.sweeps.spec import sweep_from_dict
 from test_sweeps_spec import ENFORCEMENT, INERT_LAG, sweep_dict
-
-from model.sweeps.runner import run_sweep_serial
-from model.sweeps.spec import sweep_from_dict
 
 PAGE = Path(__file__).resolve().parent.parent / "app" / "pages" / "sweeps.py"
 

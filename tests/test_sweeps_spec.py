@@ -14,19 +14,19 @@ import numpy as np
 import pandas as pd
 import pytest
 import tomli_w
+from migflow.model.errors import InputError
+from migflow.model.run import run_scenario
+from migflow.sweeps import outcomes as oc
+from migflow.sweeps.address import AddressError, parse_address
+from migflow.sweeps.analyze import indices
+from migflow.sweeps.prim import prim
+from migflow.sweeps.runner import run_sweep_serial
+from migflow.sweeps.sample import count_points, design
+from migflow.sweeps.spec import load_sweep, plan_from_json, sweep_from_dict
+from migflow.sweeps.store import load_results, read_runs
 from typer.testing import CliRunner
 
-from model.cli import app
-from model.errors import InputError
-from model.run import run_scenario
-from model.sweeps import outcomes as oc
-from model.sweeps.address import AddressError, parse_address
-from model.sweeps.analyze import indices
-from model.sweeps.prim import prim
-from model.sweeps.runner import run_sweep_serial
-from model.sweeps.sample import count_points, design
-from model.sweeps.spec import load_sweep, plan_from_json, sweep_from_dict
-from model.sweeps.store import load_results, read_runs
+from migflow.cli import app
 
 ENFORCEMENT = {
     "path": "enforcement[edge=COL-PAN].interdiction",
@@ -309,7 +309,7 @@ def test_cost_per_crossing_averted_is_extra_spending_over_crossings_averted():
 
 
 def test_a_failing_run_is_recorded_with_its_error_and_the_sweep_goes_on(tmp_path, monkeypatch):
-    import model.sweeps.evaluate as ev
+    import migflow.sweeps.evaluate as ev
 
     real = ev.run_scenario
 
@@ -388,9 +388,8 @@ def test_evaluate_lets_each_model_be_freed_so_worker_memory_stays_flat():
     import gc
 
     import mesa
-
-    from model.model import MigrationModel
-    from model.sweeps.evaluate import evaluate
+    from migflow.model.model import MigrationModel
+    from migflow.sweeps.evaluate import evaluate
 
     def models_alive() -> int:
         gc.collect()

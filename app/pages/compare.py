@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import streamlit as st
-
-from app import charts, indicators, runs, state
-from app.sidebar import SCALES, UPLOAD_PREFIX, applied_scenario, base_scenario
-from model.scenario import dumps_scenario
+from migflow.app import charts, indicators, runs, state
+from migflow.app.sidebar import SCALES, UPLOAD_PREFIX, applied_scenario, base_scenario
+from migflow.model.scenario import dumps_scenario
 
 CURRENT_PREFIX = "current: "
 

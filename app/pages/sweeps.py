@@ -1,7 +1,7 @@
 """Sweeps: browse a finished (or running) parameter sweep.
 
 A self-contained page: it reads a sweep folder written by ``migflow sweep`` through the
-``model.sweeps`` API and shows the outcome distributions, the sensitivity indices with their
+``migflow.sweeps`` API and shows the outcome distributions, the sensitivity indices with their
 confidence intervals, and the PRIM box for a goal the user sets. It runs nothing.
 """
 
@@ -13,10 +13,9 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
-
-from model.errors import InputError
-from model.sweeps import GoalSpec, discover, indices, load_results
-from model.sweeps.store import RUNS, SWEEP_JSON
+from migflow.model.errors import InputError
+from migflow.sweeps import GoalSpec, discover, indices, load_results
+from migflow.sweeps.store import RUNS, SWEEP_JSON
 
 SWEEPS_DIR = Path("results") / "sweeps"
 

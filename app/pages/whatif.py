@@ -6,10 +6,9 @@ import hashlib
 
 import pandas as pd
 import streamlit as st
-
-from app import charts, documented, downloads, indicators, runs
-from app.sidebar import render_sidebar
-from app.state import changes_from
+from migflow.app import charts, documented, downloads, indicators, runs
+from migflow.app.sidebar import render_sidebar
+from migflow.app.state import changes_from
 
 scenario = render_sidebar()
 

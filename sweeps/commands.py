@@ -22,15 +22,22 @@ import signal
 from pathlib import Path
 
 import typer
+from migflow.model.errors import InputError
+from migflow.model.limits import (
+    check_agents,
+    check_output_folder,
+    check_time,
+    default_folder,
+    estimate_work,
+)
+from migflow.model.terminal import console, err, user_errors
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..cli import app as cli
-from ..cli import console, err, user_errors
-from ..errors import InputError
-from ..limits import check_agents, check_output_folder, check_time, default_folder, estimate_work
 from .spec import GoalSpec, load_sweep
 from .store import check_folder, load_results
+
+commands = typer.Typer()  # joined to the ``migflow`` command line by migflow/cli.py
 
 
 def _fmt(x) -> str:
@@ -46,7 +53,7 @@ def _duration(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-@cli.command("sweep")
+@commands.command("sweep")
 def sweep(
     file: Path = typer.Argument(..., help="Sweep file (TOML), e.g. scenarios/sweeps/example.toml"),
     out: Path = typer.Option(None, "--out", help="Sweep folder (default results/sweeps/NAME)"),
@@ -62,7 +69,9 @@ def sweep(
     ),
 ) -> None:
     """Run a parameter sweep on Dask; running it again resumes where it stopped."""
-    from .runner import dask_client, run_sweep
+    from migflow.model.cluster import dask_client
+
+    from .runner import run_sweep
     from .sample import design
 
     with user_errors():
@@ -191,7 +200,7 @@ def parse_goal(text: str, density: float | None) -> GoalSpec:
     return GoalSpec(outcome=name, density=0.8 if density is None else density, **side)
 
 
-@cli.command("sweep-report")
+@commands.command("sweep-report")
 def sweep_report(
     folder: Path = typer.Argument(..., help="A sweep folder written by migflow sweep"),
     goal: list[str] = typer.Option(

@@ -10,28 +10,24 @@ the output folder and the work asked for (``model/limits.py``).
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .errors import InputError, printable
-from .limits import (
-    MAX_DRAWS,
-    MIN_DRAWS,
+from migflow.model.errors import InputError, printable
+from migflow.model.limits import (
     check_agents,
     check_output_folder,
     check_time,
     default_folder,
     estimate_work,
 )
-from .results import DARIEN_NATIONALITIES, MAIN_HOSTS, Results
-from .run import run_scenario
-from .scenario import Scenario, list_scenarios, load_scenario
+from migflow.model.results import DARIEN_NATIONALITIES, MAIN_HOSTS, Results
+from migflow.model.run import run_scenario
+from migflow.model.scenario import Scenario, list_scenarios, load_scenario
+from migflow.model.terminal import YES, check_draws, console, err, user_errors
 
 # typer 0.2x carries its own copy of click; the exceptions it raises are that copy's.
 _click = typer.core._click
@@ -77,18 +73,6 @@ app = typer.Typer(
     no_args_is_help=True,
     help="migflow: what-if model of regional migrant flows in the Americas.",
 )
-console = Console()
-err = Console(stderr=True)
-
-
-@contextmanager
-def user_errors() -> Iterator[None]:
-    """Turn input problems into one line and exit status 2."""
-    try:
-        yield
-    except InputError as exc:
-        err.print("error: " + str(exc), highlight=False, soft_wrap=True, markup=False)
-        raise typer.Exit(2) from None
 
 
 def _with_overrides(scenario: Scenario, seed: int | None, scale: int | None) -> Scenario:
@@ -102,22 +86,6 @@ def _with_overrides(scenario: Scenario, seed: int | None, scale: int | None) -> 
             raise InputError("must be between 1 and 100000 (people per agent)", field="--scale")
         changes["scale"] = scale
     return scenario.with_changes(**changes) if changes else scenario
-
-
-YES = typer.Option(False, "--yes", help="Start a run estimated to take over two minutes")
-
-
-def check_draws(draws: int, field: str = "--draws", allow_none: bool = True) -> None:
-    """0 (none, where allowed) or MIN_DRAWS..MAX_DRAWS: one draw has no interval."""
-    if allow_none and draws == 0:
-        return
-    if not MIN_DRAWS <= draws <= MAX_DRAWS:
-        none = "0 for none, or " if allow_none else ""
-        raise InputError(
-            f"must be {none}{MIN_DRAWS}..{MAX_DRAWS} (got {draws}); "
-            "a 90% interval needs at least 2 draws",
-            field=field,
-        )
 
 
 def check_run(scenario: Scenario, source: str | None, yes: bool, runs: int = 1) -> None:
@@ -229,7 +197,7 @@ def run(
         results = _run_with_progress(loaded, quiet)
         intervals = None
         if draws:
-            from calibration.uncertainty import run_draws
+            from migflow.calibration.uncertainty import run_draws
 
             err.print(f"running {draws} posterior draws ...")
             intervals = run_draws(loaded, draws)
@@ -345,19 +313,19 @@ def list_() -> None:
             console.print(f"[bold]{path.stem}[/]: {s.description}", highlight=False)
 
 
-# Commands that live with their feature (sweeps, calibration, the app) register themselves
-# on ``app`` when their module is imported. Add a feature's module here.
-COMMAND_MODULES: tuple[str, ...] = ("calibration.commands", "model.sweeps.commands", "app.commands")
+# Commands that live with their feature: each module holds a ``commands`` Typer whose
+# commands join this one. The command line sits above every layer and imports them; none of
+# them imports it.
+def _join_feature_commands() -> None:
+    from migflow.app.commands import commands as app_commands
+    from migflow.calibration.commands import commands as calibration_commands
+    from migflow.sweeps.commands import commands as sweep_commands
+
+    for feature in (calibration_commands, sweep_commands, app_commands):
+        app.registered_commands.extend(feature.registered_commands)
 
 
-def _register_feature_commands() -> None:
-    import importlib
-
-    for name in COMMAND_MODULES:
-        importlib.import_module(name)
-
-
-_register_feature_commands()
+_join_feature_commands()
 
 
 def main() -> None:

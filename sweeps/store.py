@@ -31,8 +31,8 @@ import pandas as pd
 import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
+from migflow.model.errors import InputError
 
-from ..errors import InputError
 from .outcomes import finalise
 from .sample import Design, design
 from .spec import SweepPlan, plan_from_json

@@ -22,8 +22,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, get_args
 
-from ..parameters import SPEC_BY_NAME
-from ..scenario import LEVER_GROUPS, Scenario
+from migflow.model.parameters import SPEC_BY_NAME
+from migflow.model.scenario import LEVER_GROUPS, Scenario
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 

@@ -25,9 +25,8 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-
-from ..geography import HOSTS
-from ..results import DARIEN_NATIONALITIES, MAIN_HOSTS, Results
+from migflow.model.geography import HOSTS
+from migflow.model.results import DARIEN_NATIONALITIES, MAIN_HOSTS, Results
 
 FLOW_COLUMNS = (
     "emigrants",

@@ -19,8 +19,8 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 import mesa
+from migflow.model.run import run_scenario
 
-from ..run import run_scenario
 from .outcomes import measure
 from .spec import SweepPlan, plan_from_json
 
