@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import qualitative
+
 from migflow.model.geography import DARIEN, ORIGINS
 from migflow.model.results import MAIN_HOSTS, Results
-from plotly.colors import qualitative
 
 from .documented import midpoint, month_end, points
 from .state import country_name

@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 import pandas as pd
+
 from migflow.model.calendar import format_month, parse_month
 
 ROOT = Path(__file__).resolve().parent.parent

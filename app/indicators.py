@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
 from migflow.model.results import MAIN_HOSTS, Results
 from migflow.model.scenario import Scenario
 

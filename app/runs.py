@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import streamlit as st
+
 from migflow.model.parameters import Parameters
 from migflow.model.results import Results
 from migflow.model.run import run_scenario

@@ -11,6 +11,7 @@ presses "Run scenario". The scenario whose results the page shows is kept as TOM
 from __future__ import annotations
 
 import streamlit as st
+
 from migflow.model.errors import InputError
 from migflow.model.scenario import Scenario, dumps_scenario, load_scenario, loads_scenario
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from migflow.model.scenario import Scenario
 
 from .fit import evaluate

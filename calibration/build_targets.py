@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .targets import COLUMNS, DEFAULT_TARGETS
+from .paths import DEFAULT_TARGETS
+from .targets import COLUMNS
 
 GROUP_WEIGHTS = {
     "darien_annual": 1.0,

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from migflow.model.calendar import format_month, parse_month
 from migflow.model.cluster import dask_client
 from migflow.model.errors import InputError
@@ -26,10 +27,11 @@ from .abc import abc_smc
 from .chains import run_chains, seconds_spent
 from .fit import evaluate
 from .history import HISTORY_INSTRUMENTS, history_scenario
-from .posterior import SHIPPED, write_posterior
+from .paths import DEFAULT_TARGETS, SHIPPED
+from .posterior import write_posterior
 from .simulate import ard_by_group, loss
 from .space import ParameterSpace
-from .targets import DEFAULT_TARGETS, load_targets
+from .targets import load_targets
 
 
 @dataclass

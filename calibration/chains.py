@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+
 from migflow.model.scenario import Scenario
 
 from .fit import FitLog, point_estimate

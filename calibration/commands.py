@@ -10,16 +10,16 @@ import tempfile
 from pathlib import Path
 
 import typer
+
 from migflow.model.calendar import format_month, parse_month
 from migflow.model.errors import InputError
 from migflow.model.limits import MAX_SCALE, check_output_folder, check_time, estimate_work
 from migflow.model.terminal import YES, check_draws, console, err, user_errors
-from rich.table import Table
 
-from .calibrate import Settings, calibrate, load_start, select_targets
-from .posterior import SHIPPED, load_posterior
-from .report import ard_table, fit_table, plots, simulate_draws, untargeted_stocks
-from .targets import DEFAULT_TARGETS, load_targets
+from .paths import DEFAULT_TARGETS, SHIPPED
+
+# The fitting code (pandas, scipy, pyabc, dask) is imported inside each command, so that
+# ``migflow --help`` and the other commands do not pay for it.
 
 commands = typer.Typer()  # joined to the ``migflow`` command line by migflow/cli.py
 
@@ -29,7 +29,9 @@ def _count(value: int | None, field: str, low: int, high: int) -> None:
         raise InputError(f"must be between {low:,} and {high:,} (got {value})", field=field)
 
 
-def _settings(max_evaluations, chains, population, generations, scale) -> Settings:
+def _settings(max_evaluations, chains, population, generations, scale):
+    from .calibrate import Settings
+
     _count(max_evaluations, "--max-evaluations", 1, 1_000_000)
     _count(chains, "--chains", 1, 64)
     _count(population, "--population", 2, 100_000)
@@ -87,6 +89,9 @@ def calibrate_command(
     ),
 ) -> None:
     """Fit the model to the targets: point estimate, then an ABC-SMC posterior ensemble."""
+    from .calibrate import calibrate, load_start, select_targets
+    from .targets import load_targets
+
     with user_errors():
         _check_until(until, "--until")
         settings = _settings(max_evaluations, chains, population, generations, scale)
@@ -110,6 +115,8 @@ def _relative(row) -> str:
 
 
 def print_fit(table, ard, title: str) -> None:
+    from rich.table import Table
+
     t = Table(title=title)
     for col in ("target", "documented", "median", "90% interval", "rel. error"):
         t.add_column(col, justify="right")
@@ -139,6 +146,8 @@ def print_fit(table, ard, title: str) -> None:
 
 
 def print_untargeted(table) -> None:
+    from rich.table import Table
+
     t = Table(title="Largest simulated stocks no target covers (point estimate): check them")
     for col in ("host", "nationality", "people", "month"):
         t.add_column(col, justify="right")
@@ -158,6 +167,8 @@ def _report_seconds(posterior, targets, draws: int) -> float:
 
 
 def _report(posterior, targets, draws, out: Path, title: str):
+    from .report import ard_table, fit_table, plots, simulate_draws
+
     settings = posterior.settings.get("settings", {})
     sims, point_stocks = simulate_draws(
         posterior, targets, draws, settings.get("scale", 100), settings.get("seed", 0)
@@ -181,6 +192,11 @@ def calibration_report(
     yes: bool = YES,
 ) -> None:
     """Documented vs simulated for every target, ARD per group, and PNG plots."""
+    from .calibrate import select_targets
+    from .posterior import load_posterior
+    from .report import untargeted_stocks
+    from .targets import load_targets
+
     with user_errors():
         check_draws(draws, allow_none=False)
         check_output_folder(out)
@@ -217,6 +233,10 @@ def hindcast(
     scale: int = SCALE,
 ) -> None:
     """Calibrate on targets up to a month, then report the fit to the targets after it."""
+    from .calibrate import calibrate
+    from .posterior import load_posterior
+    from .targets import load_targets
+
     with user_errors():
         _check_until(train_until, "--train-until")
         check_draws(draws, allow_none=False)

@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import minimize
+
 from migflow.model.model import MigrationModel
 from migflow.model.scenario import Scenario
-from scipy.optimize import minimize
 
 from .simulate import loss, simulated_values
 from .space import ParameterSpace

@@ -17,10 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from migflow.model.errors import InputError
 from migflow.model.parameters import SPEC_BY_NAME, Parameters
 
-SHIPPED = Path(__file__).resolve().parent / "posterior"
+from .paths import SHIPPED
 
 
 @dataclass

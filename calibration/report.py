@@ -17,6 +17,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+
 from migflow.model.calendar import format_month
 from migflow.model.geography import CODES, ORIGINS
 from migflow.model.model import MigrationModel

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from migflow.model.geography import CODES, DARIEN, EDGE_INDEX, ORIGIN_INDEX, ORIGINS
 from migflow.model.recorder import KIND_INDEX
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from migflow.model.parameters import SPEC_BY_NAME, Parameters
 
 _FITTED_ORIGINS = ("VEN", "HTI", "CUB", "ECU", "NIC", "GTM", "HND", "SLV", "XCO")

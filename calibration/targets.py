@@ -43,12 +43,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from migflow.model.calendar import parse_month
 from migflow.model.errors import InputError
 from migflow.model.geography import CODES, ORIGINS
 from migflow.model.scenario import WINDOW_MAX, WINDOW_MIN
 
-DEFAULT_TARGETS = Path(__file__).resolve().parent / "data" / "targets.csv"
+from .paths import DEFAULT_TARGETS
+
 COLUMNS = (
     "id", "group", "quantity", "start", "end", "country", "nationality",
     "value", "weight", "error", "source",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from migflow.model.errors import InputError
 from migflow.model.run import run_scenario
 from migflow.model.scenario import Scenario

@@ -13,14 +13,35 @@ One module per job, in the order data flows:
 * ``analyze`` and ``prim``: sensitivity indices and scenario discovery;
 * ``report``: CSV tables and PNG charts; ``commands``: ``migflow sweep`` / ``sweep-report``.
 
-Importing this package does not import Dask or matplotlib.
+Importing this package imports none of them: the names below load their module on first
+use (PEP 562), so the command line starts without SALib, pandas or Dask.
 """
 
-from .analyze import discover, distributions, indices
-from .prim import PrimResult, prim
-from .sample import Design, design
-from .spec import GoalSpec, SweepPlan, load_sweep, sweep_from_dict
-from .store import SweepResults, load_results, read_runs
+import importlib
+
+_WHERE = {
+    "discover": "analyze",
+    "distributions": "analyze",
+    "indices": "analyze",
+    "PrimResult": "prim",
+    "prim": "prim",
+    "Design": "sample",
+    "design": "sample",
+    "GoalSpec": "spec",
+    "SweepPlan": "spec",
+    "load_sweep": "spec",
+    "sweep_from_dict": "spec",
+    "SweepResults": "store",
+    "load_results": "store",
+    "read_runs": "store",
+}
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Design",

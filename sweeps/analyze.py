@@ -19,8 +19,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from migflow.model.errors import InputError
 from SALib.analyze import morris, rbd_fast, sobol
+
+from migflow.model.errors import InputError
 
 from .prim import PrimResult, goal_met, prim
 from .sample import problem

@@ -22,6 +22,7 @@ import signal
 from pathlib import Path
 
 import typer
+
 from migflow.model.errors import InputError
 from migflow.model.limits import (
     check_agents,
@@ -31,11 +32,9 @@ from migflow.model.limits import (
     estimate_work,
 )
 from migflow.model.terminal import console, err, user_errors
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from .spec import GoalSpec, load_sweep
-from .store import check_folder, load_results
+# The sweep machinery (pydantic, SALib, pandas, Dask) is imported inside each command, so
+# that ``migflow --help`` and the other commands do not pay for it.
 
 commands = typer.Typer()  # joined to the ``migflow`` command line by migflow/cli.py
 
@@ -73,6 +72,8 @@ def sweep(
 
     from .runner import run_sweep
     from .sample import design
+    from .spec import load_sweep
+    from .store import check_folder
 
     with user_errors():
         plan = load_sweep(file)
@@ -152,6 +153,14 @@ def sweep(
 
 
 def _run(plan, target, workers, scheduler, batch_size, quiet, dask_client, run_sweep):
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
     with dask_client(workers, scheduler) as client:
         if quiet:
             return run_sweep(plan, target, client, batch_size=batch_size)
@@ -184,7 +193,9 @@ def _run(plan, target, workers, scheduler, batch_size, quiet, dask_client, run_s
 _GOAL = re.compile(r"^\s*([A-Za-z][A-Za-z0-9_.\-]*)\s*([<>])\s*([-+0-9.eE_]+)\s*$")
 
 
-def parse_goal(text: str, density: float | None) -> GoalSpec:
+def parse_goal(text: str, density: float | None):
+    from .spec import GoalSpec
+
     """``OUTCOME<VALUE`` or ``OUTCOME>VALUE`` from the command line."""
     m = _GOAL.match(text)
     if not m:
@@ -213,6 +224,7 @@ def sweep_report(
 ) -> None:
     """Sensitivity indices and PRIM boxes of a stored sweep, as tables and PNG charts."""
     from .report import build_report, write_report
+    from .store import load_results
 
     with user_errors():
         if density is not None and not 0 < density <= 1:
@@ -246,6 +258,8 @@ def sweep_report(
 
 
 def print_report(report) -> None:
+    from rich.table import Table
+
     res = report.results
     console.print(
         f"sweep [bold]{res.plan.name}[/]: {res.stored:,} of {res.expected:,} runs stored, "

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 import mesa
+
 from migflow.model.run import run_scenario
 
 from .outcomes import measure

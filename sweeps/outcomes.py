@@ -25,6 +25,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+
 from migflow.model.geography import HOSTS
 from migflow.model.results import DARIEN_NATIONALITIES, MAIN_HOSTS, Results
 

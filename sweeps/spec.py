@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
 from migflow.model.errors import InputError
 from migflow.model.parameters import SPEC_BY_NAME
 from migflow.model.scenario import (
@@ -36,7 +38,6 @@ from migflow.model.scenario import (
     read_toml,
     scenario_name_problem,
 )
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .address import Address, AddressError, lever_class, parse_address
 from .outcomes import COST_PER_CROSSING_AVERTED, INDICATORS, measure_names

@@ -31,6 +31,7 @@ import pandas as pd
 import psutil
 import pyarrow as pa
 import pyarrow.parquet as pq
+
 from migflow.model.errors import InputError
 
 from .outcomes import finalise

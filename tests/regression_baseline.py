@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
 from migflow.model.calendar import year_of
 from migflow.model.model import MigrationModel
 from migflow.model.population import STATUS_NAMES

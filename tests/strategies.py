@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hypothesis import strategies as st
+
 from migflow.model.calendar import format_month, parse_month
 from migflow.model.geography import EDGES, HOSTS, ORIGINS
 from migflow.model.scenario import Scenario, load_scenario

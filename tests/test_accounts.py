@@ -14,13 +14,14 @@ import random
 
 import numpy as np
 from hypothesis import given
+from strategies import scenarios, small_baseline
+
 from migflow.model.geography import CODES, DARIEN, EDGE_INDEX, INDEX, ORIGINS
 from migflow.model.model import MigrationModel
 from migflow.model.parameters import default_parameters
 from migflow.model.population import N_LIVE_STATUS, REGULARISED, STATUS_NAMES
 from migflow.model.recorder import KIND_INDEX
 from migflow.model.results import Results
-from strategies import scenarios, small_baseline
 
 # A Darién that kills half of those who cross it, and whose risk nobody weighs in choosing
 # a route (so people still take it): far outside the calibrated range, for testing only.

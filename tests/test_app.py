@@ -17,19 +17,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest
+from typer.testing import CliRunner
+
 from migflow.app import charts, documented, indicators, runs, state
 from migflow.app.commands import MAIN, streamlit_args
 from migflow.app.downloads import results_zip, scenario_toml
+from migflow.cli import app as cli
 from migflow.model.errors import InputError
 from migflow.model.geography import EDGES
 from migflow.model.parameters import Parameters
 from migflow.model.results import Results
 from migflow.model.scenario import load_scenario, loads_scenario
-from streamlit.runtime.media_file_manager import MediaFileManager
-from streamlit.testing.v1 import AppTest
-from typer.testing import CliRunner
-
-from migflow.cli import app as cli
 
 MAIN_SCRIPT = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
 runner = CliRunner()

@@ -7,13 +7,15 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+
 from migflow.calibration.calibrate import Settings, calibrate, load_start, select_targets
 from migflow.calibration.fit import evaluate, point_estimate
 from migflow.calibration.history import history_scenario
+from migflow.calibration.paths import DEFAULT_TARGETS
 from migflow.calibration.posterior import load_posterior
 from migflow.calibration.simulate import ard_by_group, loss, simulated_values
 from migflow.calibration.space import ParameterSpace
-from migflow.calibration.targets import COLUMNS, DEFAULT_TARGETS, load_targets
+from migflow.calibration.targets import COLUMNS, load_targets
 from migflow.model.errors import InputError
 from migflow.model.model import MigrationModel
 from migflow.model.recorder import KIND_INDEX
@@ -259,6 +261,7 @@ def test_the_shipped_posterior_loads_runs_and_reproduces_its_reported_fit():
 def test_stock_plots_have_one_panel_per_host_and_nationality(tmp_path, monkeypatch):
     """Venezuelans and Haitians in Chile are two series, not one zig-zag line (they were)."""
     import matplotlib.pyplot as plt
+
     from migflow.calibration import report
 
     plt.close("all")

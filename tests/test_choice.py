@@ -12,11 +12,12 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import enforcement, scenarios, small_baseline
+
 from migflow.model.geography import DARIEN, EDGE_INDEX, INDEX, build_paths
 from migflow.model.mechanisms.choice import STAY, choose, stay_utility
 from migflow.model.model import MigrationModel
 from migflow.model.scenario import Scenario
-from strategies import enforcement, scenarios, small_baseline
 
 
 def reference_choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:

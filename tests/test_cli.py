@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-from migflow.model.results import Results
-from migflow.model.run import run_scenario
-from migflow.model.scenario import save_scenario
 from strategies import small_baseline
 from typer.testing import CliRunner
 
 from migflow.cli import app
+from migflow.model.results import Results
+from migflow.model.run import run_scenario
+from migflow.model.scenario import save_scenario
 
 runner = CliRunner()
 

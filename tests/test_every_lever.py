@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
+from strategies import END, START, scenarios, small_baseline
+
 from migflow.model import model as model_module
 from migflow.model.calendar import format_month, parse_month
 from migflow.model.geography import (
@@ -31,7 +33,6 @@ from migflow.model.parameters import default_parameters
 from migflow.model.population import IRREGULAR
 from migflow.model.recorder import KIND_INDEX
 from migflow.model.scenario import Scenario
-from strategies import END, START, scenarios, small_baseline
 
 WHOLE_WINDOW = {"start": START, "end": END}
 BASE = small_baseline()

@@ -25,12 +25,13 @@ import pytest
 import tomli_w
 from hypothesis import given
 from hypothesis import strategies as st
-from migflow.calibration.targets import DEFAULT_TARGETS, load_targets
-from migflow.model.errors import InputError
-from migflow.model.scenario import SCENARIO_DIR, list_scenarios, load_scenario, save_scenario
 from typer.testing import CliRunner
 
+from migflow.calibration.paths import DEFAULT_TARGETS
+from migflow.calibration.targets import load_targets
 from migflow.cli import app
+from migflow.model.errors import InputError
+from migflow.model.scenario import SCENARIO_DIR, list_scenarios, load_scenario, save_scenario
 
 runner = CliRunner()
 SHIPPED = list_scenarios()
@@ -66,8 +67,8 @@ def _no_simulation():
         raise _Started
 
     with (
-        mock.patch("migflow.cli.run_scenario", refuse),
-        mock.patch("migflow.calibration.commands.simulate_draws", refuse),
+        mock.patch("migflow.model.run.run_scenario", refuse),
+        mock.patch("migflow.calibration.report.simulate_draws", refuse),
     ):
         yield
 
@@ -616,7 +617,7 @@ def test_a_long_run_says_how_long_and_needs_yes(tmp_path):
     ],
 )
 def test_counts_on_the_command_line_are_bounded_before_any_work(tmp_path, args, expected):
-    with _no_simulation(), mock.patch("migflow.calibration.commands.calibrate") as fit:
+    with _no_simulation(), mock.patch("migflow.calibration.calibrate.calibrate") as fit:
         fit.side_effect = _Started
         result = runner.invoke(app, [*args, "--out", str(tmp_path / "o")])
     _refused(result, expected)

@@ -7,13 +7,14 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import scenarios, small_baseline
+
 from migflow.model import population
 from migflow.model.geography import ORIGINS
 from migflow.model.mechanisms import choice
 from migflow.model.model import MigrationModel
 from migflow.model.recorder import KIND_INDEX
 from migflow.model.run import run_scenario
-from strategies import scenarios, small_baseline
 
 
 def _run_model(scenario) -> MigrationModel:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
+from strategies import END, START, scenarios
+
 from migflow.model.geography import DARIEN, NORTHERN_CENTRAL_AMERICA, ORIGINS
 from migflow.model.mechanisms.choice import MonthlyUtilities, stay_value
 from migflow.model.mechanisms.settlement import N_F, N_S, RECONSIDER, RETURN, raw_hazards
@@ -17,7 +19,6 @@ from migflow.model.model import MigrationModel
 from migflow.model.population import INTEGRATED
 from migflow.model.run import run_scenario
 from migflow.model.scenario import Scenario
-from strategies import END, START, scenarios
 
 WHOLE_WINDOW = {"start": START, "end": END}
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from strategies import small_baseline
+
 from migflow.model.geography import CODES, HOSTS, ORIGINS
 from migflow.model.mechanisms.choice import STAY, MonthlyUtilities, onward_logsum
 from migflow.model.mechanisms.movement import _referrals_on_the_way
@@ -33,7 +35,6 @@ from migflow.model.population import INTEGRATED, IRREGULAR, REGULARISED, TEMPORA
 from migflow.model.recorder import KIND_INDEX
 from migflow.model.results import Results
 from migflow.model.scenario import Scenario
-from strategies import small_baseline
 
 PATHWAY_HOSTS = [h for h in HOSTS if h != "CAN"]
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import mesa
 import numpy as np
 import pytest
+from scipy import stats
+from strategies import small_baseline
+
 from migflow.model.agents import Country
 from migflow.model.calendar import format_month, parse_month
 from migflow.model.geography import CODES, DARIEN, EDGE_INDEX, NORTHERN_CENTRAL_AMERICA, ORIGINS
@@ -14,8 +17,6 @@ from migflow.model.policy import integration_served_per_year
 from migflow.model.random_streams import RandomStreams
 from migflow.model.run import run_scenario
 from migflow.model.scenario import Scenario, load_scenario
-from scipy import stats
-from strategies import small_baseline
 
 
 def _with(scenario: Scenario, **groups) -> Scenario:

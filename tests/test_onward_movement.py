@@ -9,14 +9,15 @@ its direction is right, and it switches off exactly.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import logsumexp
+from strategies import small_baseline
+
 from migflow.model.geography import INDEX, ORIGINS
 from migflow.model.mechanisms.choice import MonthlyUtilities, onward_logsum
 from migflow.model.mechanisms.settlement import N_F, N_S, onward_hazard
 from migflow.model.model import MigrationModel
 from migflow.model.population import INTEGRATED, REGULARISED
 from migflow.model.run import run_scenario
-from scipy.special import logsumexp
-from strategies import small_baseline
 
 _STATUS = np.arange(N_S)[None, None, :, None]
 _FLAGS = np.arange(N_F)[None, None, None, :]

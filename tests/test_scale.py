@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from migflow.model.run import run_scenario
 from strategies import small_baseline
+
+from migflow.model.run import run_scenario
 
 INDICATORS = (
     "emigrants",

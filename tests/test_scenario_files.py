@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 import tomli_w
-from migflow.model.parameters import SPECS, parameter_problem
-from migflow.model.run import run_scenario
-from migflow.model.scenario import dumps_scenario, list_scenarios, load_scenario, loads_scenario
 from typer.testing import CliRunner
 
 from migflow.cli import app
+from migflow.model.parameters import SPECS, parameter_problem
+from migflow.model.run import run_scenario
+from migflow.model.scenario import dumps_scenario, list_scenarios, load_scenario, loads_scenario
 
 SHIPPED = list_scenarios()
 runner = CliRunner()

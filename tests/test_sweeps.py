@@ -16,6 +16,10 @@ import numpy as np
 import pandas as pd
 import psutil
 import pytest
+from test_sweeps_spec import sensitivity_dict, sweep_dict, write_sweep
+from typer.testing import CliRunner
+
+from migflow.cli import app
 from migflow.model.cluster import local_cluster
 from migflow.sweeps.analyze import discover, indices
 from migflow.sweeps.evaluate import evaluate
@@ -23,10 +27,6 @@ from migflow.sweeps.runner import run_sweep
 from migflow.sweeps.sample import design
 from migflow.sweeps.spec import GoalSpec, sweep_from_dict
 from migflow.sweeps.store import RUNS, load_results, read_runs
-from test_sweeps_spec import sensitivity_dict, sweep_dict, write_sweep
-from typer.testing import CliRunner
-
-from migflow.cli import app
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT_COLUMNS = ["sample", "replication", "seed", "run_id", "reference_id", "status", "error"]

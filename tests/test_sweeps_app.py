@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_sweeps_spec import ENFORCEMENT, INERT_LAG, sweep_dict
+
 from migflow.sweeps.runner import run_sweep_serial
 from migflow.sweeps.spec import sweep_from_dict
-from test_sweeps_spec import ENFORCEMENT, INERT_LAG, sweep_dict
 
 PAGE = Path(__file__).resolve().parent.parent / "app" / "pages" / "sweeps.py"
 

@@ -14,6 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import tomli_w
+from typer.testing import CliRunner
+
+from migflow.cli import app
 from migflow.model.errors import InputError
 from migflow.model.run import run_scenario
 from migflow.sweeps import outcomes as oc
@@ -24,9 +27,6 @@ from migflow.sweeps.runner import run_sweep_serial
 from migflow.sweeps.sample import count_points, design
 from migflow.sweeps.spec import load_sweep, plan_from_json, sweep_from_dict
 from migflow.sweeps.store import load_results, read_runs
-from typer.testing import CliRunner
-
-from migflow.cli import app
 
 ENFORCEMENT = {
     "path": "enforcement[edge=COL-PAN].interdiction",
@@ -388,6 +388,7 @@ def test_evaluate_lets_each_model_be_freed_so_worker_memory_stays_flat():
     import gc
 
     import mesa
+
     from migflow.model.model import MigrationModel
     from migflow.sweeps.evaluate import evaluate
 

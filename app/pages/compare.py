@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import streamlit as st
+
 from migflow.app import charts, indicators, runs, state
 from migflow.app.sidebar import SCALES, UPLOAD_PREFIX, applied_scenario, base_scenario
 from migflow.model.scenario import dumps_scenario

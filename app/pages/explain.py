@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import streamlit as st
+
 from migflow.app import runs
 
 ROOT = Path(__file__).resolve().parent.parent.parent

@@ -13,6 +13,7 @@ import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
+
 from migflow.model.errors import InputError
 from migflow.sweeps import GoalSpec, discover, indices, load_results
 from migflow.sweeps.store import RUNS, SWEEP_JSON

@@ -6,6 +6,7 @@ import hashlib
 
 import pandas as pd
 import streamlit as st
+
 from migflow.app import charts, documented, downloads, indicators, runs
 from migflow.app.sidebar import render_sidebar
 from migflow.app.state import changes_from

@@ -1,0 +1,80 @@
+"""How fast the command line answers: whole-process times, median of several runs.
+
+Prints, for ``migflow --help``, ``--version``, ``list`` and ``run baseline``, the median
+wall time of N fresh processes (imports included, as a user waits for them), and the model's
+own run time for the baseline (in one process, after a warm-up), so the overhead of
+``migflow run`` over the model is visible. Targets (issue 18): help and version within 0.5 s,
+list within 1 s, run baseline within 1.5 times the model's own time.
+
+    python benchmarks/cli.py            # 7 runs each
+    python benchmarks/cli.py --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def wall(args: list[str], runs: int, cwd: Path) -> float:
+    """Median seconds of ``runs`` fresh processes of ``args``."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(args, cwd=cwd, check=True, capture_output=True)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def model_seconds(runs: int) -> float:
+    """Median seconds of the baseline model run alone (scenario loaded, imports done)."""
+    from migflow.model.run import run_scenario
+    from migflow.model.scenario import load_scenario
+
+    scenario = load_scenario("baseline")
+    run_scenario(scenario)  # warm-up: caches, lazy imports
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        run_scenario(scenario)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="processes per command")
+    args = parser.parse_args(argv)
+    exe = shutil.which("migflow")
+    if exe is None:
+        print('migflow is not installed: python -m pip install -e ".[test]"', file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        cwd = Path(tmp)
+        rows = [
+            ("migflow --help", wall([exe, "--help"], args.runs, cwd), "0.5 s"),
+            ("migflow --version", wall([exe, "--version"], args.runs, cwd), "0.5 s"),
+            ("migflow list", wall([exe, "list"], args.runs, cwd), "1 s"),
+        ]
+        run = [exe, "run", "baseline", "--quiet", "--out", str(cwd / "out")]
+        whole = wall(run, args.runs, cwd)
+    model = model_seconds(args.runs)
+    print(
+        f"{'command (whole process, median of ' + str(args.runs) + ')':<44} {'seconds':>8}  target"
+    )
+    for name, seconds, target in rows:
+        print(f"{name:<44} {seconds:>8.2f}  {target}")
+    print(f"{'migflow run baseline --quiet':<44} {whole:>8.2f}  {1.5 * model:.2f} s (1.5x model)")
+    print(f"{'  the model run alone (in process)':<44} {model:>8.2f}")
+    print(f"{'  run overhead: whole / model':<44} {whole / model:>8.2f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,276 @@
+"""What ``migflow run``, ``validate``, ``compare`` and ``list`` do.
+
+The command line (migflow/cli.py) only declares these commands and imports this module when
+one of them runs, so that ``migflow --help`` does not load the model, pandas or Mesa.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from migflow.model.errors import InputError
+from migflow.model.limits import (
+    check_agents,
+    check_output_folder,
+    check_time,
+    default_folder,
+    estimate_work,
+)
+from migflow.model.scenario import Scenario, list_scenarios, load_scenario
+from migflow.model.terminal import check_draws, console, err, user_errors
+
+if TYPE_CHECKING:
+    from migflow.model.results import Results
+
+# The engine, pandas and Mesa are imported by the functions that run or read results, so
+# that ``migflow list`` and ``validate`` answer without them.
+
+
+def _with_overrides(scenario: Scenario, seed: int | None, scale: int | None) -> Scenario:
+    changes = {}
+    if seed is not None:
+        if not 0 <= seed < 2**32:
+            raise InputError("must be between 0 and 4294967295", field="--seed")
+        changes["seed"] = seed
+    if scale is not None:
+        if not 1 <= scale <= 100_000:
+            raise InputError("must be between 1 and 100000 (people per agent)", field="--scale")
+        changes["scale"] = scale
+    return scenario.with_changes(**changes) if changes else scenario
+
+
+def check_run(scenario: Scenario, source: str | None, yes: bool, runs: int = 1) -> None:
+    """Refuse, before it starts, a run too big for memory, or one that would take long
+    without ``--yes`` (``runs``: the scenario is run that many times, e.g. with draws)."""
+    work = estimate_work(scenario)
+    check_agents(work, source=source)
+    what = "the run" if runs == 1 else f"{runs} runs"
+    check_time(work.seconds * runs, yes=yes, source=source, what=what)
+
+
+def _run_with_progress(scenario: Scenario, quiet: bool) -> Results:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from migflow.model.run import run_scenario
+
+    if quiet:
+        return run_scenario(scenario)
+    with Progress(
+        TextColumn(f"running [bold]{scenario.name}[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("months"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("run", total=scenario.n_months)
+        return run_scenario(scenario, progress=lambda t, n: bar.update(task, completed=t))
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def _k(x: float) -> str:
+    """People in thousands, so a year of the summary fits an 80-column terminal."""
+    return f"{x / 1000:,.1f}"
+
+
+def print_summary(results: Results, title: str) -> None:
+    """Two tables per year: Darién and the US border; Venezuelans by host and status."""
+    from rich.table import Table
+
+    from migflow.model.results import DARIEN_NATIONALITIES, MAIN_HOSTS
+
+    s = results.summary
+    t1 = Table(title=f"{title}: Darién crossings by nationality, US border (thousands), deaths")
+    columns = ("Darién total", "US arrivals", "deaths (expected)")
+    for col in ("year", *DARIEN_NATIONALITIES, "other", *columns):
+        t1.add_column(col, justify="right")
+    t2 = Table(title=f"{title}: Venezuelans in the main hosts at year end (thousands)")
+    for col in ("year", *MAIN_HOSTS, "regularised", "pathways"):
+        t2.add_column(col, justify="right")
+    for _, row in s.iterrows():
+        t1.add_row(
+            str(int(row["year"])),
+            *(_k(row[f"darien_{n}"]) for n in DARIEN_NATIONALITIES),
+            _k(row["darien_other"]),
+            _k(row["darien_crossings"]),
+            _k(row["us_border_arrivals"]),
+            _fmt(row["expected_deaths"]),
+        )
+        t2.add_row(
+            str(int(row["year"])),
+            *(_k(row[f"venezuelans_in_{h}"]) for h in MAIN_HOSTS),
+            _k(row["regularisations"]),
+            _k(row["legal_pathway_arrivals"]),
+        )
+    console.print(t1)
+    console.print(t2)
+
+
+def print_intervals(intervals, title: str) -> None:
+    """Median [90% interval] over posterior draws, for the headline indicators."""
+    from rich.table import Table
+
+    shown = ("darien_crossings", "us_border_arrivals", "venezuelans_in_COL", "expected_deaths")
+    table = Table(
+        title=f"{title}: median [90% interval] over posterior draws (thousands; deaths in people)"
+    )
+    table.add_column("year", justify="right")
+    for name in shown:
+        table.add_column(name.replace("_", " "), justify="right")
+    for year, part in intervals.groupby("year"):
+        cells = []
+        for name in shown:
+            r = part[part["indicator"] == name].iloc[0]
+            unit = 1 if name == "expected_deaths" else 1000  # deaths in people
+            digits = 0 if unit == 1 else 1
+            cells.append(
+                f"{r['median'] / unit:,.{digits}f} "
+                f"[{r['p05'] / unit:,.{digits}f}-{r['p95'] / unit:,.{digits}f}]"
+            )
+        table.add_row(str(year), *cells)
+    console.print(table)
+
+
+def _results_for(item: str | Scenario, quiet: bool) -> tuple[str, Results]:
+    from migflow.model.results import Results
+
+    if isinstance(item, Scenario):
+        return item.name, _run_with_progress(item, quiet)
+    try:
+        results = Results.read(item)
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"cannot read results: {exc}", source=item) from None
+    return str(results.manifest.get("scenario", {}).get("name", item)), results
+
+
+def _scenario_or_folder(item: str, yes: bool) -> str | Scenario:
+    """A results folder (read later) or a scenario, loaded and checked now, so that both
+    sides of a comparison are checked before either runs."""
+    path = Path(item)
+    try:
+        is_results = path.is_dir() and (path / "manifest.json").is_file()
+    except (OSError, ValueError):
+        is_results = False
+    if is_results:
+        return item
+    scenario = load_scenario(item)
+    check_run(scenario, item, yes)
+    return scenario
+
+
+def comparison_rows(ra: Results, rb: Results) -> list[tuple[str, float, float]]:
+    """Headline indicators of two results, summed over the window (stocks: last year)."""
+    from migflow.model.results import DARIEN_NATIONALITIES, MAIN_HOSTS
+
+    rows = []
+    flows = [
+        ("emigrants", "emigrants"),
+        ("Darién crossings", "darien_crossings"),
+        *((f"Darién crossings, {n}", f"darien_{n}") for n in DARIEN_NATIONALITIES),
+        ("US border arrivals", "us_border_arrivals"),
+        ("regularisations", "regularisations"),
+        ("legal pathway arrivals", "legal_pathway_arrivals"),
+        ("interdictions", "interdictions"),
+        ("deaths (expected)", "expected_deaths"),
+        ("deaths (drawn, in whole agents)", "deaths"),
+        ("returns", "returns"),
+        ("integration spending ($M)", "integration_musd"),
+    ]
+    for label, col in flows:
+        rows.append((label, float(ra.summary[col].sum()), float(rb.summary[col].sum())))
+    for host in MAIN_HOSTS:
+        col = f"venezuelans_in_{host}"
+        rows.append(
+            (
+                f"Venezuelans in {host}, end",
+                float(ra.summary[col].iloc[-1]),
+                float(rb.summary[col].iloc[-1]),
+            )
+        )
+    return rows
+
+
+def run(
+    scenario: str,
+    out: Path | None,
+    seed: int | None,
+    scale: int | None,
+    quiet: bool,
+    draws: int,
+    yes: bool,
+) -> None:
+    """Run one scenario, print a yearly summary and write its tables."""
+    with user_errors():
+        check_draws(draws)
+        loaded = _with_overrides(load_scenario(scenario), seed, scale)
+        # The default folder comes from the scenario's name, which is free text in a shared
+        # file: only its safe form becomes a path, always under results/.
+        target = check_output_folder(out or default_folder(Path("results"), loaded.name))
+        check_run(loaded, scenario, yes, runs=1 + draws)
+        results = _run_with_progress(loaded, quiet)
+        intervals = None
+        if draws:
+            from migflow.calibration.uncertainty import run_draws
+
+            err.print(f"running {draws} posterior draws ...")
+            intervals = run_draws(loaded, draws)
+        extra = None if intervals is None else {"summary_draws": intervals}
+        results.write(target, extra=extra)
+    if not quiet:
+        print_summary(results, loaded.name)
+        if intervals is not None:
+            print_intervals(intervals, loaded.name)
+    err.print(
+        f"wrote {target}/ (stocks, flows, events, spending, summary, manifest.json)",
+        highlight=False,
+        markup=False,
+    )
+
+
+def validate(files: list[Path]) -> None:
+    """Check scenario files; exit status 2 at the first invalid one."""
+    with user_errors():
+        for file in files:
+            s = load_scenario(file)
+            levers = sum(
+                len(getattr(s, g))
+                for g in ("integration", "regularisation", "pathways", "enforcement", "asylum")
+            ) + len(s.root_causes)
+            console.print(f"ok: {file} ({s.name}, {s.start}..{s.end}, {levers} levers)")
+
+
+def compare(a: str, b: str, quiet: bool, yes: bool) -> None:
+    """Print the differences between two scenarios' results (B minus A)."""
+    from rich.table import Table
+
+    with user_errors():
+        first, second = _scenario_or_folder(a, yes), _scenario_or_folder(b, yes)
+        name_a, ra = _results_for(first, quiet)
+        name_b, rb = _results_for(second, quiet)
+    table = Table(title=f"{name_b} compared with {name_a} (whole window; stocks at the end)")
+    for col in ("indicator", name_a, name_b, "difference", "change"):
+        table.add_column(col, justify="right")
+    for label, va, vb in comparison_rows(ra, rb):
+        diff = vb - va
+        pct = f"{100 * diff / va:+.1f}%" if va else "n/a"
+        table.add_row(label, _fmt(va), _fmt(vb), f"{diff:+,.0f}", pct)
+    console.print(table)
+
+
+def list_shipped() -> None:
+    """List the shipped scenarios."""
+    with user_errors():
+        for path in list_scenarios():
+            s = load_scenario(path)
+            console.print(f"[bold]{path.stem}[/]: {s.description}", highlight=False)
