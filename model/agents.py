@@ -52,7 +52,7 @@ class Country(mesa.Agent):
     @property
     def policy(self) -> dict[str, float]:
         """This month's levers acting in this country."""
-        sched, t = self.model.schedule, self.model.t
+        sched, t = self.model.policy, self.model.t
         t = min(t, len(sched.months) - 1)
         incoming = {
             f"interdiction_{e.name}": float(sched.interdiction[t, i].max())  # most targeted

@@ -52,16 +52,18 @@ class MigrationModel(mesa.Model):
         self.scenario = scenario
         self.params = parameters or default_parameters(scenario.parameters)
         self.scale = scenario.scale
-        self.schedule = PolicySchedule.compile(scenario, self.params)
+        # the scenario compiled into per-month arrays (not a Mesa scheduler: the month runs
+        # its five steps in a fixed order, see step())
+        self.policy = PolicySchedule.compile(scenario, self.params)
         self.n_months = scenario.n_months
-        self.t = 0  # months run so far (index into the schedule)
+        self.t = 0  # months run so far (index into the policy arrays)
         self.first_month = scenario.first_month
         self.streams = RandomStreams(int(self.rng.integers(2**32)))
         self.paths = build_paths(self.params["air_km_equivalent"])
         self.path_lookup = PathLookup(self.paths, self.params["travel_km_per_month"])
         self.alternatives = alternative_table(self.paths)
         self.referral_countries = np.zeros(N_C, dtype=bool)  # with a referral pathway
-        for pw in self.schedule.pathways:
+        for pw in self.policy.pathways:
             self.referral_countries |= pw.referral
         self.emigration_base = self.params.vector("emigration_base", ORIGINS)
         attractiveness = np.zeros(N_C)
@@ -137,7 +139,7 @@ class MigrationModel(mesa.Model):
     def darien_death_probability(self) -> np.ndarray:
         """Probability of dying in one Darién crossing this month, by origin (O,)."""
         p = self.params
-        interdiction = self.schedule.interdiction[self.t, EDGE_INDEX[DARIEN]]
+        interdiction = self.policy.interdiction[self.t, EDGE_INDEX[DARIEN]]
         return p["darien_mortality"] * (1.0 + p["mortality_enforcement_factor"] * interdiction)
 
     def programme_state(self, t: int):
@@ -145,7 +147,7 @@ class MigrationModel(mesa.Model):
         open_ = np.zeros((N_O, N_C), dtype=bool)
         capacity = np.zeros(N_C)
         cutoff = np.full((N_C, N_O), -(10**6), dtype=np.int64)
-        for prog in self.schedule.programmes:
+        for prog in self.policy.programmes:
             if not prog.active[t]:
                 continue
             open_[prog.origins, prog.host] = True
@@ -158,7 +160,7 @@ class MigrationModel(mesa.Model):
     def temporary_duration(self, t: int) -> np.ndarray:
         """Mean stay (months) of temporary pathways into each country this month."""
         total, weight = np.zeros(N_C), np.zeros(N_C)
-        for pw in self.schedule.pathways:
+        for pw in self.policy.pathways:
             if pw.duration_months > 0:
                 w = max(pw.capacity[t], 1e-9)
                 total[pw.destination] += w * pw.duration_months
@@ -177,7 +179,7 @@ class MigrationModel(mesa.Model):
     def _open_slots(self) -> None:
         """Places this month for every capacity-limited lever, fixed before anyone applies,
         so that they never depend on how many applied (common random numbers)."""
-        t, sched = self.t, self.schedule
+        t, sched = self.t, self.policy
         self.pathway_slots = [
             self._slots(0, k, pw.capacity[t] / self.scale) for k, pw in enumerate(sched.pathways)
         ]

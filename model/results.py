@@ -63,7 +63,7 @@ class Results:
     # -------------------------------------------------------------- building
     @classmethod
     def from_model(cls, model) -> Results:
-        rec, sched = model.recorder, model.schedule
+        rec, sched = model.recorder, model.policy
         months = tuple(format_month(m) for m in sched.months)
         month_ax, country_ax, origin_ax = ("month", months), ("country", CODES), ("origin", ORIGINS)
         statuses = STATUS_NAMES + REMOVED_NAMES

@@ -35,7 +35,7 @@ def yearly_figures() -> pd.DataFrame:
     model.run()
     rec = model.recorder
     table = Results.from_model(model).summary.set_index("year")
-    years = np.array([year_of(m) for m in model.schedule.months])
+    years = np.array([year_of(m) for m in model.policy.months])
     for year in table.index:
         in_year = years == year
         last = np.flatnonzero(in_year)[-1]

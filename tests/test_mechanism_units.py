@@ -258,7 +258,7 @@ def test_compiled_integration_capacity_is_what_funding_buys_plus_the_services_gi
     data["integration"], data["root_causes"] = [lever], [root]
     scenario = Scenario.model_validate(data)
     model = MigrationModel(scenario)
-    sched, peru = model.schedule, CODES.index("PER")
+    sched, peru = model.policy, CODES.index("PER")
     on = (sched.months >= scenario.first_month + 12) & (sched.months <= scenario.first_month + 23)
     served = integration_served_per_year(60.0, model.params) / 12.0 + 250.0
     np.testing.assert_allclose(sched.integration_capacity[on, peru], served, rtol=1e-12)

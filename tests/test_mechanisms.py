@@ -146,7 +146,7 @@ def test_the_haiti_tps_of_the_baseline_pulls_newcomers_only_until_its_cutoff():
     """The 2021 US TPS designation for Haiti (announced 2021-05-22, cut-off 2021-07-29) can
     draw Haitians only in 2021-06 and 2021-07, and nobody else."""
     model = MigrationModel(load_scenario("baseline").clipped(end="2022-12"))
-    pull = model.schedule.programme_open
+    pull = model.policy.programme_open
     months = [model.first_month + t for t in np.flatnonzero(pull.any(axis=(1, 2)))]
     assert [format_month(m) for m in months] == ["2021-06", "2021-07"]
     assert np.argwhere(pull.any(axis=0)).tolist() == [[ORIGINS.index("HTI"), CODES.index("USA")]]
@@ -240,7 +240,7 @@ def test_splitting_a_hosts_integration_funding_into_entries_changes_nothing():
         ],
     )
     a, b = MigrationModel(one), MigrationModel(two)
-    np.testing.assert_allclose(a.schedule.integration_capacity, b.schedule.integration_capacity)
+    np.testing.assert_allclose(a.policy.integration_capacity, b.policy.integration_capacity)
 
 
 def test_enforcement_for_some_nationalities_stops_only_them():

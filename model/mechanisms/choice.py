@@ -31,7 +31,7 @@ class MonthlyUtilities:
     """The parts of utility shared by everyone this month, computed once per month."""
 
     def __init__(self, model):
-        p, sched, t, paths = model.params, model.schedule, model.t, model.paths
+        p, sched, t, paths = model.params, model.policy, model.t, model.paths
         stock_k = model.host_stock_people / 1000.0  # (C, O)
         host = (
             model.host_attractiveness[:, None]

@@ -20,7 +20,7 @@ from . import PURPOSE_EMIGRATE
 
 def emigration_people(model) -> np.ndarray:
     """Expected emigrants per origin this month, in people."""
-    p, sched, t = model.params, model.schedule, model.t
+    p, sched, t = model.params, model.policy, model.t
     diaspora = model.diaspora_people  # (O,) people of each origin abroad (hosts)
     network = (1.0 + diaspora / 100_000.0) ** p["emigration_network_elasticity"]
     return model.emigration_base * sched.push[t] * network * (1.0 - sched.root_cause_reduction[t])

@@ -50,7 +50,7 @@ def move(model) -> None:
     the loop (stopped for the month, interdicted, dead, arrived or referred). Paths are
     read through flat tables (``PathLookup``) and shrinking sets are cut by position
     (``_take``): numpy's two-index and boolean-mask indexing cost twice as much."""
-    pop, sched, t, month = model.pop, model.schedule, model.t, model.month
+    pop, sched, t, month = model.pop, model.policy, model.t, model.month
     lookup = model.path_lookup
     rows = pop.rows_with_status(TRANSIT)
     leg = pop.leg_left[rows]
@@ -178,7 +178,7 @@ def _interdicted(model, rows: np.ndarray, edge: np.ndarray, deport_thr) -> None:
     deport = model.streams.raw(pop.key[rows], model.month, PURPOSE_DEPORT) < deport_thr
     deport |= ~HOST_MASK[src] | (src == ORIGIN_NODE[pop.origin[rows]])  # no host, or home
     # expelled across the border (Title 42): back to the source country, free to try again
-    expelled = model.schedule.expulsion[model.t, edge, pop.origin[rows]]
+    expelled = model.policy.expulsion[model.t, edge, pop.origin[rows]]
     deport &= ~(expelled & HOST_MASK[src])
     stranded = rows[~deport]
     pop.status[stranded] = IRREGULAR

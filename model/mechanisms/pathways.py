@@ -23,7 +23,7 @@ def divert(model, rows: np.ndarray, chosen: np.ndarray, at_origin: bool) -> np.n
     """Move applicants among ``rows`` (with chosen paths ``chosen``) onto pathways.
 
     Returns a boolean mask over ``rows``: True where the migrant left by a legal pathway."""
-    pop, sched, t = model.pop, model.schedule, model.t
+    pop, sched, t = model.pop, model.policy, model.t
     taken = np.zeros(len(rows), dtype=bool)
     if len(rows) == 0:
         return taken

@@ -68,7 +68,7 @@ def hazard_tables(model) -> tuple[np.ndarray, np.ndarray]:
 def raw_hazards(model) -> tuple[np.ndarray, np.ndarray]:
     """Per-group monthly hazards of the five events before they compete, shape (groups, 5),
     and the programmes' arrival cut-off."""
-    p, sched, t, scale = model.params, model.schedule, model.t, model.scale
+    p, sched, t, scale = model.params, model.policy, model.t, model.scale
     counts = model.group_counts.reshape(N_C, N_O, N_S, N_F)  # agents, end of last month
     shape = (N_C, N_O, N_S, N_F)
     status = np.arange(N_S)[None, None, :, None]
