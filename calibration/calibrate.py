@@ -21,7 +21,7 @@ from migflow.model.calendar import format_month, parse_month
 from migflow.model.cluster import dask_client
 from migflow.model.errors import InputError
 from migflow.model.parameters import parameter_problem
-from migflow.model.results import package_version
+from migflow.model.provenance import git_commit, package_version
 
 from .abc import abc_smc
 from .chains import run_chains, seconds_spent
@@ -119,6 +119,7 @@ def calibrate(
     fit = {"loss": loss(sim, targets), "ard": {k: float(v) for k, v in ard.items()}}
     record = {
         "package_version": package_version(),
+        "git_commit": git_commit(),
         "settings": asdict(settings),
         "until": until,
         "window_end": end,

@@ -26,18 +26,12 @@ from .calendar import format_month, year_of
 from .geography import CODES, DARIEN, EDGE_INDEX, EDGES, ORIGIN_INDEX, ORIGINS
 from .parameters import parameter_source
 from .population import STATUS_NAMES
+from .provenance import provenance
 from .recorder import EVENT_KINDS, KIND_INDEX, REMOVED_NAMES
 
 TABLES = ("stocks", "flows", "events", "spending", "summary")
 MAIN_HOSTS = ("COL", "PER", "ECU", "CHL", "BRA")
 DARIEN_NATIONALITIES = ("VEN", "HTI", "CUB")
-
-
-def package_version() -> str:
-    try:
-        return metadata.version("migflow")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
 
 
 def _tidy(array: np.ndarray, axes: list[tuple[str, tuple]], value: str) -> pd.DataFrame:
@@ -94,7 +88,7 @@ class Results:
             "scale": model.scale,
             "stream_key": model.streams.stream_key,
             "months": [months[0], months[-1]],
-            "package_version": package_version(),
+            **provenance(model.params),
             "versions": {
                 "python": platform.python_version(),
                 "numpy": np.__version__,

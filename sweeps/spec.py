@@ -29,7 +29,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from migflow.model.errors import InputError
-from migflow.model.parameters import SPEC_BY_NAME
+from migflow.model.parameters import SPEC_BY_NAME, default_parameters
+from migflow.model.provenance import calibration_identity, package_version, provenance
 from migflow.model.scenario import (
     Scenario,
     _format_validation_error,
@@ -392,6 +393,7 @@ class SweepPlan:
             "format": FORMAT,
             "source": self.source,
             "fingerprint": self.fingerprint,
+            "provenance": provenance(default_parameters(self.base.parameters)),
             "sweep": self.file.model_dump(mode="json"),
             "order": {"inputs": self.input_names, "outcomes": list(self.file.outcomes)},
             "base_scenario": self.scenario.model_dump(mode="json"),
@@ -403,6 +405,10 @@ class SweepPlan:
         names and descriptions are left out (they only affect the report)."""
         core = {
             "format": FORMAT,
+            # the model the numbers come from: an upgrade or a refit is a new sweep
+            "package_version": package_version(),
+            "calibration": calibration_identity(),
+            "parameters": default_parameters(self.base.parameters).as_dict(),
             "expanded": self.expanded,
             "reference": self.base.model_dump(mode="json"),
             "inputs": [

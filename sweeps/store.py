@@ -106,8 +106,9 @@ def check_folder(root: Path, plan: SweepPlan) -> bool:
         stored = None
     if stored != plan.fingerprint:
         raise InputError(
-            "holds a different sweep (its base, inputs, sampler, seeds or outcomes differ); "
-            "choose a new folder, or run the sweep file it was made with",
+            "holds a different sweep (its base, inputs, sampler, seeds or outcomes differ, or "
+            "it was run with another version of migflow or another calibration); choose a "
+            "new folder, or run the sweep file it was made with",
             source=str(root),
             field="--out",
         )
