@@ -58,6 +58,16 @@ def indices(
     plan, rows, notes = res.plan, [], []
     method = plan.file.sampler.method
     prob = problem(plan)
+    samples = plan.file.sampler.samples
+    if method == "latin" and samples <= 2 * RBD_HARMONICS:
+        return pd.DataFrame(columns=COLUMNS), [
+            f"sensitivity indices withheld: with {samples} samples every RBD-FAST index is 1 "
+            f"by construction; it needs more than {2 * RBD_HARMONICS} (at least "
+            f"{MIN_SAMPLES['latin']} for a bias near 10%)"
+        ]
+    too_few = too_few_samples(method, samples)
+    if too_few:
+        notes.append(too_few)
     kinds = {i.name: i.kind for i in plan.inputs}
     for outcome in plan.outcomes:
         y = point_means(res, outcome)
@@ -79,6 +89,28 @@ def indices(
     frame = pd.DataFrame(rows).reindex(columns=COLUMNS)
     frame["method"] = frame["method"].astype("object")
     return frame, notes
+
+
+# The fewest samples (SALib's N) each method needs before its indices mean anything.
+# RBD-FAST sums the first RBD_HARMONICS harmonics of a spectrum of N/2 frequencies: with
+# N <= 2 x 10 every first-order index is 1 by construction, and its bias is of order M/N
+# (Tissot and Prieur 2012, doi:10.1016/j.ress.2012.06.010), so 100 points keep it near 10%.
+# Sobol' (Saltelli) and Morris: the bootstrap intervals of fewer base samples or trajectories
+# are wider than the indices they bound (SALib's examples use N >= 1,000 and r >= 10).
+RBD_HARMONICS = 10
+MIN_SAMPLES = {"latin": 100, "sobol": 64, "morris": 10}
+
+
+def too_few_samples(method: str, samples: int) -> str | None:
+    """A warning for a design of ``samples`` too small to trust (None when enough)."""
+    least = MIN_SAMPLES.get(method)
+    if least is None or samples >= least:
+        return None
+    name = {"latin": "RBD-FAST", "sobol": "Sobol'", "morris": "Morris"}[method]
+    return (
+        f"warning: {name} indices from {samples} samples are not to be trusted; it needs at "
+        f"least {least} (samples = {least} or more in the sweep file)"
+    )
 
 
 def _analyse(method, plan, prob, X, y, conf_level, num_resamples, seed) -> dict[str, dict]:
@@ -124,7 +156,13 @@ def _analyse(method, plan, prob, X, y, conf_level, num_resamples, seed) -> dict[
         }
     if method == "latin":
         si = rbd_fast.analyze(
-            prob, X, y, num_resamples=num_resamples, conf_level=conf_level, seed=seed
+            prob,
+            X,
+            y,
+            M=RBD_HARMONICS,
+            num_resamples=num_resamples,
+            conf_level=conf_level,
+            seed=seed,
         )
         return {
             n: {"method": "rbd_fast", "S1": si["S1"][k], "S1_conf": si["S1_conf"][k]}

@@ -101,7 +101,9 @@ def test_sweep_on_a_local_cluster_stores_each_planned_run_once_with_its_inputs(c
 
 def test_sensitivity_recovers_an_inert_input_and_a_dominant_one(sensitivity):
     table, notes = indices(sensitivity)
-    assert not notes
+    # 32 base samples separate an inert input from a dominant one, but are fewer than the
+    # 64 the report asks for before its intervals can be trusted: it says so
+    assert len(notes) == 1 and notes[0].startswith("warning: Sobol' indices from 32 samples")
     si = table.set_index("input")
     # root-cause lag cannot act without root-cause funding: exactly no effect
     assert abs(si.loc["root_cause_lag", "ST"]) < 0.01

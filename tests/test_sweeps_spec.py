@@ -354,7 +354,12 @@ def test_morris_finds_no_elementary_effect_for_an_inert_input(tmp_path):
     run_sweep_serial(plan, tmp_path / "m")
     table, notes = indices(load_results(tmp_path / "m"))
     si = table.set_index("input")
-    assert not notes and (table["method"] == "morris").all()
+    # four trajectories are enough to see an inert input, but too few to trust the rest
+    assert notes == [
+        "warning: Morris indices from 4 samples are not to be trusted; it needs at least 10 "
+        "(samples = 10 or more in the sweep file)"
+    ]
+    assert (table["method"] == "morris").all()
     assert si.loc["root_cause_lag", "mu_star"] == 0.0
     assert si.loc["darien_enforcement", "mu_star"] > 0
 
@@ -417,3 +422,13 @@ def test_a_new_goal_in_the_sweep_file_reaches_the_report_without_rerunning(tmp_p
     assert run_sweep_serial(edited, tmp_path / "g").computed == 0
     goal = load_results(tmp_path / "g").plan.goals[0]
     assert (goal.below, goal.density) == (5000, 0.7)
+
+
+def test_rbd_fast_indices_from_too_few_samples_are_withheld_naming_the_minimum(tmp_path):
+    """With 20 points or fewer every RBD-FAST first-order index is 1 whatever the model
+    does (the report once printed S1 = 1.000 for every input from 6 points)."""
+    plan = sweep_from_dict(sweep_dict(sampler={"method": "latin", "samples": 6, "seed": 3}))
+    run_sweep_serial(plan, tmp_path / "few")
+    table, notes = indices(load_results(tmp_path / "few"))
+    assert table.empty
+    assert len(notes) == 1 and "withheld" in notes[0] and "more than 20" in notes[0]
