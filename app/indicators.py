@@ -251,10 +251,12 @@ def default_period(scenario: Scenario, reference: Scenario, years: list[int]) ->
     return first, years[-1]
 
 
-def band(summaries: list[pd.DataFrame], column: str, q: tuple[int, int] = (5, 95)) -> pd.DataFrame:
-    """Per year, the ``q`` percentiles of ``column`` over several runs' summaries."""
-    stacked = np.vstack([s[column].to_numpy(dtype=float) for s in summaries])
-    lo, hi = np.percentile(stacked, q, axis=0)
+def band(summaries: list[pd.DataFrame], column: str) -> pd.DataFrame:
+    """Per year, the 90% band of ``column`` over posterior runs' summaries (the one
+    definition in ``calibration.uncertainty``)."""
+    from migflow.calibration.uncertainty import band_of
+
+    lo, _, hi = band_of(np.vstack([s[column].to_numpy(dtype=float) for s in summaries]))
     return pd.DataFrame({"year": summaries[0]["year"].to_numpy(), "lo": lo, "hi": hi})
 
 

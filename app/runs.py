@@ -24,7 +24,6 @@ from migflow.model.scenario import Scenario, dumps_scenario, load_scenario, load
 from .state import same_policy
 
 BASELINE = "baseline"
-BAND_QUANTILES = (5, 95)
 
 NO_POSTERIOR = "uncertainty bands appear once a calibration posterior is shipped"
 
@@ -126,24 +125,15 @@ def calibration_status(results: Results) -> tuple[bool, str]:
     )
 
 
-def posterior_draws(scenario: Scenario, k: int, seed: int = 0) -> list[Parameters] | None:
-    """``k`` parameter sets from the posterior, keeping the scenario's own overrides."""
+def band_runs(scenario: Scenario, k: int) -> list[Results] | None:
+    """Runs of ``scenario`` under ``k`` posterior draws, or None without a posterior: the
+    same draws and seeds as ``migflow run --draws`` (``calibration.uncertainty``)."""
     posterior, _ = load_posterior_safely()
     if posterior is None:
         return None
-    try:
-        draws = posterior.draws(k, seed=seed, overrides=dict(scenario.parameters))
-    except TypeError:  # an interface without ``overrides``
-        draws = [Parameters({**dict(d), **scenario.parameters}) for d in posterior.draws(k, seed)]
-    return list(draws)
+    from migflow.calibration.uncertainty import posterior_runs
 
-
-def band_runs(scenario: Scenario, k: int) -> list[Results] | None:
-    """Runs of ``scenario`` under ``k`` posterior draws (same seed), or None without one."""
-    draws = posterior_draws(scenario, k)
-    if draws is None:
-        return None
-    return [run(scenario, parameters)[0] for parameters in draws]
+    return [run(s, parameters)[0] for s, parameters in posterior_runs(scenario, k, posterior)]
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

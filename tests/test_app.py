@@ -429,11 +429,6 @@ def test_without_a_posterior_the_page_says_uncalibrated_and_shows_no_bands(monke
 
 def test_with_a_posterior_the_page_offers_uncertainty_bands(monkeypatch):
     monkeypatch.setattr(runs, "load_posterior_safely", lambda: (_FakePosterior({}), "fake"))
-    monkeypatch.setattr(
-        runs,
-        "posterior_draws",
-        lambda scenario, k, seed=0: _FakePosterior({}).draws(k, seed, dict(scenario.parameters)),
-    )
     at = start_app()
     at.checkbox(key="bands").check()
     at.slider(key="band_k").set_value(5)
