@@ -16,7 +16,7 @@ import pandas as pd
 
 from migflow.model.errors import InputError
 from migflow.model.parameters import Parameters
-from migflow.model.run import run_scenario
+from migflow.model.run import run_scenarios
 from migflow.model.scenario import Scenario
 
 from .posterior import load_posterior
@@ -64,7 +64,8 @@ def summary_bands(summaries: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
-def run_draws(scenario: Scenario, draws: int) -> pd.DataFrame:
-    """Bands of the yearly summary over ``draws`` posterior runs (``summary_bands``)."""
+def run_draws(scenario: Scenario, draws: int, progress=None) -> pd.DataFrame:
+    """Bands of the yearly summary over ``draws`` posterior runs (``summary_bands``), run
+    side by side on every core; ``progress(done, total)`` after each run."""
     runs = posterior_runs(scenario, draws)
-    return summary_bands([run_scenario(s, params).summary for s, params in runs])
+    return summary_bands(run_scenarios(runs, progress=progress, summary_only=True))

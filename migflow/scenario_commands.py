@@ -6,6 +6,8 @@ one of them runs, so that ``migflow --help`` does not load the model, pandas or 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,6 +49,27 @@ def check_run(scenario: Scenario, source: str | None, yes: bool, runs: int = 1) 
     check_agents(work, source=source)
     what = "the run" if runs == 1 else f"{runs} runs"
     check_time(work.seconds * runs, yes=yes, source=source, what=what)
+
+
+@contextmanager
+def _counting(what: str, unit: str, quiet: bool) -> Iterator:
+    """A progress bar over whole runs on stderr, as a ``progress(done, total)`` callback."""
+    if quiet:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn(f"running {what}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(unit),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("runs", total=None)
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _run_with_progress(scenario: Scenario, quiet: bool) -> Results:
@@ -142,11 +165,13 @@ def print_intervals(intervals, title: str) -> None:
     console.print(table)
 
 
-def _results_for(item: str | Scenario, quiet: bool) -> tuple[str, Results]:
+def _results_for(
+    item: str | Scenario, quiet: bool, done: Results | None = None
+) -> tuple[str, Results]:
     from migflow.model.results import Results
 
     if isinstance(item, Scenario):
-        return item.name, _run_with_progress(item, quiet)
+        return item.name, done if done is not None else _run_with_progress(item, quiet)
     try:
         results = Results.read(item)
     except (OSError, ValueError, KeyError) as exc:
@@ -223,8 +248,8 @@ def run(
         if draws:
             from migflow.calibration.uncertainty import run_draws
 
-            err.print(f"running {draws} posterior draws ...")
-            intervals = run_draws(loaded, draws)
+            with _counting(f"{draws} posterior draws", "runs", quiet) as progress:
+                intervals = run_draws(loaded, draws, progress=progress)
         extra = None if intervals is None else {"summary_draws": intervals}
         results.write(target, extra=extra)
     if not quiet:
@@ -256,8 +281,16 @@ def compare(a: str, b: str, quiet: bool, yes: bool) -> None:
 
     with user_errors():
         first, second = _scenario_or_folder(a, yes), _scenario_or_folder(b, yes)
-        name_a, ra = _results_for(first, quiet)
-        name_b, rb = _results_for(second, quiet)
+        both = [item for item in (first, second) if isinstance(item, Scenario)]
+        ran = {}
+        if len(both) == 2:  # two runs: side by side, one per core
+            from migflow.model.run import run_scenarios
+
+            with _counting("both scenarios", "runs", quiet) as progress:
+                ra, rb = run_scenarios([(first, None), (second, None)], progress=progress)
+            ran = {id(first): ra, id(second): rb}
+        name_a, ra = _results_for(first, quiet, ran.get(id(first)))
+        name_b, rb = _results_for(second, quiet, ran.get(id(second)))
     table = Table(title=f"{name_b} compared with {name_a} (whole window; stocks at the end)")
     for col in ("indicator", name_a, name_b, "difference", "change"):
         table.add_column(col, justify="right")

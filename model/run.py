@@ -19,3 +19,46 @@ def run_scenario(
     model = MigrationModel(scenario, parameters)
     model.run(progress)
     return Results.from_model(model)
+
+
+def _run_one(job: tuple[Scenario, Parameters | None, bool]) -> Results | object:
+    scenario, parameters, summary_only = job
+    results = run_scenario(scenario, parameters)
+    return results.summary if summary_only else results
+
+
+def run_scenarios(
+    jobs: list[tuple[Scenario, Parameters | None]],
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    summary_only: bool = False,
+) -> list:
+    """Run several scenarios side by side (one process per core, at most ``workers``), in
+    the order given: each run's numbers depend only on its scenario, seed and parameters,
+    never on the process or the order. ``progress(done, total)`` after each; with
+    ``summary_only`` only the yearly summaries come back (cheap to pass between processes).
+
+    Worker processes are forked, so they start with everything already imported."""
+    import multiprocessing
+    import os
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    total = len(jobs)
+    workers = max(1, min(workers or os.cpu_count() or 1, total))
+    items = [(s, p, summary_only) for s, p in jobs]
+    if workers == 1:
+        out = []
+        for i, item in enumerate(items):
+            out.append(_run_one(item))
+            if progress is not None:
+                progress(i + 1, total)
+        return out
+    out = [None] * total
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = {pool.submit(_run_one, item): i for i, item in enumerate(items)}
+        for done, future in enumerate(as_completed(futures), start=1):
+            out[futures[future]] = future.result()
+            if progress is not None:
+                progress(done, total)
+    return out

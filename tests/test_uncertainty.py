@@ -22,3 +22,15 @@ def test_draws_keep_the_scenarios_overrides_and_take_seeds_after_its_own():
     assert [s.seed for s, _ in chosen] == [2**32 - 2, 2**32 - 1, 0, 1]
     assert all(p["deport_share"] == 0.3 for _, p in chosen)
     assert len({tuple(sorted(dict(p).items())) for _, p in chosen}) == 4, "four different draws"
+
+
+def test_runs_side_by_side_give_what_runs_one_by_one_give():
+    from migflow.model.run import run_scenario, run_scenarios
+
+    jobs = [(small_baseline(seed=s, end="2015-12"), None) for s in (1, 2, 3)]
+    done = []
+    parallel = run_scenarios(jobs, workers=2, progress=lambda d, n: done.append((d, n)))
+    for (scenario, _), results in zip(jobs, parallel, strict=True):
+        pd.testing.assert_frame_equal(results.summary, run_scenario(scenario).summary)
+        pd.testing.assert_frame_equal(results.stocks, run_scenario(scenario).stocks)
+    assert done[-1] == (3, 3) and len(done) == 3
