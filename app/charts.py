@@ -16,7 +16,8 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from migflow.model.geography import DARIEN, ORIGINS
-from migflow.model.results import MAIN_HOSTS, Results
+from migflow.model.outcomes import MAIN_HOSTS
+from migflow.model.results import Results
 
 from .documented import midpoint, month_end, points
 from .state import country_name

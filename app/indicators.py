@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from migflow.model.results import MAIN_HOSTS, Results
+from migflow.model.outcomes import MAIN_HOSTS, OUTCOME
+from migflow.model.results import Results
 from migflow.model.scenario import Scenario
 
 from .state import changes_from, country_name
@@ -65,12 +66,11 @@ def spending(results: Results, years: tuple[int, int], lever: str | None = None)
 
 
 def _mean(results: Results, column: str, years: tuple[int, int]) -> float:
-    rows = _rows(results, years)
-    return float(rows[column].mean()) if len(rows) else 0.0
+    return OUTCOME[column].per_year(results.summary, *years)
 
 
 def _sum(results: Results, column: str, years: tuple[int, int]) -> float:
-    return float(_rows(results, years)[column].sum())
+    return OUTCOME[column].total(results.summary, *years)
 
 
 def _end(results: Results, column: str, years: tuple[int, int]) -> float:
@@ -281,20 +281,23 @@ def outside_band(summary: pd.DataFrame, summaries: list[pd.DataFrame]) -> float:
     return outside / total if total else 0.0
 
 
-#: Indicators of the comparison table: label, summary column, how it is aggregated.
-COMPARE_ROWS: tuple[tuple[str, str, str], ...] = (
-    ("Darién crossings per year", "darien_crossings", "mean"),
-    ("US border arrivals per year", "us_border_arrivals", "mean"),
-    *(
-        (f"Venezuelans in {country_name(h)} (end)", f"venezuelans_in_{h}", "end")
-        for h in MAIN_HOSTS
-    ),
-    ("People regularised", "regularisations", "sum"),
-    ("Legal pathway arrivals", "legal_pathway_arrivals", "sum"),
-    ("Interdictions", "interdictions", "sum"),
-    ("Deaths in the Darién (expected)", "expected_deaths", "sum"),
-    ("Returns", "returns", "sum"),
-    ("Emigrants", "emigrants", "sum"),
+#: Outcomes of the comparison table (model/outcomes.py) and how each is read over the years:
+#: flows as a yearly average ("mean") or a total ("sum"), stocks at the end ("end").
+_COMPARED: tuple[tuple[str, str], ...] = (
+    ("darien_crossings", "mean"),
+    ("us_border_arrivals", "mean"),
+    *((f"venezuelans_in_{h}", "end") for h in MAIN_HOSTS),
+    ("regularisations", "sum"),
+    ("legal_pathway_arrivals", "sum"),
+    ("interdictions", "sum"),
+    ("expected_deaths", "sum"),
+    ("returns", "sum"),
+    ("emigrants", "sum"),
+)
+_SUFFIX = {"mean": " per year", "sum": "", "end": " (end)"}
+#: label, summary column, how it is aggregated
+COMPARE_ROWS: tuple[tuple[str, str, str], ...] = tuple(
+    (OUTCOME[name].label + _SUFFIX[how], name, how) for name, how in _COMPARED
 )
 
 

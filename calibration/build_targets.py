@@ -2,7 +2,7 @@
 
 Run once by a maintainer, with the shared data folder (not shipped with the project):
 
-    python -m calibration.build_targets ../shared/data
+    python -m migflow.calibration.build_targets ../shared/data
 
 The figures are copied with their source; nothing is estimated here. Group weights say how
 much each kind of evidence counts in the fit; within a group the weight is shared equally by
@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from migflow.model.geography import DARIEN_NATIONALITIES
+
 from .paths import DEFAULT_TARGETS
 from .targets import COLUMNS
 
@@ -32,7 +34,6 @@ GROUP_WEIGHTS = {
     "seeds": 1.0,
     "bounds": 1.0,
 }
-DARIEN_NATIONALITIES = ("VEN", "HTI", "CUB")
 US_NATIONALITIES = ("VEN", "HTI", "CUB", "ECU", "COL", "NIC", "GTM", "HND", "SLV")
 # Every host country the model has and the shared data documents. Argentina and Costa Rica are
 # not in the list, but without them the fit parked 1.4 M Venezuelans in Argentina

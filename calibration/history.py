@@ -9,11 +9,10 @@ instruments. The fitted parameters are behavioural, so they apply to every scena
 
 from __future__ import annotations
 
-from migflow.model.scenario import Scenario, load_scenario
+from migflow.model.scenario import LEVER_GROUPS, Scenario, load_scenario
 
 #: Instruments in force before the last target (scenario files in scenarios/).
 HISTORY_INSTRUMENTS = ("colombia_tps", "labour_visas_nca", "ecuador_registration")
-LEVER_GROUPS = ("integration", "regularisation", "pathways", "enforcement", "asylum", "root_causes")
 
 
 def history_scenario(end: str, scale: int = 100, seed: int = 20221006) -> Scenario:

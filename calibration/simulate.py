@@ -22,7 +22,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from migflow.model.geography import CODES, DARIEN, EDGE_INDEX, ORIGIN_INDEX, ORIGINS
+from migflow.model.geography import (
+    CODES,
+    DARIEN,
+    DARIEN_NATIONALITIES,
+    EDGE_INDEX,
+    ORIGIN_INDEX,
+    ORIGINS,
+)
 from migflow.model.recorder import KIND_INDEX
 
 from .targets import BOUND_ERRORS
@@ -30,7 +37,7 @@ from .targets import BOUND_ERRORS
 OFFSET = 1000.0
 _DARIEN = EDGE_INDEX[DARIEN]
 _USA, _PAN = CODES.index("USA"), CODES.index("PAN")
-_OTHER = np.array([o not in ("VEN", "HTI", "CUB") for o in ORIGINS])
+_OTHER = np.array([o not in DARIEN_NATIONALITIES for o in ORIGINS])
 
 
 def origin_mask(nationality: str) -> np.ndarray:

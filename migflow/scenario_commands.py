@@ -19,7 +19,7 @@ from migflow.model.limits import (
     default_folder,
     estimate_work,
 )
-from migflow.model.scenario import Scenario, list_scenarios, load_scenario
+from migflow.model.scenario import LEVER_GROUPS, Scenario, list_scenarios, load_scenario
 from migflow.model.terminal import check_draws, console, err, user_errors
 
 if TYPE_CHECKING:
@@ -108,18 +108,22 @@ def _k(x: float) -> str:
 
 
 def print_summary(results: Results, title: str) -> None:
-    """Two tables per year: Darién and the US border; Venezuelans by host and status."""
+    """Two tables per year: flows of every nationality; Venezuelans by host at year end."""
     from rich.table import Table
 
-    from migflow.model.results import DARIEN_NATIONALITIES, MAIN_HOSTS
+    from migflow.model.geography import DARIEN_NATIONALITIES
+    from migflow.model.outcomes import MAIN_HOSTS
 
     s = results.summary
-    t1 = Table(title=f"{title}: Darién crossings by nationality, US border (thousands), deaths")
-    columns = ("Darién total", "US arrivals", "deaths (expected)")
+    t1 = Table(
+        title=f"{title}: Darién crossings by nationality, US border arrivals, regularisations "
+        "and legal pathway arrivals of every nationality (thousands); deaths in the Darién"
+    )
+    columns = ("Darién total", "US arrivals", "regularised", "pathways", "deaths (expected)")
     for col in ("year", *DARIEN_NATIONALITIES, "other", *columns):
         t1.add_column(col, justify="right")
     t2 = Table(title=f"{title}: Venezuelans in the main hosts at year end (thousands)")
-    for col in ("year", *MAIN_HOSTS, "regularised", "pathways"):
+    for col in ("year", *MAIN_HOSTS):
         t2.add_column(col, justify="right")
     for _, row in s.iterrows():
         t1.add_row(
@@ -128,14 +132,11 @@ def print_summary(results: Results, title: str) -> None:
             _k(row["darien_other"]),
             _k(row["darien_crossings"]),
             _k(row["us_border_arrivals"]),
-            _fmt(row["expected_deaths"]),
-        )
-        t2.add_row(
-            str(int(row["year"])),
-            *(_k(row[f"venezuelans_in_{h}"]) for h in MAIN_HOSTS),
             _k(row["regularisations"]),
             _k(row["legal_pathway_arrivals"]),
+            _fmt(row["expected_deaths"]),
         )
+        t2.add_row(str(int(row["year"])), *(_k(row[f"venezuelans_in_{h}"]) for h in MAIN_HOSTS))
     console.print(t1)
     console.print(t2)
 
@@ -195,34 +196,20 @@ def _scenario_or_folder(item: str, yes: bool) -> str | Scenario:
 
 
 def comparison_rows(ra: Results, rb: Results) -> list[tuple[str, float, float]]:
-    """Headline indicators of two results, summed over the window (stocks: last year)."""
-    from migflow.model.results import DARIEN_NATIONALITIES, MAIN_HOSTS
+    """Every outcome of two results over the whole window: flows summed, stocks at the end
+    (the outcome registry, ``model/outcomes.py``)."""
+    from migflow.model.outcomes import OUTCOMES
 
     rows = []
-    flows = [
-        ("emigrants", "emigrants"),
-        ("Darién crossings", "darien_crossings"),
-        *((f"Darién crossings, {n}", f"darien_{n}") for n in DARIEN_NATIONALITIES),
-        ("US border arrivals", "us_border_arrivals"),
-        ("regularisations", "regularisations"),
-        ("legal pathway arrivals", "legal_pathway_arrivals"),
-        ("interdictions", "interdictions"),
-        ("deaths (expected)", "expected_deaths"),
-        ("deaths (drawn, in whole agents)", "deaths"),
-        ("returns", "returns"),
-        ("integration spending ($M)", "integration_musd"),
-    ]
-    for label, col in flows:
-        rows.append((label, float(ra.summary[col].sum()), float(rb.summary[col].sum())))
-    for host in MAIN_HOSTS:
-        col = f"venezuelans_in_{host}"
-        rows.append(
-            (
-                f"Venezuelans in {host}, end",
-                float(ra.summary[col].iloc[-1]),
-                float(rb.summary[col].iloc[-1]),
-            )
-        )
+    for outcome in OUTCOMES:
+        label = outcome.label if outcome.unit == "people" else f"{outcome.label} ({outcome.unit})"
+        if outcome.kind == "stock":
+            label += ", end"
+        values = []
+        for res in (ra, rb):
+            s = res.summary
+            values.append(outcome.over(s, int(s["year"].min()), int(s["year"].max())))
+        rows.append((label, *values))
     return rows
 
 
@@ -268,10 +255,7 @@ def validate(files: list[Path]) -> None:
     with user_errors():
         for file in files:
             s = load_scenario(file)
-            levers = sum(
-                len(getattr(s, g))
-                for g in ("integration", "regularisation", "pathways", "enforcement", "asylum")
-            ) + len(s.root_causes)
+            levers = sum(len(getattr(s, g)) for g in LEVER_GROUPS)
             console.print(f"ok: {file} ({s.name}, {s.start}..{s.end}, {levers} levers)")
 
 

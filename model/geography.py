@@ -1,9 +1,10 @@
 """Countries, route edges and the paths migrants can take between them.
 
-The network is the minimum geography of DESIGN.md: origins (Venezuela, Haiti, Cuba, Ecuador,
-Colombia, Nicaragua, northern Central America, and an "extra-continental" origin arriving by
-air), the transit corridor Colombia -> Darién -> Panama -> Costa Rica -> Nicaragua ->
-Honduras -> Guatemala -> Mexico -> United States, and the South American hosts. Canada is a
+The network is the model's minimum geography (docs/ODD.md, section 2): origins (Venezuela,
+Haiti, Cuba, Ecuador, Colombia, Nicaragua, northern Central America, and an
+"extra-continental" origin arriving by air), the transit corridor Colombia -> Darién ->
+Panama -> Costa Rica -> Nicaragua -> Honduras -> Guatemala -> Mexico -> United States, and
+the South American hosts. Canada is a
 destination reached only by legal pathways (the seeds' Canada labour pathways).
 
 Distances are great-circle distances between the representative points below (capital
@@ -57,6 +58,8 @@ INDEX: dict[str, int] = {code: i for i, code in enumerate(CODES)}
 #: Mexican emigration to the US is outside the model's scope (see docs/ODD.md).
 ORIGINS: tuple[str, ...] = ("VEN", "HTI", "CUB", "ECU", "COL", "NIC", "GTM", "HND", "SLV", "XCO")
 ORIGIN_INDEX: dict[str, int] = {code: i for i, code in enumerate(ORIGINS)}
+# the nationalities Panama's Darién counts are reported by in the summary; the rest is "other"
+DARIEN_NATIONALITIES: tuple[str, ...] = ("VEN", "HTI", "CUB")
 #: The country (node) index where each origin's emigrants start.
 ORIGIN_NODE = np.array([INDEX[o] for o in ORIGINS], dtype=np.int16)
 HOSTS: tuple[str, ...] = tuple(c for c in CODES if "host" in COUNTRIES[c][3])

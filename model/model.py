@@ -1,4 +1,4 @@
-"""The migration model: a ``mesa.Model`` whose month runs the five steps of DESIGN.md.
+"""The migration model: a ``mesa.Model`` whose month runs five steps (docs/architecture.md).
 
 Mesa gives the frame (seeded generator ``self.rng``, step counting, the country agents in
 ``self.agents``); migrants are struct-of-arrays in ``self.pop``. All randomness comes from

@@ -50,12 +50,11 @@ def _per(
 _EMIGRATION_BASE = {
     # People leaving per month when the origin's push index is 1.0. Starting values, fitted
     # by calibration. VEN: UNHCR/IOM counted 3.0 M Venezuelans abroad in 2018-11 and over
-    # 4 M by mid-2019 (shared/data/venezuelans_abroad_r4v_snapshots.csv): ~140,000 a month.
+    # 4 M by mid-2019 (R4V platform snapshots, as reported in the press): ~140,000 a month.
     "VEN": 140_000.0,
     # Others: order-of-magnitude starting points from the FY2021 US southwest-border
-    # encounters by nationality (shared/data/us_southwest_border_encounters_by_nationality_fy
-    # .csv) divided by 12 and halved for repeat encounters; XCO from the Darién "other"
-    # crossings. Assumptions until calibrated.
+    # encounters by nationality (US CBP) divided by 12 and halved for repeat encounters; XCO
+    # from the Darién "other" crossings. Assumptions until calibrated.
     "HTI": 4_000.0,
     "CUB": 1_600.0,
     "ECU": 4_000.0,
@@ -255,8 +254,9 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             0.005,
             "probability per crossing",
             "Probability of dying or going missing in one Darién crossing. Default: 51 deaths "
-            "reported for 2021 (seed 001, 'official figures') over 133,726 crossings in 2021 "
-            "(Panama SNM, shared/data/darien_crossings_annual_by_nationality.csv).",
+            "reported for 2021 (Blinken in Panama, 2022: 'official figures') over 133,726 "
+            "crossings in 2021 "
+            "(Panama SNM, annual Darién crossings by nationality).",
         ),
         ParameterSpec(
             "mortality_enforcement_factor",

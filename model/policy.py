@@ -19,7 +19,8 @@ from .geography import CODES, EDGE_DST, EDGE_INDEX, EDGES, INDEX, ORIGIN_INDEX, 
 from .parameters import Parameters
 from .scenario import Scenario
 
-DEFAULT_ASYLUM_MONTHS = 48.0  # seed 004: asylum cases take "years" before the new system
+# Lima ministerial 2022: asylum cases take "years" before the new system
+DEFAULT_ASYLUM_MONTHS = 48.0
 
 
 def _interpolate(knots: dict[str, float], months: np.ndarray, default: float) -> np.ndarray:

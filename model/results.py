@@ -1,4 +1,4 @@
-"""Results: the tidy tables of DESIGN.md, a yearly summary, and a manifest.
+"""Results: the tidy tables of README.md, a yearly summary, and a manifest.
 
 ``stocks(month, country, origin, status, people)``, ``flows(month, edge, origin, people)``,
 ``events(month, kind, country, origin, people)``, ``spending(month, country, lever, musd)``
@@ -23,15 +23,22 @@ import numpy as np
 import pandas as pd
 
 from .calendar import format_month, year_of
-from .geography import CODES, DARIEN, EDGE_INDEX, EDGES, ORIGIN_INDEX, ORIGINS
+from .geography import (
+    CODES,
+    DARIEN,
+    DARIEN_NATIONALITIES,
+    EDGE_INDEX,
+    EDGES,
+    ORIGIN_INDEX,
+    ORIGINS,
+)
+from .outcomes import MAIN_HOSTS
 from .parameters import parameter_source
 from .population import STATUS_NAMES
 from .provenance import provenance
 from .recorder import EVENT_KINDS, KIND_INDEX, REMOVED_NAMES
 
 TABLES = ("stocks", "flows", "events", "spending", "summary")
-MAIN_HOSTS = ("COL", "PER", "ECU", "CHL", "BRA")
-DARIEN_NATIONALITIES = ("VEN", "HTI", "CUB")
 
 
 def _tidy(array: np.ndarray, axes: list[tuple[str, tuple]], value: str) -> pd.DataFrame:

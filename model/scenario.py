@@ -1,7 +1,7 @@
 """Scenario files: the pydantic schema, loading (with ``extends``), saving, error messages.
 
 A scenario is everything a policy person can change: the time window, seed and scale, the
-push-factor trajectories of the origins, host opportunity, and every lever of DESIGN.md
+push-factor trajectories of the origins, host opportunity, and every lever of docs/scenarios.md
 (integration funding and services, regularisation programmes, legal pathways, enforcement per
 route edge, US asylum processing time, root-cause funding). Behavioural parameters may be
 overridden under ``[parameters]``.
@@ -261,14 +261,7 @@ class Scenario(_Strict):
         first, last = parse_month(self.start), parse_month(self.end)
         if last < first + 11:
             raise ValueError(f"end {self.end} must be at least a year after start {self.start}")
-        for group in (
-            "integration",
-            "regularisation",
-            "pathways",
-            "enforcement",
-            "asylum",
-            "root_causes",
-        ):
+        for group in LEVER_GROUPS:
             for i, lever in enumerate(getattr(self, group)):
                 for attr in ("start", "end"):
                     value = getattr(lever, attr)

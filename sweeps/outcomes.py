@@ -27,23 +27,12 @@ import numpy as np
 import pandas as pd
 
 from migflow.model.geography import HOSTS
-from migflow.model.results import DARIEN_NATIONALITIES, MAIN_HOSTS, Results
+from migflow.model.outcomes import FLOWS, OUTCOME, STOCKS
+from migflow.model.results import Results
 
-FLOW_COLUMNS = (
-    "emigrants",
-    "darien_crossings",
-    *(f"darien_{n}" for n in DARIEN_NATIONALITIES),
-    "darien_other",
-    "us_border_arrivals",
-    "regularisations",
-    "legal_pathway_arrivals",
-    "interdictions",
-    "deaths",
-    "expected_deaths",
-    "returns",
-    "integration_musd",
-)
-STOCK_COLUMNS = tuple(f"venezuelans_in_{h}" for h in MAIN_HOSTS)
+# the summary's outcomes (model/outcomes.py): flows summed over a span, stocks at its end
+FLOW_COLUMNS = FLOWS
+STOCK_COLUMNS = STOCKS
 HOST_STOCKS = tuple(f"stock.{h}" for h in HOSTS)
 COST_PER_CROSSING_AVERTED = "cost_per_crossing_averted"
 INDICATORS = (
@@ -66,11 +55,8 @@ def measure_names(name: str, indicator: str) -> tuple[str, ...]:
 def indicator_value(results: Results, indicator: str, first: int, last: int) -> float:
     """One indicator of one run over the years ``first..last`` (stocks: end of ``last``)."""
     s = results.summary
-    in_span = (s["year"] >= first) & (s["year"] <= last)
-    if indicator in FLOW_COLUMNS:
-        return float(s.loc[in_span, indicator].sum())
-    if indicator in STOCK_COLUMNS:
-        return float(s.loc[s["year"] == last, indicator].sum())
+    if indicator in OUTCOME:
+        return OUTCOME[indicator].over(s, first, last)
     if indicator in HOST_STOCKS:
         host = indicator.removeprefix("stock.")
         st = results.stocks

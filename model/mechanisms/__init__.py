@@ -1,4 +1,4 @@
-"""The five steps of a month, one module each (DESIGN.md, "A month").
+"""The five steps of a month, one module each (docs/architecture.md, "One month").
 
 Each function takes the model and changes its population in place, recording what happened.
 Purpose codes separate the random streams of the steps, so that changing one mechanism's

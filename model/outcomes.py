@@ -1,0 +1,93 @@
+"""The outcomes of a run, declared once (as EMA Workbench declares its outcomes).
+
+Each outcome is a column of the yearly summary (``Results.summary``) with a label, a unit and
+a kind, and knows how to be read over a window of years. The command line's tables, the app's
+comparison table and the sweeps' indicators all take their outcomes from here, so that a
+number called "Darién crossings" means the same thing wherever it is shown.
+
+Kinds:
+
+* ``flow``: events counted in each year (crossings, arrivals, deaths, spending). Over a
+  window it is either the total (``total``) or the average a year (``per_year``).
+* ``stock``: people at the end of a year (Venezuelans in a host). Over a window it is the
+  value at the end of the window's last year (``at_end``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from .geography import COUNTRIES, DARIEN_NATIONALITIES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: The hosts whose Venezuelan population the summary follows (the five largest in the region).
+MAIN_HOSTS: tuple[str, ...] = ("COL", "PER", "ECU", "CHL", "BRA")
+
+_NATIONALITY = {"VEN": "Venezuelans", "HTI": "Haitians", "CUB": "Cubans"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str  # the column of Results.summary
+    label: str  # plain words, for tables and the app
+    unit: str
+    kind: Literal["flow", "stock"]
+
+    def _years(self, summary: pd.DataFrame, first: int, last: int):
+        return summary.loc[(summary["year"] >= first) & (summary["year"] <= last), self.name]
+
+    def total(self, summary: pd.DataFrame, first: int, last: int) -> float:
+        """A flow summed over the years ``first..last``."""
+        self._flow_only()
+        return float(self._years(summary, first, last).sum())
+
+    def per_year(self, summary: pd.DataFrame, first: int, last: int) -> float:
+        """A flow's average a year over ``first..last``."""
+        self._flow_only()
+        values = self._years(summary, first, last)
+        return float(values.mean()) if len(values) else 0.0
+
+    def at_end(self, summary: pd.DataFrame, last: int) -> float:
+        """A stock at the end of the year ``last``."""
+        if self.kind != "stock":
+            raise ValueError(f"{self.name} is a flow: read it with total or per_year")
+        return float(summary.loc[summary["year"] == last, self.name].sum())
+
+    def over(self, summary: pd.DataFrame, first: int, last: int) -> float:
+        """The natural reading over a window: a flow's total, a stock at the end."""
+        if self.kind == "stock":
+            return self.at_end(summary, last)
+        return self.total(summary, first, last)
+
+    def _flow_only(self) -> None:
+        if self.kind != "flow":
+            raise ValueError(f"{self.name} is a stock: read it with at_end")
+
+
+OUTCOMES: tuple[Outcome, ...] = (
+    Outcome("emigrants", "Emigrants", "people", "flow"),
+    Outcome("darien_crossings", "Darién crossings", "people", "flow"),
+    *(
+        Outcome(f"darien_{n}", f"Darién crossings, {_NATIONALITY[n]}", "people", "flow")
+        for n in DARIEN_NATIONALITIES
+    ),
+    Outcome("darien_other", "Darién crossings, other nationalities", "people", "flow"),
+    Outcome("us_border_arrivals", "US border arrivals", "people", "flow"),
+    *(
+        Outcome(f"venezuelans_in_{h}", f"Venezuelans in {COUNTRIES[h][0]}", "people", "stock")
+        for h in MAIN_HOSTS
+    ),
+    Outcome("regularisations", "People regularised", "people", "flow"),
+    Outcome("legal_pathway_arrivals", "Legal pathway arrivals", "people", "flow"),
+    Outcome("interdictions", "Interdictions", "people", "flow"),
+    Outcome("deaths", "Deaths in the Darién (drawn, whole agents)", "people", "flow"),
+    Outcome("expected_deaths", "Deaths in the Darién (expected)", "people", "flow"),
+    Outcome("returns", "Returns", "people", "flow"),
+    Outcome("integration_musd", "Integration spending", "$M", "flow"),
+)
+OUTCOME: dict[str, Outcome] = {o.name: o for o in OUTCOMES}
+FLOWS: tuple[str, ...] = tuple(o.name for o in OUTCOMES if o.kind == "flow")
+STOCKS: tuple[str, ...] = tuple(o.name for o in OUTCOMES if o.kind == "stock")
