@@ -270,3 +270,16 @@ def test_compiled_integration_capacity_is_what_funding_buys_plus_the_services_gi
     by_lever = spending.groupby("lever", observed=True)["musd"].sum()
     assert by_lever["integration"] == pytest.approx(60.0, rel=1e-12)
     assert by_lever["root_causes"] == pytest.approx(180.0, rel=1e-12)
+
+
+def test_the_poisson_quantile_is_scipys_to_the_last_bit():
+    """Emigration draws cohort sizes with its own copy of ``scipy.stats.poisson.ppf`` (to
+    start faster): it must give the same number for every uniform and mean."""
+    from scipy.stats import poisson
+
+    from migflow.model.mechanisms.emigration import poisson_quantile
+
+    rng = np.random.default_rng(0)
+    u = (rng.integers(0, 2**32, 100_000) + 0.5) / 2**32
+    mean = np.exp(rng.uniform(np.log(1e-12), np.log(1e6), 100_000))
+    np.testing.assert_array_equal(poisson_quantile(u, mean), poisson.ppf(u, mean))
