@@ -45,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from migflow.model.calendar import parse_month
-from migflow.model.errors import InputError
+from migflow.model.errors import InputError, read_user_file
 from migflow.model.geography import CODES, ORIGINS
 from migflow.model.scenario import WINDOW_MAX, WINDOW_MIN
 
@@ -73,23 +73,7 @@ _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)
 
 def _read_rows(path: Path, source: str) -> list[list[str]]:
     """The CSV's records, header first, every way the file can fail being one InputError."""
-    try:
-        exists, is_file = path.exists(), path.is_file()
-        size = path.stat().st_size if is_file else 0
-    except (OSError, ValueError):  # a NUL character, a name too long for the filesystem
-        raise InputError("not a usable file name", source=source) from None
-    if not is_file:
-        raise InputError("is not a file" if exists else "file not found", source=source)
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"file is larger than {MAX_FILE_BYTES // 1000} kB", source=source)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", source=source) from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("not a text file (expected UTF-8 CSV)", source=source) from None
+    text = read_user_file(path, source, "CSV", MAX_FILE_BYTES, encoding="utf-8-sig")
     if "\x00" in text:
         raise InputError("not a text file (it holds NUL characters)", source=source)
     try:

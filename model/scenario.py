@@ -37,7 +37,7 @@ from pydantic import (
 )
 
 from .calendar import format_month, parse_month
-from .errors import InputError
+from .errors import InputError, read_user_file
 from .geography import CODES, EDGE_INDEX, HOSTS, ORIGINS
 from .limits import MAX_INDEX, MAX_MUSD_PER_YEAR, MAX_NAME_CHARS, MAX_PEOPLE, MAX_SCALE, MAX_SEED
 from .parameters import parameter_problem
@@ -437,29 +437,8 @@ def read_toml(path: Path, source: str | None = None, kind: str = "TOML") -> dict
     InputError naming the file: missing, a folder, unreadable, too large, not UTF-8,
     empty of anything but comments is fine (the schema then says what is missing)."""
     source = source or str(path)
-    try:
-        exists, is_file = path.exists(), path.is_file()
-        size = path.stat().st_size if is_file else 0
-    except (OSError, ValueError):  # a NUL character, a name too long for the filesystem
-        raise InputError("not a usable file name", source=source) from None
-    if not exists:
-        raise InputError("file not found", source=source)
-    if not is_file:
-        raise InputError(f"is not a file (expected a {kind} file)", source=source)
-    if size > MAX_FILE_BYTES:
-        raise InputError(f"file is larger than {MAX_FILE_BYTES // 1000} kB", source=source)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", source=source) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(f"not a text file (expected UTF-8 {kind})", source=source) from None
+    text = read_user_file(path, source, kind, MAX_FILE_BYTES)
     return parse_toml(text, source)
-
-
-_read_toml = read_toml  # the name other modules of this package used
 
 
 def find_scenario(name: str, base_dir: Path | None = None) -> Path | None:
