@@ -56,7 +56,7 @@ class MigrationModel(mesa.Model):
         # its five steps in a fixed order, see step())
         self.policy = PolicySchedule.compile(scenario, self.params)
         self.n_months = scenario.n_months
-        self.t = 0  # months run so far (index into the policy arrays)
+        self._in_step = False  # see ``t``
         self.first_month = scenario.first_month
         self.streams = RandomStreams(int(self.rng.integers(2**32)))
         self.paths = build_paths(self.params["air_km_equivalent"])
@@ -82,6 +82,13 @@ class MigrationModel(mesa.Model):
 
     # ------------------------------------------------------------------ the month
     @property
+    def t(self) -> int:
+        """Index into the policy arrays of the month being run (inside ``step``) or of the
+        next month to run (between steps, the months run so far). Derived from Mesa's own
+        step counter, which Mesa advances just before it calls ``step``."""
+        return self.steps - 1 if self._in_step else self.steps
+
+    @property
     def month(self) -> int:
         """Calendar month index (months since 2000-01) of the step being run."""
         return self.first_month + self.t
@@ -91,9 +98,17 @@ class MigrationModel(mesa.Model):
         return format_month(self.month)
 
     def step(self) -> None:
+        self._in_step = True
+        try:
+            if self.t < self.n_months:
+                self._month()
+        finally:
+            self._in_step = False
         if self.t >= self.n_months:
             self.running = False
-            return
+
+    def _month(self) -> None:
+        """The five steps of one month, in order."""
         self._open_slots()
         self.utilities = MonthlyUtilities(self)
         new = emigrate(self)  # 1. emigration
@@ -107,9 +122,6 @@ class MigrationModel(mesa.Model):
         move(self)  # 3. movement, interdiction, Darién
         settle(self)  # 4. settlement
         self._record()  # 5. recording
-        self.t += 1
-        if self.t >= self.n_months:
-            self.running = False
 
     def run(self, progress=None) -> None:
         """Run to the end of the window; ``progress(t, n)`` is called after each month."""

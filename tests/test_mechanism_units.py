@@ -283,3 +283,17 @@ def test_the_poisson_quantile_is_scipys_to_the_last_bit():
     u = (rng.integers(0, 2**32, 100_000) + 0.5) / 2**32
     mean = np.exp(rng.uniform(np.log(1e-12), np.log(1e6), 100_000))
     np.testing.assert_array_equal(poisson_quantile(u, mean), poisson.ppf(u, mean))
+
+
+def test_the_month_index_is_mesas_step_counter():
+    """``model.t`` is derived from Mesa's ``steps``: the months run so far between steps;
+    stepping past the end runs nothing more."""
+    model = MigrationModel(small_baseline(end="2015-12"))
+    assert model.t == model.steps == 0
+    model.step()
+    assert model.t == model.steps == 1 and model.recorder.t == 1
+    model.run()
+    assert model.t == model.n_months == model.recorder.t and not model.running
+    before = model.recorder.events.copy()
+    model.step()
+    np.testing.assert_array_equal(model.recorder.events, before)
