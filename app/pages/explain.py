@@ -10,7 +10,7 @@ from migflow.app import runs
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 ODD = ROOT / "docs" / "ODD.md"
-CALIBRATION_REPORTS = (ROOT / "docs" / "calibration.md", ROOT / "calibration" / "README.md")
+CALIBRATION_REPORT = ROOT / "docs" / "calibration.md"
 SCENARIOS_DOC = ROOT / "docs" / "scenarios.md"
 
 st.title("How this model works, and what it cannot tell you")
@@ -84,8 +84,8 @@ if ODD.is_file():
     )
     with st.expander("The model description (docs/ODD.md)"):
         st.markdown(ODD.read_text(encoding="utf-8"))
-report = next((p for p in CALIBRATION_REPORTS if p.is_file()), None)
-if report is not None:
+report = CALIBRATION_REPORT
+if report.is_file():
     with st.expander(f"The calibration report ({report.relative_to(ROOT)})"):
         st.markdown(report.read_text(encoding="utf-8"))
 else:
