@@ -48,11 +48,6 @@ def years_of(results: Results) -> list[int]:
     return [int(y) for y in results.summary["year"]]
 
 
-def _rows(results: Results, years: tuple[int, int]) -> pd.DataFrame:
-    s = results.summary
-    return s[(s["year"] >= years[0]) & (s["year"] <= years[1])]
-
-
 def spending(results: Results, years: tuple[int, int], lever: str | None = None) -> float:
     """Spending in $M over ``years`` (one lever, or all: integration and root causes)."""
     sp = results.spending
@@ -74,8 +69,7 @@ def _sum(results: Results, column: str, years: tuple[int, int]) -> float:
 
 
 def _end(results: Results, column: str, years: tuple[int, int]) -> float:
-    rows = _rows(results, years)
-    return float(rows[column].iloc[-1]) if len(rows) else 0.0
+    return OUTCOME[column].at_end(results.summary, years[1])
 
 
 def headline(results: Results, baseline: Results, years: tuple[int, int]) -> list[Indicator]:

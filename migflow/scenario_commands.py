@@ -53,7 +53,8 @@ def check_run(scenario: Scenario, source: str | None, yes: bool, runs: int = 1) 
 
 @contextmanager
 def _counting(what: str, unit: str, quiet: bool) -> Iterator:
-    """A progress bar over whole runs on stderr, as a ``progress(done, total)`` callback."""
+    """A progress bar on stderr (over months of one run, or over whole runs), as the
+    ``progress(done, total)`` callback the engine takes; None when ``quiet``."""
     if quiet:
         yield None
         return
@@ -73,29 +74,10 @@ def _counting(what: str, unit: str, quiet: bool) -> Iterator:
 
 
 def _run_with_progress(scenario: Scenario, quiet: bool) -> Results:
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
-
     from migflow.model.run import run_scenario
 
-    if quiet:
-        return run_scenario(scenario)
-    with Progress(
-        TextColumn(f"running [bold]{scenario.name}[/]"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("months"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("run", total=scenario.n_months)
-        return run_scenario(scenario, progress=lambda t, n: bar.update(task, completed=t))
+    with _counting(f"[bold]{scenario.name}[/]", "months", quiet) as progress:
+        return run_scenario(scenario, progress=progress)
 
 
 def _fmt(x: float) -> str:

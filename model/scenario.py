@@ -514,6 +514,25 @@ class _Owners:
         return self.keys.get(head, default), loc
 
 
+def locate_scenario(
+    name, base_dir: Path | None, source: str, field: str, what: str = "scenario"
+) -> Path:
+    """The file a scenario name given in a file names (``extends``, a sweep's ``base``):
+    the name is checked first (a file name, no folders), then looked up beside the file and
+    among the shipped scenarios; a problem is the referring file's, at ``field``."""
+    problem = scenario_name_problem(name)
+    if problem:
+        raise InputError(problem, source=source, field=field)
+    path = find_scenario(name, base_dir)
+    if path is None:
+        raise InputError(
+            f"{what} {name!r} not found next to the file or in scenarios/",
+            source=source,
+            field=field,
+        )
+    return path
+
+
 def _resolve(
     data: dict, base_dir: Path | None, source: str, depth: int = 0
 ) -> tuple[dict, _Owners]:
@@ -522,20 +541,11 @@ def _resolve(
         owners = _Owners()
         owners.add(data, source, {})
         return data, owners
-    problem = scenario_name_problem(parent_name)
-    if problem:
-        raise InputError(problem, source=source, field="extends")
     if depth >= 5:
         raise InputError(
             "extends chain is longer than 5 files (a loop?)", source=source, field="extends"
         )
-    parent_path = find_scenario(parent_name, base_dir)
-    if parent_path is None:
-        raise InputError(
-            f"parent scenario {parent_name!r} not found next to the file or in scenarios/",
-            source=source,
-            field="extends",
-        )
+    parent_path = locate_scenario(parent_name, base_dir, source, "extends", "parent scenario")
     parent_source = str(parent_path)
     raw = read_toml(parent_path, parent_source, kind="TOML scenario")
     parent, owners = _resolve(raw, parent_path.parent, parent_source, depth + 1)

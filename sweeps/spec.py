@@ -34,10 +34,9 @@ from migflow.model.provenance import calibration_identity, package_version, prov
 from migflow.model.scenario import (
     Scenario,
     _format_validation_error,
-    find_scenario,
     load_scenario,
+    locate_scenario,
     read_toml,
-    scenario_name_problem,
 )
 
 from .address import Address, AddressError, lever_class, parse_address
@@ -635,17 +634,7 @@ def sweep_from_dict(
 def _load_base(name: str, base_dir: Path | None, source: str) -> Scenario:
     """The base scenario, found as ``extends`` finds a parent: a file beside the sweep
     file or a shipped one; a problem finding it is the sweep file's."""
-    problem = scenario_name_problem(name)
-    if problem:
-        raise InputError(problem, source=source, field="base")
-    path = find_scenario(name, base_dir)
-    if path is None:
-        raise InputError(
-            f"base scenario {name!r} not found next to the sweep file or in scenarios/",
-            source=source,
-            field="base",
-        )
-    return load_scenario(path)
+    return load_scenario(locate_scenario(name, base_dir, source, "base", "base scenario"))
 
 
 def load_sweep(path: str | Path) -> SweepPlan:

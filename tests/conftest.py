@@ -9,28 +9,18 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-# CI: a fixed example sequence (reproducible); locally, fresh examples each run.
-settings.register_profile(
-    "ci",
-    derandomize=True,
-    deadline=None,
-    max_examples=12,
-    suppress_health_check=[HealthCheck.too_slow],
-)
-settings.register_profile(
-    "dev", deadline=None, max_examples=12, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.register_profile(
-    "thorough", deadline=None, max_examples=200, suppress_health_check=[HealthCheck.too_slow]
-)
-# tests/mutation.py: each surviving mutant runs every selected test, so fewer examples
-settings.register_profile(
-    "mutation",
-    derandomize=True,
-    deadline=None,
-    max_examples=4,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+# Every profile: no deadline (a model run takes a variable fraction of a second) and no
+# complaint about slow data generation (each example builds a scenario).
+_ALWAYS = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+# ci: a fixed example sequence (reproducible); dev: fresh examples each run; thorough: for a
+# deeper look; mutation: tests/mutation.py, where each surviving mutant runs every test
+for name, examples, fixed in (
+    ("ci", 12, True),
+    ("dev", 12, False),
+    ("thorough", 200, False),
+    ("mutation", 4, True),
+):
+    settings.register_profile(name, max_examples=examples, derandomize=fixed, **_ALWAYS)
 # an explicit profile wins; CI's is the default on CI
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")

@@ -150,26 +150,28 @@ def _typed_leaves(data):
     return [(path, value) for path, value in _leaves(data) if path[0] != "extends"]
 
 
+def _with_one_wrong_value(source: Path, data, folder: Path) -> tuple[Path, tuple]:
+    """``source`` written to ``folder``/mutated.toml with one typed value replaced by a
+    value of another type (drawn by hypothesis); the file and the replaced leaf."""
+    raw = tomllib.loads(source.read_text(encoding="utf-8"))
+    leaf, value = data.draw(st.sampled_from(_typed_leaves(raw)))
+    bad = folder / "mutated.toml"
+    bad.write_text(tomli_w.dumps(_set(raw, leaf, data.draw(_wrong_type(value)))), "utf-8")
+    return bad, leaf
+
+
 @given(st.sampled_from(SHIPPED), st.data())
 def test_a_shipped_scenario_with_one_value_of_the_wrong_type_is_refused_naming_it(path, data):
-    raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    leaf, value = data.draw(st.sampled_from(_typed_leaves(raw)))
-    bad_value = data.draw(_wrong_type(value))
     with tempfile.TemporaryDirectory() as tmp:
-        bad = Path(tmp) / "mutated.toml"
-        bad.write_text(tomli_w.dumps(_set(raw, leaf, bad_value)), encoding="utf-8")
+        bad, leaf = _with_one_wrong_value(path, data, Path(tmp))
         result = runner.invoke(app, ["validate", str(bad)])
     _refused(result, "mutated.toml", _field(leaf))
 
 
 @given(st.data())
 def test_the_example_sweep_with_one_value_of_the_wrong_type_is_refused_naming_it(data):
-    raw = tomllib.loads(EXAMPLE_SWEEP.read_text(encoding="utf-8"))
-    leaf, value = data.draw(st.sampled_from(_typed_leaves(raw)))
-    bad_value = data.draw(_wrong_type(value))
     with tempfile.TemporaryDirectory() as tmp:
-        bad = Path(tmp) / "mutated.toml"
-        bad.write_text(tomli_w.dumps(_set(raw, leaf, bad_value)), encoding="utf-8")
+        bad, leaf = _with_one_wrong_value(EXAMPLE_SWEEP, data, Path(tmp))
         result = runner.invoke(app, ["sweep", str(bad), "--dry-run", "--out", f"{tmp}/o"])
         assert not (Path(tmp) / "o").exists()
     # an entry added by an input is checked as a lever: named by its input and its field

@@ -312,7 +312,7 @@ def test_extends_merges_tables_and_appends_levers(tmp_path):
 
 def test_an_error_in_an_extending_file_names_the_row_as_that_file_numbers_it(tmp_path):
     """The baseline brings eleven enforcement rows; the file's own first row is its [0],
-    not [11] (which the message said until this test). A mistake in a parent's row is
+    not [11]. A mistake in a parent's row is
     reported against the parent file, numbered as the parent numbers it."""
     child = tmp_path / "child.toml"
     child.write_text(

@@ -426,7 +426,7 @@ def test_a_new_goal_in_the_sweep_file_reaches_the_report_without_rerunning(tmp_p
 
 def test_rbd_fast_indices_from_too_few_samples_are_withheld_naming_the_minimum(tmp_path):
     """With 20 points or fewer every RBD-FAST first-order index is 1 whatever the model
-    does (the report once printed S1 = 1.000 for every input from 6 points)."""
+    does: from 6 points every input would show S1 = 1.000."""
     plan = sweep_from_dict(sweep_dict(sampler={"method": "latin", "samples": 6, "seed": 3}))
     run_sweep_serial(plan, tmp_path / "few")
     table, notes = indices(load_results(tmp_path / "few"))
