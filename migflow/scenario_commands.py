@@ -90,37 +90,38 @@ def _k(x: float) -> str:
 
 
 def print_summary(results: Results, title: str) -> None:
-    """Two tables per year: flows of every nationality; Venezuelans by host at year end."""
+    """Three tables per year: Darién and US border; Venezuelans by host at year end;
+    regularisations and legal pathway arrivals of every nationality."""
     from rich.table import Table
 
     from migflow.model.geography import DARIEN_NATIONALITIES
     from migflow.model.outcomes import MAIN_HOSTS
 
     s = results.summary
-    t1 = Table(
-        title=f"{title}: Darién crossings by nationality, US border arrivals, regularisations "
-        "and legal pathway arrivals of every nationality (thousands); deaths in the Darién"
-    )
-    columns = ("Darién total", "US arrivals", "regularised", "pathways", "deaths (expected)")
-    for col in ("year", *DARIEN_NATIONALITIES, "other", *columns):
+    t1 = Table(title=f"{title}: Darién crossings by nationality, US border (thousands), deaths")
+    for col in ("year", *DARIEN_NATIONALITIES, "other", "Darién total", "US arrivals"):
         t1.add_column(col, justify="right")
+    t1.add_column("deaths (expected)", justify="right")
     t2 = Table(title=f"{title}: Venezuelans in the main hosts at year end (thousands)")
     for col in ("year", *MAIN_HOSTS):
         t2.add_column(col, justify="right")
+    t3 = Table(title=f"{title}: every nationality, in the year (thousands)")
+    for col in ("year", "regularised", "legal pathway arrivals"):
+        t3.add_column(col, justify="right")
     for _, row in s.iterrows():
+        year = str(int(row["year"]))
         t1.add_row(
-            str(int(row["year"])),
+            year,
             *(_k(row[f"darien_{n}"]) for n in DARIEN_NATIONALITIES),
             _k(row["darien_other"]),
             _k(row["darien_crossings"]),
             _k(row["us_border_arrivals"]),
-            _k(row["regularisations"]),
-            _k(row["legal_pathway_arrivals"]),
             _fmt(row["expected_deaths"]),
         )
-        t2.add_row(str(int(row["year"])), *(_k(row[f"venezuelans_in_{h}"]) for h in MAIN_HOSTS))
-    console.print(t1)
-    console.print(t2)
+        t2.add_row(year, *(_k(row[f"venezuelans_in_{h}"]) for h in MAIN_HOSTS))
+        t3.add_row(year, _k(row["regularisations"]), _k(row["legal_pathway_arrivals"]))
+    for table in (t1, t2, t3):
+        console.print(table)
 
 
 def print_intervals(intervals, title: str) -> None:
