@@ -59,7 +59,7 @@ INDEX: dict[str, int] = {code: i for i, code in enumerate(CODES)}
 ORIGINS: tuple[str, ...] = ("VEN", "HTI", "CUB", "ECU", "COL", "NIC", "GTM", "HND", "SLV", "XCO")
 ORIGIN_INDEX: dict[str, int] = {code: i for i, code in enumerate(ORIGINS)}
 # the nationalities Panama's Darién counts are reported by in the summary; the rest is "other"
-DARIEN_NATIONALITIES: tuple[str, ...] = ("VEN", "HTI", "CUB")
+DARIEN_NATIONALITIES: tuple[str, ...] = ("VEN", "HTI", "CUB", "ECU", "COL")
 #: The country (node) index where each origin's emigrants start.
 ORIGIN_NODE = np.array([INDEX[o] for o in ORIGINS], dtype=np.int16)
 HOSTS: tuple[str, ...] = tuple(c for c in CODES if "host" in COUNTRIES[c][3])
@@ -99,6 +99,10 @@ def _edges() -> tuple[Edge, ...]:
         ("HTI", "CHL", None), ("HTI", "BRA", None), ("CUB", "ECU", None), ("CUB", "NIC", None),
         ("VEN", "MEX", None), ("ECU", "MEX", "ECU"), ("XCO", "ECU", None), ("XCO", "BRA", None),
         ("VEN", "PER", None), ("VEN", "CHL", None), ("VEN", "ARG", None), ("VEN", "PAN", None),
+        # Bogotá to Mexico: Colombians needed no Mexican visa, and most of the 125,172
+        # Colombians met at the US southwest border in FY2022 (US CBP) had flown to Mexico;
+        # Venezuelans living in Colombia took it too until Mexico's visa of 2022-01
+        ("COL", "MEX", None),
     ]  # fmt: skip
     edges.extend(Edge(a, b, "air", only) for a, b, only in air)
     return tuple(edges)
@@ -106,6 +110,23 @@ def _edges() -> tuple[Edge, ...]:
 
 EDGES: tuple[Edge, ...] = _edges()
 EDGE_INDEX: dict[str, int] = {e.name: i for i, e in enumerate(EDGES)}
+
+#: Overland segments where migrants die on the way, as the IOM Missing Migrants Project
+#: counts them (each has its own mortality parameter, ``model/parameters.py``): the Darién;
+#: IOM's "Central America" region, which covers the isthmus from Panama to Guatemala and
+#: "much of México" (IOM, 2019-08-16), carried by the crossing into Mexico that every
+#: overland migrant makes; and the US-Mexico border crossing. Flights and the South
+#: American land routes carry no modelled risk.
+SEGMENT_EDGES: dict[str, tuple[str, ...]] = {
+    "darien": (DARIEN,),
+    "central_america_mexico": (MEXICO_SOUTHERN_BORDER,),
+    "us_border": (US_BORDER,),
+}
+SEGMENTS: tuple[str, ...] = tuple(SEGMENT_EDGES)
+#: Segment index of each edge, -1 where the edge has no modelled risk.
+EDGE_SEGMENT = np.full(len(EDGES), -1, dtype=np.int64)
+for _k, _names in enumerate(SEGMENT_EDGES.values()):
+    EDGE_SEGMENT[[EDGE_INDEX[n] for n in _names]] = _k
 
 
 def great_circle_km(a: str, b: str) -> float:

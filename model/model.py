@@ -17,10 +17,12 @@ from .geography import (
     CODES,
     DARIEN,
     EDGE_INDEX,
+    EDGE_SEGMENT,
     HOST_MASK,
     HOSTS,
     ORIGIN_NODE,
     ORIGINS,
+    SEGMENTS,
     build_paths,
 )
 from .mechanisms import PURPOSE_SLOTS
@@ -32,9 +34,10 @@ from .mechanisms.choice import (
 )
 from .mechanisms.emigration import emigrate
 from .mechanisms.movement import PathLookup, move
+from .mechanisms.news import path_values, react_to_news
 from .mechanisms.pathways import divert
 from .mechanisms.settlement import N_F, N_S, group_counts, settle
-from .parameters import Parameters, default_parameters
+from .parameters import Parameters, default_parameters, mortality_name
 from .policy import PolicySchedule
 from .population import Population
 from .random_streams import RandomStreams
@@ -72,9 +75,11 @@ class MigrationModel(mesa.Model):
         )
         self.host_attractiveness = attractiveness
         self.us_preference = self.params.vector("us_preference", ORIGINS)
+        self.segment_mortality = np.array([self.params[mortality_name(s)] for s in SEGMENTS])
         self.has_onward_paths = np.array(
             [len(self.paths.by_start.get(c, ())) > 0 for c in range(N_C)]
         )
+        self._last_path_values = None  # last month's path values (mechanisms/news.py)
         self.pop = Population(capacity=4096)
         self.recorder = Recorder(self.n_months, self.scale)
         self.group_counts = np.zeros(N_C * N_O * N_S * N_F, dtype=np.int64)
@@ -111,6 +116,8 @@ class MigrationModel(mesa.Model):
         """The five steps of one month, in order."""
         self._open_slots()
         self.utilities = MonthlyUtilities(self)
+        react_to_news(self, self._last_path_values)  # travellers hear of policy changes
+        self._last_path_values = path_values(self.utilities)
         new = emigrate(self)  # 1. emigration
         chosen = choose(self, new, allow_stay=False)  # 2. destination choice
         diverted = divert(self, new, chosen, at_origin=True)  #    legal pathways at origin
@@ -148,11 +155,18 @@ class MigrationModel(mesa.Model):
         stock = self.host_stock_people
         return stock[HOST_MASK].sum(axis=0)
 
+    def death_probability(self) -> np.ndarray:
+        """Probability of dying in one crossing of each edge this month, by origin (E, O):
+        the segment's mortality, raised by enforcement on the edge (riskier tracks, ODD 7.4).
+        Edges outside the risky segments (``SEGMENT_EDGES``) have none."""
+        p = self.params
+        base = np.where(EDGE_SEGMENT >= 0, self.segment_mortality[EDGE_SEGMENT], 0.0)
+        interdiction = self.policy.interdiction[self.t]  # (E, O)
+        return base[:, None] * (1.0 + p["mortality_enforcement_factor"] * interdiction)
+
     def darien_death_probability(self) -> np.ndarray:
         """Probability of dying in one Darién crossing this month, by origin (O,)."""
-        p = self.params
-        interdiction = self.policy.interdiction[self.t, EDGE_INDEX[DARIEN]]
-        return p["darien_mortality"] * (1.0 + p["mortality_enforcement_factor"] * interdiction)
+        return self.death_probability()[EDGE_INDEX[DARIEN]]
 
     def programme_state(self, t: int):
         """Open programmes this month: open (O, C), capacity (C,), arrival cut-off (C, O)."""

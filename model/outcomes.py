@@ -26,7 +26,10 @@ if TYPE_CHECKING:
 #: The hosts whose Venezuelan population the summary follows (the five largest in the region).
 MAIN_HOSTS: tuple[str, ...] = ("COL", "PER", "ECU", "CHL", "BRA")
 
-_NATIONALITY = {"VEN": "Venezuelans", "HTI": "Haitians", "CUB": "Cubans"}
+_NATIONALITY = {
+    "VEN": "Venezuelans", "HTI": "Haitians", "CUB": "Cubans", "ECU": "Ecuadorians",
+    "COL": "Colombians",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,9 @@ _EMIGRATION_BASE = {
     "HTI": 4_000.0,
     "CUB": 1_600.0,
     "ECU": 4_000.0,
-    "COL": 300.0,
+    # COL: between FY2021 (6,202) and FY2022 (125,172) Colombian encounters (US CBP), the
+    # geometric mean over 12 months: 2,300 (assumption until calibrated).
+    "COL": 2_300.0,
     "NIC": 2_000.0,
     "GTM": 12_000.0,
     "HND": 13_000.0,
@@ -68,6 +70,21 @@ _EMIGRATION_BASE = {
 
 # Canada is reached only by legal pathways (no path ends there), so its value is unused.
 _HOST_ATTRACTIVENESS = {"*": 0.0, "USA": 1.5, "COL": 0.5, "PER": 0.5}
+
+# Deaths per crossing on the segments after the Darién (model/geography.py SEGMENT_EDGES):
+# IOM Missing Migrants Project counts of dead and missing (a minimum) over US CBP southwest
+# border encounters (an upper bound on crossings: repeat attempts count twice), so both
+# factors err low. Figures and their releases: docs/evidence_2022_2023.md, section 1.
+_SEGMENT_MORTALITY = (
+    ("central_america_mexico", "isthmus and Mexico (IOM's Central America region)", 3.6e-4,
+     "Default: IOM's 165 (2020), 324 (2021) and 591 (2023) dead or missing in its Central "
+     "America region over the 2,997,805 encounters of other nationalities than Mexican at "
+     "the US southwest border in FY2020, 2021 and 2023 (US CBP)."),
+    ("us_border", "US-Mexico border", 4.1e-4,
+     "Default: IOM's 3,493 dead or missing on the US-Mexico border crossing 2018-2023 "
+     "(442, 524, 476, 729, 686, 636) over the 8,545,986 US southwest border encounters of "
+     "FY2018-2023 (US CBP)."),
+)  # fmt: skip
 
 SPECS: tuple[ParameterSpec, ...] = tuple(
     [
@@ -177,6 +194,50 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             "Deterrence: disutility per unit of interdiction probability summed along a path.",
         ),
         ParameterSpec(
+            "beta_expulsion",
+            1.0,
+            0.0,
+            10.0,
+            "utility per unit probability",
+            "Deterrence of an expected expulsion: disutility per unit of the probability of "
+            "being expelled (US Title 42) at a border on the path, for the migrant's "
+            "nationality that month. An expulsion carries no legal penalty, but it ends the "
+            "journey where it was paid for; the Oct-2022 expulsions of Venezuelans and the "
+            "Jan-2023 package for Cubans, Haitians and Nicaraguans inform it.",
+        ),
+        ParameterSpec(
+            "route_nest_lambda",
+            0.5,
+            0.1,
+            1.0,
+            "dissimilarity",
+            "Nested logit: how alike the routes to one destination are (1 = unrelated "
+            "alternatives, a flat logit; towards 0, routes are near-perfect substitutes). "
+            "Below 1, closing or taxing one route sends its users mostly to the other routes "
+            "to the same destination (a visa that closes a flight moves people onto land).",
+        ),
+        ParameterSpec(
+            "beta_route_information",
+            0.3,
+            0.0,
+            2.0,
+            "utility per ln(1 + crossings/1000 a month)",
+            "Route information (cumulative causation): recent Darién crossings by the "
+            "migrant's own nationality (mean of the last three months) lower the route's "
+            "perceived cost by this times ln(1 + crossings per month / 1000): guides, "
+            "smugglers' offers and the news of those who made it.",
+        ),
+        ParameterSpec(
+            "transit_news_sensitivity",
+            1.0,
+            0.0,
+            5.0,
+            "per unit utility",
+            "How readily a migrant on the way re-chooses when news makes their path worse: "
+            "probability 1 - exp(-this x the utility lost since last month). 0 = travellers "
+            "never change plans (mechanisms/news.py).",
+        ),
+        ParameterSpec(
             "beta_risk",
             300.0,
             0.0,
@@ -257,6 +318,17 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             "reported for 2021 (Blinken in Panama, 2022: 'official figures') over 133,726 "
             "crossings in 2021 "
             "(Panama SNM, annual Darién crossings by nationality).",
+        ),
+        *(
+            ParameterSpec(
+                f"mortality_{segment}",
+                default,
+                0.0,
+                0.005,
+                "probability per crossing",
+                f"Probability of dying or going missing in one crossing of the {where}. " + source,
+            )
+            for segment, where, default, source in _SEGMENT_MORTALITY
         ),
         ParameterSpec(
             "mortality_enforcement_factor",
@@ -383,6 +455,12 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
 )
 
 SPEC_BY_NAME: dict[str, ParameterSpec] = {s.name: s for s in SPECS}
+
+
+def mortality_name(segment: str) -> str:
+    """The parameter holding one segment's death probability per crossing (the Darién's
+    keeps its older name, which scenario files and fits use)."""
+    return "darien_mortality" if segment == "darien" else f"mortality_{segment}"
 
 
 def parameter_problem(name: str, value: float) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .geography import CODES, EDGES, ORIGINS
+from .geography import CODES, EDGE_DST, EDGES, ORIGINS
 from .population import N_LIVE_STATUS
 
 EVENT_KINDS = (
@@ -32,6 +32,8 @@ EVENT_KINDS = (
     "pathway_resettlement",
     "pathway_safe_mobility",
     "expected_deaths",
+    "darien_from_third_country",
+    "rerouted",
 )
 KIND_INDEX = {k: i for i, k in enumerate(EVENT_KINDS)}
 REMOVAL_STATUS = {"died": 0, "deported": 1, "returned": 1}  # -> dead, returned
@@ -71,6 +73,16 @@ class Recorder:
         if len(origins):
             people = np.bincount(origins, weights=probability, minlength=N_O) * self.scale
             self.events[self.t, KIND_INDEX[kind], country] += people
+
+    def expected_deaths(self, edges: np.ndarray, origins: np.ndarray, probability) -> None:
+        """``expected_at`` for crossers of several edges: each death is expected where the
+        edge ends (the Darién's in Panama, the US border's in the United States)."""
+        if len(origins):
+            cell = EDGE_DST.take(edges).astype(np.int64) * N_O + origins
+            people = np.bincount(cell, weights=probability, minlength=N_C * N_O)
+            self.events[self.t, KIND_INDEX["expected_deaths"]] += people.reshape(N_C, N_O) * (
+                self.scale
+            )
 
     def flows(self, edges: np.ndarray, origins: np.ndarray) -> None:
         if len(edges):

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from strategies import enforcement, scenarios, small_baseline
 
 from migflow.model.geography import DARIEN, EDGE_INDEX, INDEX, build_paths
-from migflow.model.mechanisms.choice import STAY, choose, stay_utility
+from migflow.model.mechanisms.choice import STAY, choose, nest_shock, stay_utility
 from migflow.model.model import MigrationModel
 from migflow.model.scenario import Scenario
 
@@ -30,7 +30,12 @@ def reference_choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
     o = origin[:, None]
     valid = (alts >= 0) & util.path_open[safe, o]
     utility = util.host[paths.end[safe], o] + util.path_cost[int(allow_stay)][safe, o]
-    noise = model.streams.gumbel(pop.key[idx][:, None], util.salts[safe])
+    keys = pop.key[idx][:, None]
+    noise = model.streams.gumbel(keys, util.salts[safe])
+    lam = util.nest_lambda
+    if lam < 1.0:  # nested logit: a shock per destination nest (the path's end)
+        end = paths.end[safe]
+        noise = lam * noise + nest_shock(keys, *util.nest_salts[:, end], lam)
     total = np.where(valid & np.isfinite(utility), utility + noise, -np.inf)
     if allow_stay:
         stay = stay_utility(util, pop, idx, loc, origin)  # shared: not what is under test

@@ -7,9 +7,18 @@ origin there, whether a regularisation programme is open to them) against the pa
 death. A migrant reconsidering in a host also has the option to stay, worth the host's own
 utility plus the cost of moving again, more if they are regularised or integrated.
 
-The choice is Gumbel-max: each agent gets Gumbel noise per *path id* from their own random
-stream, and picks the best. This is exactly a multinomial logit, and it couples scenarios
-tightly: making one path worse only moves the agents who were on it.
+Paths to the same destination are nested (a nested logit with the routes to one host in one
+nest, dissimilarity ``route_nest_lambda``): a visa that closes a flight sends most of its
+users onto the land route to the same country, not spread over every host in proportion to
+their shares, as a flat logit would. Staying is a nest of its own.
+
+The choice is Gumbel-max, and stays so under nesting: each agent draws, from their own
+random stream, one shock per destination nest and a Gumbel per *path id*, and the utility of
+path j to host d is V + eta_d + lambda * e_j, where eta_d = lambda * ln S_d with S_d positive
+stable of index lambda (Cardell 1997; Kanter's representation below). The maximum of such
+utilities is exactly a nested-logit draw, and it couples scenarios tightly: making one path
+worse only moves the agents who were on it, so closing a route never lowers the use of the
+other routes to the same destination.
 """
 
 from __future__ import annotations
@@ -18,10 +27,13 @@ import numpy as np
 
 from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, INDEX, ORIGIN_NODE, ORIGINS
 from ..population import INTEGRATED, REGULARISED, TRANSIT
+from ..random_streams import TWO32, hash32
 from . import PURPOSE_CHOICE
 
 STAY = -1
 _STAY_NOISE_ID = 1_000_003
+_NEST_NOISE_ID = 2_000_000  # + destination node (and + countries for the second uniform)
+INFORMATION_MONTHS = 3  # route information: crossings remembered (months)
 CLOSED = 0.999
 INDEX_USA = INDEX["USA"]
 _BLOCK_ELEMENTS = 1 << 16  # (agent, alternative) pairs handled at once
@@ -45,18 +57,21 @@ class MonthlyUtilities:
 
         interdiction = sched.interdiction[t]  # (E, O): enforcement can target nationalities
         darien = EDGE_INDEX[DARIEN]
-        death = model.darien_death_probability()  # (O,)
         km = paths.land_km + p["air_km_equivalent"] * paths.n_air
-        # an expulsion (Title 42) sends the migrant back across the border with no legal
-        # consequence, free to try again at once: it costs attempts (modelled as such in
-        # movement), not a deterrent on the route
         crosses = paths.crosses.astype(float)
-        enforcement = crosses @ np.where(sched.expulsion[t], 0.0, interdiction)  # (P, O)
-        risk = crosses[:, darien, None] * death[None, :]
+        expelled = sched.expulsion[t]
+        # an expulsion (Title 42) sends the migrant back across the border with no legal
+        # penalty, free to try again (modelled as such in movement), but the journey paid for
+        # ends in Mexico: its own deterrent weight, fitted to the episodes of 2022-2023
+        enforcement = crosses @ np.where(expelled, 0.0, interdiction)  # (P, O)
+        expulsion = crosses @ np.where(expelled, interdiction, 0.0)  # (P, O)
+        risk = crosses @ model.death_probability()  # (P, O): summed over the segments
         distance = (-p["beta_distance"] * km / 1000.0)[:, None]
+        darien_cost = p["darien_disutility"] - route_information(model)  # (O,)
         other = (
-            -p["darien_disutility"] * crosses[:, darien, None]
+            -crosses[:, darien, None] * darien_cost[None, :]
             - p["beta_enforcement"] * enforcement
+            - p["beta_expulsion"] * expulsion
             - p["beta_risk"] * risk
         )
         # path_cost[0]: new emigrants; path_cost[1]: migrants moving on from a host, who
@@ -65,16 +80,58 @@ class MonthlyUtilities:
         self.path_cost = np.stack(
             [distance + other, p["onward_distance_factor"] * distance + other]
         )
+        # a path's value to a migrant on the way, as news changes it (mechanisms/news.py)
+        self.path_value = host[paths.end] + self.path_cost[1]  # (P, O)
         closed = (interdiction >= CLOSED).astype(float)  # (E, O)
         self.path_open = (crosses @ closed) == 0  # (P, O)
         # one salt per path id (and one for staying): noise on a path is the same whatever
         # else is open
         ids = np.append(np.arange(len(paths.end)), _STAY_NOISE_ID)
         self.salts = model.streams.salts(model.month, PURPOSE_CHOICE, ids)
+        # two salts per destination nest, for its positive-stable shock
+        nests = np.arange(len(HOST_MASK))
+        self.nest_salts = np.stack(
+            [model.streams.salts(model.month, PURPOSE_CHOICE, _NEST_NOISE_ID + k + nests)
+             for k in (0, len(HOST_MASK))]
+        )  # fmt: skip
+        self.nest_lambda = p["route_nest_lambda"]
         self.stay_base = p["stay_utility"]
         self.stay_reg = p["stay_regularised_bonus"]
         self.stay_int = p["stay_integrated_bonus"]
         self.open = OpenAlternatives(model, self)
+
+
+def route_information(model) -> np.ndarray:
+    """How much recent Darién crossings by one's own nationality lower the route's
+    perceived cost, by origin (O,): ``beta_route_information`` x ln(1 + crossings a month /
+    1000), crossings averaged over the last ``INFORMATION_MONTHS`` months (fewer at the
+    start of the run, counted as zero)."""
+    t = model.t
+    recent = model.recorder.flow[max(0, t - INFORMATION_MONTHS) : t, EDGE_INDEX[DARIEN]]
+    per_month = recent.sum(axis=0) / INFORMATION_MONTHS
+    return model.params["beta_route_information"] * np.log1p(per_month / 1000.0)
+
+
+def nest_shock(keys, salt_u, salt_e, lam: float) -> np.ndarray:
+    """eta = lambda * ln S, S positive stable of index ``lam`` (Laplace transform
+    exp(-s**lam)), drawn by Kanter's formula from two uniforms of the agent's stream:
+    S = sin(lam U) / sin(U)**(1/lam) * (sin((1 - lam) U) / E)**((1 - lam) / lam), U uniform
+    on (0, pi), E exponential. With e Gumbel, eta + lam * e is Gumbel again, which makes
+    the Gumbel-max over nests of routes a nested logit (Cardell 1997)."""
+    if lam >= 1.0:  # unrelated routes: no nest shock (the formula's limit)
+        return np.zeros(np.broadcast(keys, salt_u).shape)
+    u = np.pi * _uniform(keys, salt_u)
+    e = -np.log(_uniform(keys, salt_e))
+    return (
+        lam * np.log(np.sin(lam * u))
+        - np.log(np.sin(u))
+        + (1.0 - lam) * (np.log(np.sin((1.0 - lam) * u)) - np.log(e))
+    )
+
+
+def _uniform(keys, salts) -> np.ndarray:
+    raw = hash32(np.bitwise_xor(keys, salts))
+    return (raw.astype(np.float64) + 0.5) / TWO32
 
 
 def alternative_table(paths) -> np.ndarray:
@@ -117,23 +174,32 @@ class OpenAlternatives:
         self.utility = [utility[m][open_[m]] for m in (0, 1)]  # row-major: group, slot
         self.path = [alts[m][open_[m]] for m in (0, 1)]
         self.salt = [util.salts[path] for path in self.path]  # each element's noise salt
+        self.nest = [model.paths.end[path].astype(np.int64) for path in self.path]
+        self.nest_salt = [util.nest_salts[:, nest] for nest in self.nest]  # (2, elements)
 
 
 def onward_logsum(util: MonthlyUtilities) -> np.ndarray:
-    """Expected best utility of moving on, log(sum exp(utility)) over each group's open
-    onward paths, shape (countries, origins); -inf where no path is open. Compared with the
-    utility of staying, it says how much a migrant stands to gain by leaving this month."""
+    """Expected best utility of moving on over each group's open onward paths, shape
+    (countries, origins); -inf where no path is open. Nested: ln sum_d (sum_{j in d}
+    exp(V_j / lambda)) ** lambda over destination nests d. Compared with the utility of
+    staying, it says how much a migrant stands to gain by leaving this month."""
     table = util.open
     values, count, start = table.utility[1], table.count[1], table.start[1]
+    lam = util.nest_lambda
     has = count > 0
     top = np.full(len(count), -np.inf)
     total = np.zeros(len(count))
     if has.any():
         top[has] = np.maximum.reduceat(values, start[has])
-        shifted = np.exp(values - np.repeat(top[has], count[has]))
-        total[has] = np.add.reduceat(shifted, start[has])
+        group = np.repeat(np.arange(len(count)), count)
+        shifted = np.exp((values - top[group]) / lam)  # each <= 1
+        n_nests = len(HOST_MASK)
+        within = np.bincount(
+            group * n_nests + table.nest[1], weights=shifted, minlength=len(count) * n_nests
+        )
+        total = (within.reshape(len(count), n_nests) ** lam).sum(axis=1)
     with np.errstate(divide="ignore"):
-        logsum = np.where(has, top + np.log(total), -np.inf)
+        logsum = np.where(has, top + np.log(np.where(has, total, 1.0)), -np.inf)
     return logsum.reshape(util.host.shape)
 
 
@@ -181,7 +247,12 @@ def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
         if padded:  # a block of mixed widths: mask what lies beyond each agent's own
             short = offsets >= count[members][:, None]
             pos[short] = 0
-        noise = model.streams.gumbel(keys[members][:, None], table.salt[mode][pos])
+        agent_keys = keys[members][:, None]
+        noise = model.streams.gumbel(agent_keys, table.salt[mode][pos])
+        if util.nest_lambda < 1.0:
+            salt_u, salt_e = table.nest_salt[mode][:, pos]
+            noise *= util.nest_lambda
+            noise += nest_shock(agent_keys, salt_u, salt_e, util.nest_lambda)
         value = table.utility[mode][pos] + noise
         if padded:
             value[short] = -np.inf  # never chosen: every agent here has an open alternative

@@ -1,4 +1,4 @@
-"""Step 3: movement along routes, with interdiction and Darién mortality.
+"""Step 3: movement along routes, with interdiction and deaths on the way.
 
 Migrants in transit spend a month's travel time along their path, crossing as many edges as
 the time allows (overland speed is a parameter; flights take a tenth of a month). At the end
@@ -7,7 +7,8 @@ origin (``deport_share``) or stranded where they were stopped, settling there ir
 it is a host (and returning otherwise); on an edge under an expulsion policy (US Title 42)
 everyone interdicted is sent back across the border to the source country, stranded there
 and free to try again. Enforcement can target nationalities (interdiction is per edge and
-origin). Crossing the Darién can kill, at a probability raised by enforcement there (riskier
+origin). Crossing the Darién, a Central American border, Mexico or the US border can kill
+(``model.death_probability``), at a probability raised by enforcement there (riskier
 tracks). Survivors are counted on the edge (Darién crossings
 by nationality, as Panama's SNM counts them) and settle irregularly at the path's end.
 Everyone who reaches the US border from Mexico is an arrival (a CBP encounter), whether
@@ -64,8 +65,9 @@ def move(model) -> None:
     path, hop = pop.path[rows].astype(np.int64), pop.hop[rows].astype(np.int64)
     n_o = sched.interdiction.shape[2]
     stop_thr = threshold(sched.interdiction[t]).ravel()  # (edge, origin) flat
-    death_p = model.darien_death_probability()  # (O,)
-    death_thr = threshold(death_p)
+    death_p = model.death_probability()  # (E, O)
+    risky = death_p.any(axis=1)  # (E,): edges where someone can die this month
+    death_thr = threshold(death_p).ravel()
     deport_thr = threshold(np.array([model.params["deport_share"]]))[0]
     # every round, everyone in ``rows`` is at the end of an edge: they try to cross it. A
     # round crosses one edge and no path has more than MAX_PATH_EDGES, so by the last round
@@ -84,24 +86,31 @@ def move(model) -> None:
         raw = model.streams.raw(hop_keys, month, PURPOSE_INTERDICT)
         stopped = raw < stop_thr.take(edge * n_o + origin)
         dies = np.zeros(len(rows), dtype=bool)
-        on_darien = (edge == _DARIEN) & ~stopped
-        if on_darien.any():
-            crossing = origin[on_darien]
-            model.recorder.expected_at(
-                "expected_deaths", EDGE_DST[_DARIEN], crossing, death_p[crossing]
-            )
-            d_raw = model.streams.raw(keys[on_darien], month, PURPOSE_DEATH)
-            dies[on_darien] = d_raw < death_thr[origin[on_darien]]
+        at_risk = risky.take(edge) & ~stopped
+        if at_risk.any():
+            where = np.flatnonzero(at_risk)
+            cell = edge[where] * n_o + origin[where]
+            model.recorder.expected_deaths(edge[where], origin[where], death_p.ravel()[cell])
+            # one death draw per (agent, month, edge position on the path), as interdiction
+            d_raw = model.streams.raw(hop_keys[where], month, PURPOSE_DEATH)
+            dies[where] = d_raw < death_thr.take(cell)
 
         if stopped.any():
             _interdicted(model, rows[stopped], edge[stopped], deport_thr)
         if dies.any():
-            model.recorder.remove(model, rows[dies], "died", EDGE_DST[_DARIEN])
+            model.recorder.remove(model, rows[dies], "died", EDGE_DST[edge[dies]])
         crossed = ~stopped & ~dies
         rows, budget, keys, origin, path, hop, at, edge = _take(
             crossed, rows, budget, keys, origin, path, hop, at, edge
         )
         model.recorder.flows(edge, origin)
+        on_darien = edge == _DARIEN
+        if on_darien.any():  # who crossed the Darién from a third country (not from home)
+            onward = lookup.nodes.take(path[on_darien] * lookup.width) != ORIGIN_NODE.take(
+                origin[on_darien]
+            )
+            model.recorder.events_at("darien_from_third_country", EDGE_DST[_DARIEN],
+                                     origin[on_darien][onward])  # fmt: skip
         hop += 1
         at += 1
         done = lookup.edges.take(at) < 0

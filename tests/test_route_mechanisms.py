@@ -1,0 +1,286 @@
+"""The mechanisms the 2022-2023 record identifies, each pinned by its direction.
+
+Nested route choice (substitution between routes to one destination), deterrence by
+expulsion, travellers who react to news on the way, route information, and deaths on every
+segment. Runs that differ in one thing share their seed, so (common random numbers) a
+difference is that thing's effect.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import small_baseline
+
+from migflow.model.calendar import parse_month
+from migflow.model.geography import (
+    DARIEN,
+    EDGE_DST,
+    EDGE_INDEX,
+    EDGE_SEGMENT,
+    EDGES,
+    INDEX,
+    ORIGIN_INDEX,
+    SEGMENTS,
+    US_BORDER,
+)
+from migflow.model.mechanisms.choice import MonthlyUtilities, choose, nest_shock
+from migflow.model.model import MigrationModel
+from migflow.model.parameters import SPEC_BY_NAME, default_parameters, mortality_name
+from migflow.model.population import TRANSIT
+from migflow.model.random_streams import RandomStreams
+from migflow.model.recorder import KIND_INDEX
+from migflow.model.scenario import Scenario
+
+VEN = ORIGIN_INDEX["VEN"]
+
+
+def _with_enforcement(scenario: Scenario, **lever) -> Scenario:
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    data["enforcement"] = [*data["enforcement"], lever]
+    return Scenario.model_validate(data)
+
+
+def _run(scenario: Scenario, **parameters) -> MigrationModel:
+    model = MigrationModel(scenario, default_parameters({**scenario.parameters, **parameters}))
+    model.run()
+    return model
+
+
+# ------------------------------------------------------------------ nested logit draws
+@pytest.mark.parametrize("lam", [0.25, 0.6, 1.0])
+def test_the_nested_shocks_give_nested_logit_shares(lam):
+    """Two routes to host A, one to host B: the Gumbel-max with a positive-stable shock per
+    nest must reproduce the nested-logit probabilities P(j) = exp(V_j/lam) S_d**(lam-1) /
+    sum_k S_k**lam (S_d the sum of exp(V/lam) over nest d), within sampling error."""
+    v = np.array([0.3, -0.2, 0.5])  # routes A1, A2, B
+    nest = np.array([0, 0, 1])
+    n = 200_000
+    streams = RandomStreams(12345)
+    keys = streams.new_agent_keys(0, 0, n)[:, None]
+    salts = streams.salts(0, 2, np.arange(3))
+    nest_salts = streams.salts(0, 3, np.arange(4)).reshape(2, 2)  # (uniform, nest)
+    noise = streams.gumbel(keys, salts)
+    if lam < 1.0:
+        noise = lam * noise + nest_shock(keys, *nest_salts[:, nest], lam)
+    shares = np.bincount((v + noise).argmax(axis=1), minlength=3) / n
+    s = np.array([np.exp(v[nest == d] / lam).sum() for d in (0, 1)])
+    expected = np.exp(v / lam) * s[nest] ** (lam - 1) / (s**lam).sum()
+    np.testing.assert_allclose(shares, expected, atol=0.004)  # about 4 standard errors
+
+
+def test_the_nested_shock_vanishes_for_unrelated_routes():
+    streams = RandomStreams(7)
+    keys = streams.new_agent_keys(0, 0, 1000)
+    u, e = streams.salts(0, 3, np.arange(2))
+    np.testing.assert_allclose(nest_shock(keys, u, e, 1.0), 0.0, atol=1e-12)
+
+
+# ------------------------------------------------------------ substitution, per agent
+@settings(max_examples=12, deadline=None)
+@given(
+    edge=st.sampled_from(["VEN-PER", "VEN-CHL", "VEN-MEX", "COL-MEX", DARIEN, "VEN-COL"]),
+    lam=st.sampled_from([0.2, 0.5, 1.0]),
+    month=st.integers(12, 30),
+)
+def test_closing_a_route_never_lowers_the_use_of_the_other_routes_to_its_destination(
+    edge, lam, month
+):
+    """The same migrants choose with and without ``edge`` closed (common random numbers):
+    nobody who chose a path that stays open changes their choice, so every other path, and
+    in particular every other route to the same destination, is used at least as much."""
+    model, before, after = _choices_with_and_without(edge, lam, month)
+    closed = model.paths.crosses[np.maximum(before, 0), EDGE_INDEX[edge]] & (before >= 0)
+    np.testing.assert_array_equal(after[~closed], before[~closed])
+    for path in np.unique(before[~closed & (before >= 0)]):
+        assert (after == path).sum() >= (before == path).sum()
+
+
+def _origin_nodes(origins):
+    from migflow.model.geography import ORIGIN_NODE
+
+    return ORIGIN_NODE[origins.astype(np.int64)]
+
+
+def _choices_with_and_without(edge: str, lam: float, month: int = 24):
+    """Paths chosen by the same would-be emigrants at home, before and after ``edge``
+    closes, in one model state."""
+    scenario = small_baseline(scale=200).with_changes(parameters={"route_nest_lambda": lam})
+    model = MigrationModel(scenario)
+    for _ in range(month):
+        model.step()
+    model._in_step = True  # choose as inside the next month's step
+    pop = model.pop
+    rows = np.flatnonzero(pop.status[: pop.n] != 3)[:4000]
+    pop.loc[rows] = _origin_nodes(pop.origin[rows])
+    model.utilities = MonthlyUtilities(model)
+    before = choose(model, rows, allow_stay=False)
+    model.policy.interdiction[model.t, EDGE_INDEX[edge]] = 1.0
+    model.utilities = MonthlyUtilities(model)
+    return model, before, choose(model, rows, allow_stay=False)
+
+
+@pytest.mark.parametrize("edge", ["ECU-PER", "VEN-COL"])
+def test_a_lower_nest_parameter_keeps_more_displaced_migrants_on_their_destination(edge):
+    """Of the migrants whose path closes, more keep their destination by another route
+    when routes are nested (0.3) than when they are unrelated (1.0)."""
+    kept = {}
+    for lam in (0.3, 1.0):
+        model, before, after = _choices_with_and_without(edge, lam)
+        displaced = model.paths.crosses[np.maximum(before, 0), EDGE_INDEX[edge]] & (before >= 0)
+        assert displaced.sum() > 50
+        end = model.paths.end
+        same = end[after[displaced]] == end[before[displaced]]
+        kept[lam] = (same & (after[displaced] >= 0)).mean()
+    assert kept[0.3] > kept[1.0]
+
+
+# ---------------------------------------------------------------------- deterrence
+def _expelled(base: Scenario, start: str) -> Scenario:
+    return _with_enforcement(
+        base, edge=US_BORDER, interdiction=0.62, origins=["VEN"], expulsion=True, start=start
+    )
+
+
+def test_an_expulsion_order_for_venezuelans_lowers_their_darien_crossings():
+    base = small_baseline(scale=500, end="2019-12").with_changes(
+        parameters={"us_preference.VEN": 3.0}
+    )
+    expel = _expelled(base, "2019-01")
+    t0 = parse_month("2019-01") - base.first_month
+    flows = [
+        _run(s, beta_expulsion=3.0).recorder.flow[:, EDGE_INDEX[DARIEN], VEN] for s in (base, expel)
+    ]
+    np.testing.assert_array_equal(flows[0][:t0], flows[1][:t0])
+    assert flows[1][t0:].sum() < 0.8 * flows[0][t0:].sum()
+
+
+def test_the_expulsion_weight_alone_sets_what_an_expulsion_order_costs_at_the_choice():
+    """In one model state, flagging the US border's interdiction of Venezuelans as an
+    expulsion changes the cost of exactly the paths through it, for Venezuelans only, by
+    beta_expulsion x the interdiction (nothing at all when the weight is 0)."""
+    base = small_baseline(scale=500, end="2016-06")
+    model = MigrationModel(base)
+    for _ in range(8):
+        model.step()
+    model._in_step = True
+    edge, t = EDGE_INDEX[US_BORDER], model.t
+    through = model.paths.crosses[:, edge]
+    for weight in (0.0, 2.5):
+        model.params = default_parameters({"beta_expulsion": weight})
+        model.policy.expulsion[t, edge, VEN] = False
+        plain = MonthlyUtilities(model).path_cost
+        model.policy.expulsion[t, edge, VEN] = True
+        expelled = MonthlyUtilities(model).path_cost
+        change = expelled - plain
+        p = model.policy.interdiction[t, edge, VEN]
+        expected = np.zeros_like(change)
+        # an expulsion's deterrent replaces the ordinary enforcement term of that border
+        expected[:, through, VEN] = (model.params["beta_enforcement"] - weight) * p
+        np.testing.assert_allclose(change, expected, atol=1e-12)
+
+
+# ------------------------------------------------------------------ news on the way
+def test_travellers_who_hear_of_an_expulsion_order_stop_before_the_darien():
+    """The month an expulsion order starts, fewer Venezuelans cross the Darién when
+    travellers react to news than when only new deciders do (the Nov-2022 drop)."""
+    base = small_baseline(scale=200, end="2019-06").with_changes(
+        parameters={"us_preference.VEN": 3.0, "beta_expulsion": 4.0}
+    )
+    expel = _expelled(base, "2019-03")
+    t0 = parse_month("2019-03") - base.first_month
+    month_of_news = {}
+    for sensitivity in (0.0, 3.0):
+        model = _run(expel, transit_news_sensitivity=sensitivity)
+        month_of_news[sensitivity] = model.recorder.flow[t0, EDGE_INDEX[DARIEN], VEN]
+        rerouted = model.recorder.events[:, KIND_INDEX["rerouted"]].sum()
+        assert (rerouted > 0) == (sensitivity > 0)
+    assert month_of_news[3.0] < month_of_news[0.0]
+
+
+def test_travellers_react_only_to_paths_that_got_worse():
+    """With nothing changing in policy, the few re-choices come from the slow drift of
+    networks and information; a closure of the Darién makes many more."""
+    base = small_baseline(scale=500, end="2019-06")
+    closed = _with_enforcement(base, edge=DARIEN, interdiction=1.0, start="2019-03")
+    t0 = parse_month("2019-03") - base.first_month
+    rerouted = [
+        _run(s, transit_news_sensitivity=3.0).recorder.events[t0, KIND_INDEX["rerouted"]].sum()
+        for s in (base, closed)
+    ]
+    assert rerouted[1] > 2 * rerouted[0]
+
+
+def test_nobody_is_in_transit_on_a_closed_path_after_the_news():
+    """A path closed this month is an unbounded loss: with sensitivity > 0 every traveller
+    on it re-chooses, so nobody is left travelling on it."""
+    base = small_baseline(scale=500, end="2019-04")
+    closed = _with_enforcement(base, edge=DARIEN, interdiction=1.0, start="2019-03")
+    model = MigrationModel(closed, default_parameters({"transit_news_sensitivity": 3.0}))
+    t0 = parse_month("2019-03") - base.first_month
+    for _ in range(t0):
+        model.step()
+    model.step()  # 2019-03: the news step runs before anyone moves
+    pop = model.pop
+    travelling = np.flatnonzero(pop.status[: pop.n] == TRANSIT)
+    on_darien = model.paths.crosses[pop.path[travelling].astype(np.int64), EDGE_INDEX[DARIEN]]
+    not_crossed = pop.hop[travelling] < _darien_position(model, pop.path[travelling])
+    assert not (on_darien & not_crossed).any()
+
+
+def _darien_position(model, paths):
+    edges = model.paths.edges[paths.astype(np.int64)]
+    return np.argmax(edges == EDGE_INDEX[DARIEN], axis=1)
+
+
+# --------------------------------------------------------------- route information
+def test_route_information_raises_darien_crossings_and_needs_crossings_to_act():
+    base = small_baseline(scale=500, end="2019-12")
+    flows = [
+        _run(base, beta_route_information=b).recorder.flow[:, EDGE_INDEX[DARIEN]].sum()
+        for b in (0.0, 1.0)
+    ]
+    assert flows[1] > flows[0]
+    # nobody has crossed before the first month, so the first month cannot differ
+    first = [_run(base, beta_route_information=b).recorder.flow[0].sum() for b in (0.0, 1.0)]
+    assert first[0] == first[1]
+
+
+# ------------------------------------------------------------- deaths on every segment
+def test_every_segment_has_a_sourced_mortality_parameter():
+    for segment in SEGMENTS:
+        spec = SPEC_BY_NAME[mortality_name(segment)]
+        assert (spec.default > 0 and "IOM" in spec.doc) or segment == "darien"
+    assert set(EDGE_SEGMENT[EDGE_SEGMENT >= 0]) == set(range(len(SEGMENTS)))
+
+
+def test_enforcement_at_the_us_border_can_raise_deaths_there():
+    """Deaths are expected wherever a segment ends; tighter US border enforcement pushes
+    people onto riskier crossings (the enforcement factor), so deaths per attempt rise."""
+    base = small_baseline(scale=500, end="2016-12")
+    tight = _with_enforcement(base, edge=US_BORDER, interdiction=0.6, start="2015-01")
+    per_attempt = []
+    for scenario in (base, tight):
+        rec = _run(scenario).recorder
+        deaths = rec.events[:, KIND_INDEX["expected_deaths"], INDEX["USA"]].sum()
+        crossings = rec.flow[:, EDGE_INDEX[US_BORDER]].sum()
+        per_attempt.append(deaths / crossings)
+    assert per_attempt[1] > per_attempt[0] > 0
+
+
+def test_expected_deaths_are_recorded_where_each_risky_edge_ends():
+    rec = _run(small_baseline(scale=500, end="2016-12")).recorder
+    deaths = rec.events[:, KIND_INDEX["expected_deaths"]].sum(axis=(0, 2))
+    risky_ends = {int(EDGE_DST[i]) for i, e in enumerate(EDGES) if EDGE_SEGMENT[i] >= 0}
+    assert set(np.flatnonzero(deaths)) <= risky_ends
+    assert deaths[INDEX["USA"]] > 0 and deaths[INDEX["PAN"]] > 0
+
+
+def test_darien_crossers_from_a_third_country_are_a_subset_of_the_crossers():
+    rec = _run(small_baseline(scale=500, end="2017-12")).recorder
+    third = rec.events[:, KIND_INDEX["darien_from_third_country"], INDEX["PAN"]]
+    crossed = rec.flow[:, EDGE_INDEX[DARIEN]]
+    assert (third <= crossed + 1e-9).all()
+    assert third.sum() > 0
