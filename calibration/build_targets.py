@@ -31,6 +31,7 @@ GROUP_WEIGHTS = {
     "stocks": 8.0,
     "us_encounters": 1.0,
     "darien_deaths": 0.25,
+    "deaths": 0.25,
     "seeds": 1.0,
     "bounds": 1.0,
 }
@@ -40,18 +41,19 @@ US_NATIONALITIES = ("VEN", "HTI", "CUB", "ECU", "COL", "NIC", "GTM", "HND", "SLV
 # (documented 173,200, R4V 2021-11) to fill the listed hosts: nothing said it was wrong.
 STOCK_HOSTS = ("COL", "PER", "ECU", "CHL", "BRA", "ARG", "PAN", "CRI", "MEX", "USA")
 SEED_000 = (
-    "seed 000 (Blinken in Lima, 2022-10-06): Colombia and Peru 'received 2.4 million "
-    "and 1.3 million Venezuelan refugees'"
+    "news report of US Secretary of State Blinken's announcement in Lima, 2022-10-06: "
+    "Colombia and Peru 'received 2.4 million and 1.3 million Venezuelan refugees'"
 )
 SEED_001 = (
-    "seed 001 (Voz de la Diáspora, 2022): 'from 2009 about 265 thousand migrants crossed' "
-    "the Darién"
+    "Voz de la Diáspora report of Blinken's visit to Panama, 2022: 'from 2009 about 265 "
+    "thousand migrants crossed' the Darién"
 )
 SEED_004 = (
-    "seed 004 (Blinken, Lima, 2022-10): 'More than 1.4 million Venezuelans have received "
-    "already TPS cards'; Ecuador: 'In the first month alone, more than 100,000 registered'"
+    "US State Department transcript of the Lima ministerial on the Los Angeles Declaration, "
+    "2022-10-06: 'More than 1.4 million Venezuelans have received already TPS cards'; "
+    "Ecuador: 'In the first month alone, more than 100,000 registered'"
 )
-OTHER_NOTE = "; OTHER = TOTAL - VEN - HTI - CUB"
+OTHER_NOTE = "; OTHER = every nationality but " + ", ".join(DARIEN_NATIONALITIES)
 # Haitians in Chile: the pool the 2021 Darién surge came from. Not in the shared data folder;
 # the official estimate (INE and Departamento de Extranjería y Migración, foreign residents at
 # 31 December), as reported at its release. The same releases give the Venezuelan figures
@@ -92,6 +94,28 @@ UPPER_BOUNDS = (
         "200 mil haitianos' (arrivals since 2010; the upper end is the bound)")),
 )  # fmt: skip
 
+# Dead and missing on the segments after the Darién, IOM Missing Migrants Project (minimum
+# counts; the releases are in docs/evidence_2022_2023.md, section 1): the US-Mexico border
+# crossing (recorded in the model where the crossing ends, the United States) and IOM's
+# "Central America" region, the isthmus and most of Mexico (recorded in Mexico).
+_IOM_US = "IOM Missing Migrants Project, US-Mexico border crossing, {release}"
+_IOM_CA = "IOM Missing Migrants Project, region Central America, {release}"
+SEGMENT_DEATHS = (
+    ("us_border", "USA", (
+        (2018, 442.0, _IOM_US.format(release="reported by El Universal, 2020-02, https://elsolnewsmedia.com/frontera-mexico-estados-unidos/")),
+        (2019, 524.0, _IOM_US.format(release="Americas 2021 report, 2022-07, https://www.heartsonvenezuela.com/iom-venezuelans-the-third-national-group-with-the-highest-number-of-migrant-deaths-during-transit-in-the-americas/")),
+        (2020, 476.0, _IOM_US.format(release="Americas 2021 report, 2022-07 (as above)")),
+        (2021, 729.0, _IOM_US.format(release="release of 2023-09, https://progresohispanonews.com/migracion/ruta-terrestre-mas-mortal-para-inmigrantes-segun-la-oim/")),
+        (2022, 686.0, _IOM_US.format(release="release of 2023-09-12, https://zawya.com/en/world/americas/us-mexico-border-worlds-deadliest-land-route-for-migrants-iom-vca8214f")),
+        (2023, 636.0, _IOM_US.format(release="ten-year report (2024), https://pledgetimes.com/record-deaths-on-migratory-routes-8565-people-lost-their-lives-in-2023/")),
+    )),
+    ("central_america_mexico", "MEX", (
+        (2020, 165.0, _IOM_CA.format(release="Americas 2021 report, 2022-07 (as above)")),
+        (2021, 324.0, _IOM_CA.format(release="Americas 2021 report, 2022-07 (as above)")),
+        (2023, 591.0, _IOM_CA.format(release="Americas 2023 report (2024), https://www.latintimes.com/over-1000-migrant-deaths-americas-un-report-details-deadly-routes-causes-551918")),
+    )),
+)  # fmt: skip
+
 
 def _row(**kw) -> dict:
     return {"country": "", "error": "relative", "weight": 1.0, **kw}
@@ -124,12 +148,17 @@ def build(data: Path) -> pd.DataFrame:
                 start=f"{y}-01", end=f"{y}-12", nationality=nat, value=float(value),
                 source=r["source"] + (OTHER_NOTE if nat == "OTHER" else ""),
             ))  # fmt: skip
-    monthly = pd.read_csv(data / "darien_crossings_monthly_total.csv")
-    for _, r in monthly.iterrows():
+    monthly = pd.read_csv(data / "darien_crossings_monthly_by_nationality.csv")
+    grouped = monthly["nationality_iso3"].where(
+        monthly["nationality_iso3"].isin(DARIEN_NATIONALITIES), "OTHER"
+    )
+    by_group = monthly.groupby(["month", grouped])["crossings"].sum()
+    source = monthly["source"].iloc[0]
+    for (month, nat), value in by_group.items():
         rows.append(_row(
-            id=f"darien_month_{r['month']}", group="darien_monthly", quantity="darien_crossings",
-            start=r["month"], end=r["month"], nationality="ALL", value=float(r["crossings_total"]),
-            source=r["source"],
+            id=f"darien_month_{month}_{nat}", group="darien_monthly",
+            quantity="darien_crossings", start=month, end=month, nationality=nat,
+            value=float(value), source=source + (OTHER_NOTE if nat == "OTHER" else ""),
         ))  # fmt: skip
     unhcr = pd.read_csv(data / "venezuelans_abroad_by_host_unhcr.csv")
     for _, r in unhcr[unhcr["coa_iso"].isin(STOCK_HOSTS)].iterrows():
@@ -147,7 +176,7 @@ def build(data: Path) -> pd.DataFrame:
         ))  # fmt: skip
     cbp = pd.read_csv(data / "us_southwest_border_encounters_by_nationality_fy.csv")
     for _, r in cbp[cbp["nationality_iso3"].isin(US_NATIONALITIES)].iterrows():
-        for fy in (2020, 2021):
+        for fy in (2020, 2021, 2022, 2023):
             rows.append(_row(
                 id=f"us_{r['nationality_iso3']}_FY{fy}", group="us_encounters",
                 quantity="us_border_arrivals", start=f"{fy - 1}-10", end=f"{fy}-09",
@@ -167,6 +196,13 @@ def build(data: Path) -> pd.DataFrame:
             start=f"{y}-01", end=f"{y}-12", nationality="ALL",
             value=float(r["dead_missing_darien"]), error="minimum", source=r["source"],
         ))  # fmt: skip
+    for segment, country, figures in SEGMENT_DEATHS:
+        for year, value, source in figures:
+            rows.append(_row(
+                id=f"deaths_{segment}_{year}", group="deaths", quantity="deaths",
+                start=f"{year}-01", end=f"{year}-12", country=country, nationality="ALL",
+                value=value, error="minimum", source=source,
+            ))  # fmt: skip
     rows += [
         _row(id="seed_COL_stock_2022", group="seeds", quantity="stock", start="2022-09",
              end="2022-09", country="COL", nationality="VEN", value=2_400_000.0, source=SEED_000),

@@ -72,6 +72,9 @@ def simulated_values(model, targets: pd.DataFrame) -> np.ndarray:
             # the expectation, not the drawn deaths: about 1 crossing in 2,600 dies, so at
             # 100 people per agent the drawn count is 0 in most years and 100 in a few
             out[i] = rec.events[span, KIND_INDEX["expected_deaths"], _PAN].sum()
+        elif row.quantity == "deaths":
+            kind = KIND_INDEX["expected_deaths"]
+            out[i] = rec.events[span, kind, CODES.index(row.country)].sum()
         elif row.quantity == "regularised_by_programme":
             kind = KIND_INDEX["regularised_by_programme"]
             out[i] = rec.events[span, kind, CODES.index(row.country)][:, nat].sum()

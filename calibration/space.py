@@ -21,7 +21,7 @@ import numpy as np
 
 from migflow.model.parameters import SPEC_BY_NAME, Parameters
 
-_FITTED_ORIGINS = ("VEN", "HTI", "CUB", "ECU", "NIC", "GTM", "HND", "SLV", "XCO")
+_FITTED_ORIGINS = ("VEN", "HTI", "CUB", "ECU", "COL", "NIC", "GTM", "HND", "SLV", "XCO")
 _FITTED_HOSTS = ("COL", "PER", "ECU", "CHL", "BRA", "ARG", "PAN", "MEX")
 FREE = (
     *(f"emigration_base.{o}" for o in _FITTED_ORIGINS),
@@ -38,6 +38,13 @@ FREE = (
     "programme_uptake",
     "beta_regularisation",
     "onward_gap_sensitivity",
+    # the mechanisms the 2022-2023 record identifies (docs/calibration.md): substitution
+    # between routes (the visas), deterrence by expulsion and travellers' reaction to it
+    # (Oct-2022, Jan-2023), route information (the Venezuelan wave of 2022-2023)
+    "route_nest_lambda",
+    "beta_expulsion",
+    "transit_news_sensitivity",
+    "beta_route_information",
 )  # fmt: skip
 LOG_SCALE_PREFIXES = (
     "emigration_base", "onward_consider_hazard", "return_hazard", "programme_uptake",

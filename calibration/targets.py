@@ -8,11 +8,13 @@ column         meaning
 id             unique name of the row
 group          target group, for weights and the ARD report (e.g. darien_annual, stocks)
 quantity       darien_crossings | stock | us_border_arrivals | darien_deaths |
+               deaths (expected deaths on the segment that ends in ``country``: MEX for
+               IOM's Central America region, USA for the US-Mexico border) |
                regularised_by_programme
 start, end     months YYYY-MM, inclusive. Flows and counts are summed over them; a stock is
                read at ``end``
 country        ISO3 country where it is measured (stock, regularisations), or empty
-nationality    ISO3 of a modelled origin, OTHER (every modelled origin but VEN, HTI, CUB)
+nationality    ISO3 of a modelled origin, OTHER (every modelled origin but VEN, HTI, CUB, ECU, COL)
                or ALL
 value          the documented figure (people), >= 0
 weight         relative weight (> 0); rows of a group share the group's weight
@@ -60,6 +62,7 @@ QUANTITIES = (
     "stock",
     "us_border_arrivals",
     "darien_deaths",
+    "deaths",
     "regularised_by_programme",
 )
 NATIONALITIES = (*ORIGINS, "OTHER", "ALL")
@@ -148,7 +151,7 @@ def _check_row(row: pd.Series, where: str, source: str) -> None:
         bad("end", "is before start")
     if row["country"] and row["country"] not in CODES:
         bad("country", f"unknown country {row['country']!r}; allowed: {', '.join(CODES)}")
-    if row["quantity"] in ("stock", "regularised_by_programme") and not row["country"]:
+    if row["quantity"] in ("stock", "deaths", "regularised_by_programme") and not row["country"]:
         bad("country", f"a {row['quantity']} target needs a country")
     if row["nationality"] not in NATIONALITIES:
         bad("nationality", f"unknown {row['nationality']!r}; allowed: {', '.join(NATIONALITIES)}")
