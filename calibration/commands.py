@@ -145,6 +145,36 @@ def print_fit(table, ard, title: str) -> None:
     console.print(a)
 
 
+def print_goals(measured, edges) -> None:
+    from rich.table import Table
+
+    t = Table(title="Goals of the shipped fit (simulated: median over draws)")
+    for col in ("goal", "documented", "simulated", "goal is", "met"):
+        t.add_column(col, justify="right")
+    for _, row in measured.iterrows():
+        shown = [_figure(row["documented"]), _figure(row["simulated"])]
+        met = "n/a" if row["simulated"] != row["simulated"] else ("yes" if row["met"] else "NO")
+        t.add_row(row["goal"], *shown, row["threshold"], met)
+    console.print(t)
+    if edges.empty:
+        console.print("No fitted parameter lies within 2% of a bound of its range.")
+        return
+    b = Table(title="Fitted parameters within 2% of a bound: the range decided them, not the data")
+    for col in ("parameter", "value", "range", "at"):
+        b.add_column(col, justify="right")
+    for _, row in edges.iterrows():
+        b.add_row(row["parameter"], f"{row['value']:.4g}", f"{row['low']:g}..{row['high']:g}",
+                  row["at"])  # fmt: skip
+    console.print(b)
+
+
+def _figure(x) -> str:
+    """A goal's figure: a share as a percentage, a count with separators, blank if none."""
+    if x != x:
+        return ""
+    return f"{x:.1%}" if abs(x) <= 1 else f"{x:,.0f}"
+
+
 def print_untargeted(table) -> None:
     from rich.table import Table
 
@@ -167,6 +197,7 @@ def _report_seconds(posterior, targets, draws: int) -> float:
 
 
 def _report(posterior, targets, draws, out: Path, title: str):
+    from .goals import goals, near_bounds
     from .report import ard_table, fit_table, plots, simulate_draws
 
     settings = posterior.settings.get("settings", {})
@@ -176,8 +207,12 @@ def _report(posterior, targets, draws, out: Path, title: str):
     table = fit_table(targets, sims)
     ard = ard_table(targets, table)
     print_fit(table, ard, title)
+    measured = goals(targets, table["median"].to_numpy())
+    edges = near_bounds(posterior.point, posterior.settings.get("free_parameters", []))
+    print_goals(measured, edges)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "fit.csv", index=False)
+    measured.to_csv(out / "goals.csv", index=False)
     files = plots(targets, table, out, title)
     err.print(f"wrote {out}/fit.csv and {', '.join(p.name for p in files)}")
     return table, ard, point_stocks

@@ -104,7 +104,7 @@ def plots(targets: pd.DataFrame, table: pd.DataFrame, out: Path, title: str) -> 
     files = []
     panels = {
         "darien_annual": ("group == 'darien_annual'", "nationality", "start"),
-        "darien_monthly": ("group == 'darien_monthly'", None, "start"),
+        "darien_monthly": ("group == 'darien_monthly'", "nationality", "start"),
         "stocks": ("group == 'stocks'", "stock", "end"),
     }
     for name, (query, facet, x) in panels.items():

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, INDEX, ORIGIN_NODE, ORIGINS
 from ..population import INTEGRATED, REGULARISED, TRANSIT
-from ..random_streams import TWO32, hash32
+from ..random_streams import hash32
 from . import PURPOSE_CHOICE
 
 STAY = -1
@@ -120,18 +120,20 @@ def nest_shock(keys, salt_u, salt_e, lam: float) -> np.ndarray:
     the Gumbel-max over nests of routes a nested logit (Cardell 1997)."""
     if lam >= 1.0:  # unrelated routes: no nest shock (the formula's limit)
         return np.zeros(np.broadcast(keys, salt_u).shape)
-    u = np.pi * _uniform(keys, salt_u)
-    e = -np.log(_uniform(keys, salt_e))
-    return (
-        lam * np.log(np.sin(lam * u))
-        - np.log(np.sin(u))
-        + (1.0 - lam) * (np.log(np.sin((1.0 - lam) * u)) - np.log(e))
-    )
+    # single precision: this is the costliest line of a run, and noise needs no more
+    lam32, rest = np.float32(lam), np.float32(1.0 - lam)
+    u = np.float32(np.pi) * _uniform32(keys, salt_u)
+    gumbel = -np.log(-np.log(_uniform32(keys, salt_e)))  # -ln E, E exponential
+    shock = np.log(np.sin(lam32 * u))
+    shock *= lam32
+    shock -= np.log(np.sin(u))
+    shock += rest * (np.log(np.sin(rest * u)) + gumbel)
+    return shock
 
 
-def _uniform(keys, salts) -> np.ndarray:
+def _uniform32(keys, salts) -> np.ndarray:
     raw = hash32(np.bitwise_xor(keys, salts))
-    return (raw.astype(np.float64) + 0.5) / TWO32
+    return ((raw >> np.uint32(8)).astype(np.float32) + np.float32(0.5)) * np.float32(2.0**-24)
 
 
 def alternative_table(paths) -> np.ndarray:
