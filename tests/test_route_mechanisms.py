@@ -26,7 +26,7 @@ from migflow.model.geography import (
     SEGMENTS,
     US_BORDER,
 )
-from migflow.model.mechanisms.choice import MonthlyUtilities, choose, nest_shock
+from migflow.model.mechanisms.choice import MonthlyUtilities, choose, nest_shock, unit32
 from migflow.model.model import MigrationModel
 from migflow.model.parameters import SPEC_BY_NAME, default_parameters, mortality_name
 from migflow.model.population import TRANSIT
@@ -76,6 +76,15 @@ def test_the_nested_shock_vanishes_for_unrelated_routes():
     keys = streams.new_agent_keys(0, 0, 1000)
     u, e = streams.salts(0, 3, np.arange(2))
     np.testing.assert_allclose(nest_shock(keys, u, e, 1.0), 0.0, atol=1e-12)
+
+
+def test_single_precision_uniforms_stay_inside_the_open_interval():
+    """The nest shock takes logs of u and of -ln u: a uniform of exactly 0 or 1 would make
+    it infinite. The extreme hashes must map strictly inside (0, 1)."""
+    u = unit32(np.array([0, 1, 2**31, 2**32 - 1], dtype=np.uint32))
+    assert u.dtype == np.float32
+    assert (u > 0).all() and (u < 1).all()
+    assert np.isfinite(np.log(-np.log(u))).all()
 
 
 # ------------------------------------------------------------ substitution, per agent

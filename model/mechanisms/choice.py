@@ -132,8 +132,14 @@ def nest_shock(keys, salt_u, salt_e, lam: float) -> np.ndarray:
 
 
 def _uniform32(keys, salts) -> np.ndarray:
-    raw = hash32(np.bitwise_xor(keys, salts))
-    return ((raw >> np.uint32(8)).astype(np.float32) + np.float32(0.5)) * np.float32(2.0**-24)
+    """Uniforms in the open interval (0, 1) in single precision: the top 23 bits of the
+    hash, plus a half, are exact in a float32 (24 bits would round the largest to 1)."""
+    return unit32(hash32(np.bitwise_xor(keys, salts)))
+
+
+def unit32(raw: np.ndarray) -> np.ndarray:
+    """uint32 hashes -> float32 uniforms in (0, 1) (see ``_uniform32``)."""
+    return ((raw >> np.uint32(9)).astype(np.float32) + np.float32(0.5)) * np.float32(2.0**-23)
 
 
 def alternative_table(paths) -> np.ndarray:
