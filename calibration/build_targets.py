@@ -34,6 +34,7 @@ GROUP_WEIGHTS = {
     "deaths": 0.25,
     "seeds": 1.0,
     "bounds": 1.0,
+    "programmes": 1.0,
 }
 US_NATIONALITIES = ("VEN", "HTI", "CUB", "ECU", "COL", "NIC", "GTM", "HND", "SLV")
 # Every host country the model has and the shared data documents. Argentina and Costa Rica are
@@ -115,6 +116,13 @@ SEGMENT_DEATHS = (
         (2023, 591.0, _IOM_CA.format(release="Americas 2023 report (2024), https://www.latintimes.com/over-1000-migrant-deaths-americas-un-report-details-deadly-routes-causes-551918")),
     )),
 )  # fmt: skip
+
+# Programme figures the model has the quantity for (people regularised by a programme of the
+# baseline, from its start to the date of the figure): Colombia's protection permits
+# (PPT) delivered by 2023-12-18, Migración Colombia as reported by EFE.
+PROGRAMME_FIGURES = {
+    ("Colombia ETPV/PPT", "PPT delivered"): ("2021-05", "2023-12", "COL", "programme_COL_ppt_2023"),
+}
 
 
 def _row(**kw) -> dict:
@@ -203,6 +211,15 @@ def build(data: Path) -> pd.DataFrame:
                 start=f"{year}-01", end=f"{year}-12", country=country, nationality="ALL",
                 value=value, error="minimum", source=source,
             ))  # fmt: skip
+    programmes = pd.read_csv(data / "regularisation_and_pathways.csv")
+    for key, (start, end, host, row_id) in PROGRAMME_FIGURES.items():
+        r = programmes[(programmes["programme"] == key[0]) & (programmes["metric"] == key[1])]
+        r = r.iloc[0]
+        rows.append(_row(
+            id=row_id, group="programmes", quantity="regularised_by_programme", start=start,
+            end=end, country=host, nationality="VEN", value=float(r["value"]),
+            source=f"{r['source']}: '{r['quote']}' (as of {r['as_of']})",
+        ))  # fmt: skip
     rows += [
         _row(id="seed_COL_stock_2022", group="seeds", quantity="stock", start="2022-09",
              end="2022-09", country="COL", nationality="VEN", value=2_400_000.0, source=SEED_000),

@@ -69,6 +69,14 @@ GENERATIONS = typer.Option(None, "--generations", help="ABC-SMC populations")
 SCALE = typer.Option(None, "--scale", help="People per agent during the fit")
 
 
+START = typer.Option(
+    None,
+    "--start",
+    help="Begin the search at a calibration's point estimate (its folder or point.json), "
+    "or where it began (its settings.json), instead of the defaults",
+)
+
+
 @commands.command("calibrate")
 def calibrate_command(
     targets: Path = TARGETS,
@@ -81,12 +89,7 @@ def calibrate_command(
     population: int = POPULATION,
     generations: int = GENERATIONS,
     scale: int = SCALE,
-    start: Path = typer.Option(
-        None,
-        "--start",
-        help="Begin the search at a calibration's point estimate (its folder or point.json), "
-        "or where it began (its settings.json), instead of the defaults",
-    ),
+    start: Path = START,
 ) -> None:
     """Fit the model to the targets: point estimate, then an ABC-SMC posterior ensemble."""
     from .calibrate import calibrate, load_start, select_targets
@@ -266,9 +269,10 @@ def hindcast(
     population: int = POPULATION,
     generations: int = GENERATIONS,
     scale: int = SCALE,
+    start: Path = START,
 ) -> None:
     """Calibrate on targets up to a month, then report the fit to the targets after it."""
-    from .calibrate import calibrate
+    from .calibrate import calibrate, load_start
     from .posterior import load_posterior
     from .targets import load_targets
 
@@ -284,8 +288,12 @@ def hindcast(
                 f"no targets after {train_until} to test against", field="--train-until"
             )
         settings = _settings(max_evaluations, chains, population, generations, scale)
+        begin = None if start is None else load_start(start)
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "posterior"
-            calibrate(targets, train_until, folder, workers, scheduler, settings, say=err.print)
+            calibrate(
+                targets, train_until, folder, workers, scheduler, settings, say=err.print,
+                start=begin,
+            )  # fmt: skip
             post = load_posterior(folder)
             _report(post, later, draws, out, f"out of sample (trained to {train_until})")
