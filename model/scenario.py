@@ -7,9 +7,12 @@ route edge, US asylum processing time, root-cause funding). Behavioural paramete
 overridden under ``[parameters]``.
 
 A policy scenario usually ``extends = "baseline.toml"``: tables (push, opportunity,
-parameters) are merged key by key, lists of levers are appended, scalars are replaced. The
-loaded scenario is always fully resolved, so saving and loading it again gives the same
-scenario without needing the parent file.
+parameters) are merged key by key, lists of levers are appended, scalars are replaced. A lever
+may carry an ``id`` (a short slug naming the instrument it belongs to; several rows may share
+one), and a file that extends another may list ``without = ["colombia_tps", ...]`` to drop the
+inherited levers with those ids: "history without one instrument". The loaded scenario is
+always fully resolved, so saving and loading it again gives the same scenario without needing
+the parent file.
 
 Any problem becomes one ``InputError`` naming the file, the field and what is allowed.
 Types are strict: a number must be a TOML number, a boolean a TOML boolean, a string a
@@ -20,6 +23,8 @@ must be finite and below the documented maxima of ``model/limits.py``.
 
 from __future__ import annotations
 
+import difflib
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,6 +66,24 @@ def _check_month(value: Any) -> str:
     return format_month(index)
 
 
+#: A lever id: a short slug, so that it can never be mistaken for a file name or a path.
+_LEVER_ID = re.compile(r"[a-z][a-z0-9_]{0,63}")
+LEVER_ID_RULE = (
+    "a lever id is lowercase letters, digits and _, starting with a letter, at most 64 "
+    "characters (e.g. 'colombia_tps')"
+)
+
+
+def lever_id_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be a lever id, or None."""
+    if not isinstance(value, str):
+        return f"must be a lever id in quotes, e.g. 'colombia_tps' (got {_shown(value)})"
+    if not _LEVER_ID.fullmatch(value):
+        hint = " (not a file name or a path)" if any(c in value for c in "./\\") else ""
+        return f"{_shown(value)} is not a lever id{hint}; {LEVER_ID_RULE}"
+    return None
+
+
 def _allowed(kind: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise ValueError(f"unknown {kind} {value!r}; allowed: {', '.join(allowed)}")
@@ -84,15 +107,26 @@ class _Strict(BaseModel):
 
 
 class _Dated(_Strict):
-    """A lever active from ``start`` to ``end`` inclusive (``end`` omitted: to the window's end)."""
+    """A lever active from ``start`` to ``end`` inclusive (``end`` omitted: to the window's end).
+    ``id`` names the instrument the row belongs to, so that a file extending this one can
+    drop it with ``without``; several rows (one per host, say) may share an id."""
 
     start: Month
     end: Month | None = None
+    id: str | None = Field(default=None, description="the instrument's id, e.g. 'colombia_tps'")
 
     @field_validator("start", "end")
     @classmethod
     def _month(cls, v):
         return None if v is None else _check_month(v)
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v):
+        problem = None if v is None else lever_id_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -486,7 +520,8 @@ class _Owners:
 
     keys: dict[str, str] = field(default_factory=dict)  # top-level key -> source
     entries: dict[tuple[str, str], str] = field(default_factory=dict)  # (table, key)
-    rows: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # group -> runs
+    # group -> for each row of the merged list: the file and the row's index there
+    rows: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
 
     def add(self, data: dict, source: str, parent: dict) -> None:
         for key, value in data.items():
@@ -495,8 +530,13 @@ class _Owners:
                     self.entries[key, str(sub)] = source
             if isinstance(value, list):
                 before = self.rows.get(key, []) if isinstance(parent.get(key), list) else []
-                self.rows[key] = [*before, (source, len(value))]
+                self.rows[key] = [*before, *((source, i) for i in range(len(value)))]
             self.keys[key] = source
+
+    def keep_rows(self, group: str, kept: list[bool]) -> None:
+        """Forget the rows of ``group`` that ``without`` dropped (``kept`` is False)."""
+        if group in self.rows:
+            self.rows[group] = [row for row, k in zip(self.rows[group], kept, strict=True) if k]
 
     def locate(self, loc: list, default: str) -> tuple[str, list]:
         """The file and the location in it of ``loc`` in the merged scenario."""
@@ -504,11 +544,9 @@ class _Owners:
             return default, loc
         head = loc[0]
         if len(loc) > 1 and isinstance(loc[1], int) and head in self.rows:
-            index = loc[1]
-            for source, count in self.rows[head]:
-                if index < count:
-                    return source, [head, index, *loc[2:]]
-                index -= count
+            if loc[1] < len(self.rows[head]):
+                source, index = self.rows[head][loc[1]]
+                return source, [head, index, *loc[2:]]
         if len(loc) > 1 and (head, str(loc[1])) in self.entries:
             return self.entries[head, str(loc[1])], loc
         return self.keys.get(head, default), loc
@@ -537,7 +575,15 @@ def _resolve(
     data: dict, base_dir: Path | None, source: str, depth: int = 0
 ) -> tuple[dict, _Owners]:
     parent_name = data.pop("extends", None)
+    without = data.pop("without", None)
     if parent_name is None:
+        if without is not None:
+            raise InputError(
+                "without drops levers inherited through extends, and this file extends "
+                "nothing; add extends = 'baseline.toml' or remove without",
+                source=source,
+                field="without",
+            )
         owners = _Owners()
         owners.add(data, source, {})
         return data, owners
@@ -549,8 +595,60 @@ def _resolve(
     parent_source = str(parent_path)
     raw = read_toml(parent_path, parent_source, kind="TOML scenario")
     parent, owners = _resolve(raw, parent_path.parent, parent_source, depth + 1)
+    if without is not None:
+        parent = _without(parent, without, owners, source, parent_path.name)
     owners.add(data, source, parent)
     return _merge(parent, data), owners
+
+
+def _lever_ids(data: dict) -> set[str]:
+    """The ids of the levers in a (merged, not yet validated) scenario table."""
+    return {
+        row["id"]
+        for group in LEVER_GROUPS
+        if isinstance(data.get(group), list)
+        for row in data[group]
+        if isinstance(row, dict) and isinstance(row.get("id"), str)
+    }
+
+
+def _without(parent: dict, without: Any, owners: _Owners, source: str, parent_name: str) -> dict:
+    """``parent`` without its levers whose id ``without`` lists. Each entry must be a lever
+    id that some inherited lever has: a misspelt id would otherwise silently drop nothing."""
+    if not isinstance(without, list):
+        raise InputError(
+            f"must be a list of lever ids, e.g. without = ['colombia_tps'] (got {_shown(without)})",
+            source=source,
+            field="without",
+        )
+    inherited = _lever_ids(parent)
+    for i, name in enumerate(without):
+        problem = lever_id_problem(name)
+        if problem is None and name in without[:i]:
+            problem = f"{name!r} is listed twice"
+        if problem is None and name not in inherited:
+            close = difflib.get_close_matches(name, sorted(inherited), n=3)
+            if close:
+                hint = "did you mean " + " or ".join(repr(c) for c in close) + "?"
+            elif inherited:
+                shown = sorted(inherited)
+                hint = "its ids include " + ", ".join(shown[:6])
+                hint += f" ({len(shown)} in all)" if len(shown) > 6 else ""
+            else:
+                hint = "it has no lever with an id"
+            problem = f"no lever inherited from {parent_name} has id {name!r}; {hint}"
+        if problem:
+            raise InputError(problem, source=source, field=f"without[{i}]")
+    dropped = set(without)
+    parent = dict(parent)
+    for group in LEVER_GROUPS:
+        rows = parent.get(group)
+        if not isinstance(rows, list):
+            continue
+        kept = [not (isinstance(row, dict) and row.get("id") in dropped) for row in rows]
+        parent[group] = [row for row, k in zip(rows, kept, strict=True) if k]
+        owners.keep_rows(group, kept)
+    return parent
 
 
 def scenario_from_dict(
