@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from migflow.app import charts, documented, indicators, runs, state
 from migflow.app.commands import MAIN, streamlit_args
 from migflow.app.downloads import results_zip, scenario_toml
 from migflow.cli import app as cli
+from migflow.model.calendar import parse_month
 from migflow.model.errors import InputError
 from migflow.model.geography import EDGES
 from migflow.model.parameters import Parameters
@@ -81,6 +83,17 @@ def test_app_starts_on_the_baseline_already_run_without_exceptions():
     assert downloads == ["Results (CSV, zip)", "Results (Parquet, zip)", "Scenario (TOML)"]
 
 
+def _funding_musd(scenario, first_year: int, last_year: int) -> float:
+    """$M that the scenario's integration and root-cause rows spend in those years."""
+    lo, hi = parse_month(f"{first_year}-01"), parse_month(f"{last_year}-12")
+    total = 0.0
+    for row in [*scenario.integration, *scenario.root_causes]:
+        first = max(parse_month(row.start), lo)
+        last = min(parse_month(row.end or scenario.end), hi)
+        total += max(0, last - first + 1) * row.funding_musd_per_year / 12
+    return total
+
+
 def test_levers_move_the_indicators_in_the_expected_direction():
     at = start_app()
     baseline_darien = number(metric(at, "Darién crossings per year").value)
@@ -95,10 +108,17 @@ def test_levers_move_the_indicators_in_the_expected_direction():
     assert scenario.name == "baseline_edited"
     darien = metric(at, "Darién crossings per year")
     assert number(darien.value) < baseline_darien and darien.delta.startswith("−")
+    # over the edited scenario's period (from 2023, its first lever): the baseline read above
+    # is over 2022-2030, a year in which the baseline's parole processes already ran
     pathways = metric(at, "Legal pathway arrivals")
-    assert number(pathways.value) > baseline_pathways and pathways.delta.startswith("+")
+    baseline_then = number(re.search(r"Baseline: ([\d,]+)", pathways.help).group(1))
+    assert baseline_pathways > 0
+    assert number(pathways.value) > baseline_then and pathways.delta.startswith("+")
     spending = metric(at, "Integration + root-cause funding")
-    assert number(spending.value) == pytest.approx(100 * 8)  # $100 M a year, 2023-2030
+    # $100 M a year, 2023-2030, on top of what the baseline spends then (the $240 M of
+    # 2022-10..2023-09 and the root-cause funding of 2021-2024 are history)
+    expected = 100 * 8 + _funding_musd(load_scenario("baseline"), 2023, 2030)
+    assert number(spending.value) == pytest.approx(expected, abs=1)
     costs = {m.label: m.value for m in at.metric if m.label.startswith("Cost per")}
     assert number(costs["Cost per Darién crossing averted"]) > 0
 
@@ -116,17 +136,18 @@ def test_compare_shows_every_scenario_side_by_side_with_differences():
     at = start_app()
     at.switch_page("pages/compare.py").run()
     at.multiselect(key="cmp_choice").set_value(
-        ["baseline", "enforcement_darien", "labour_visas_nca"]
+        ["baseline", "enforcement_darien_more", "labour_visas_nca_more"]
     )
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     side_by_side, difference = at.dataframe[0].value, at.dataframe[1].value
-    assert list(side_by_side.columns) == ["baseline", "enforcement_darien", "labour_visas_nca"]
-    assert list(difference.columns) == ["enforcement_darien", "labour_visas_nca"]
+    more = ["enforcement_darien_more", "labour_visas_nca_more"]
+    assert list(side_by_side.columns) == ["baseline", *more]
+    assert list(difference.columns) == more
     row = "Darién crossings per year"
-    assert side_by_side.loc[row, "enforcement_darien"] < side_by_side.loc[row, "baseline"]
-    assert difference.loc[row, "enforcement_darien"] < 0
-    assert difference.loc["Legal pathway arrivals", "labour_visas_nca"] > 0
+    assert side_by_side.loc[row, "enforcement_darien_more"] < side_by_side.loc[row, "baseline"]
+    assert difference.loc[row, "enforcement_darien_more"] < 0
+    assert difference.loc["Legal pathway arrivals", "labour_visas_nca_more"] > 0
     assert len(at.get("plotly_chart")) == 2  # % change and year-by-year difference charts
 
 
@@ -167,7 +188,7 @@ def test_a_bad_upload_shows_the_error_and_the_app_keeps_working():
 
 def test_a_valid_upload_becomes_the_scenario_shown():
     at = start_app()
-    text = b'extends = "colombia_tps.toml"\nname = "my_tps"\nseed = 7\n'
+    text = b'extends = "colombia_tps_more.toml"\nname = "my_tps"\nseed = 7\n'
     at.file_uploader(key="upload").set_value(("my_tps.toml", text, "application/toml"))
     at.run()
     assert not at.exception, [e.value for e in at.exception]
@@ -257,13 +278,19 @@ def test_levers_are_added_on_top_of_the_scenario_and_unchanged_levers_add_nothin
     visas = edited.pathways[-1]
     assert visas.capacity_per_year == 9800 and visas.duration_months == 8
     assert state.enforcement_at(edited, "COL-PAN", "2024-06") == 0.4
-    assert state.enforcement_at(edited, "COL-PAN", "2027-06") == 0.0  # back after the end
+    # back to the baseline's after the end (Panama's 2024 measures, an assumed 0.1)
+    assert state.enforcement_at(edited, "COL-PAN", "2027-06") == state.enforcement_at(
+        base, "COL-PAN", "2027-06"
+    )
     assert state.enforcement_at(edited, "GTM-MEX", "2024-06") == 0.0
     assert state.asylum_at(edited, "2024-01") == 6.0 and state.asylum_at(edited, "2022-01") == 48
     assert [row["lever"] for row in state.changes_from(edited, base)] == [
         "integration", "regularisation", "pathways", "enforcement", "asylum", "root_causes",
     ]  # fmt: skip
-    assert state.pathway_capacity(edited, state.PATHWAYS["labour_nca"], "2024-01") == 9800 + 9800
+    labour = state.PATHWAYS["labour_nca"]
+    before = state.pathway_capacity(base, labour, "2024-01")  # 9,800 and the FY2022 9,200
+    assert before == 19_000
+    assert state.pathway_capacity(edited, labour, "2024-01") == before + 9800
 
 
 def test_invalid_lever_values_are_refused_with_one_line_naming_the_field():
@@ -276,7 +303,7 @@ def test_invalid_lever_values_are_refused_with_one_line_naming_the_field():
 
 
 def test_uploads_are_only_parsed_and_may_extend_only_shipped_files(tmp_path):
-    ok = state.scenario_from_upload(b'extends = "colombia_tps.toml"\nname = "u"\n', "u.toml")
+    ok = state.scenario_from_upload(b'extends = "colombia_tps_more.toml"\nname = "u"\n', "u.toml")
     assert ok.name == "u" and ok.regularisation
     outside = tmp_path / "other.toml"
     outside.write_text('name = "other"\n')
@@ -329,9 +356,9 @@ def test_costs_are_not_available_when_the_denominator_is_not_positive():
 
 def test_indicator_period_starts_with_the_first_lever_that_differs_from_the_baseline():
     base = load_scenario("baseline")
-    tps = load_scenario("colombia_tps")
+    tps = load_scenario("colombia_tps_more")
     years = list(range(2015, 2031))
-    assert indicators.default_period(tps, base, years) == (2021, 2030)
+    assert indicators.default_period(tps, base, years) == (2026, 2030)
     assert indicators.default_period(base, base, years) == (2022, 2030)
 
 

@@ -110,12 +110,14 @@ def test_more_interdiction_on_any_edge_never_raises_its_crossings(
         assert (_crossings(high, edge, origin) <= _crossings(low, edge, origin)).all(), origin
 
 
+VISA_START = "2016-01"
+# the flights the baseline's migrants of each nationality take from the visa's start on
 AIR_ROUTES = [
     (e.name, ORIGINS[o])
     for e in EDGES
     if EDGE_IS_AIR[EDGE_INDEX[e.name]]
     for o in range(len(ORIGINS))
-    if BASE_RUN.flow[:, EDGE_INDEX[e.name], o].sum() > 0
+    if BASE_RUN.flow[parse_month(VISA_START) - BASE.first_month :, EDGE_INDEX[e.name], o].sum() > 0
 ]
 
 
@@ -128,7 +130,7 @@ def test_a_visa_stops_that_nationalitys_flights_and_never_raises_them(edge, orig
     """A visa requirement is interdiction 1 for one nationality on a flight: while it holds
     none of them board, and nobody of that nationality flies more because of it."""
     visa = {"edge": edge, "interdiction": 1.0, "origins": [origin]}
-    start = "2016-01"
+    start = VISA_START
     with_visa = _run(_with(BASE, "enforcement", visa, start=start))
     without = _run(_with(BASE, "enforcement", {**visa, "interdiction": 0.0}, start=start))
     t0 = parse_month(start) - BASE.first_month
@@ -224,7 +226,11 @@ def test_a_programme_regularises_the_smaller_of_its_capacity_and_eligible_demand
     nationalities in the host who arrived before its cut-off."""
     origins, start, cutoff = ["VEN", "HTI"], "2016-01", "2016-06"
     lever = {"host": host, "capacity_per_month": capacity, "origins": origins}
-    scenario = _with(BASE, "regularisation", lever, start=start, arrived_before=cutoff)
+    # the only programme in the host: the baseline's own there (Panama's of 2017, say) would
+    # pool its capacity and its cut-off with this one
+    others = [r for r in BASE.model_dump(mode="json")["regularisation"] if r["host"] != host]
+    alone = BASE.with_changes(regularisation=others)
+    scenario = _with(alone, "regularisation", lever, start=start, arrived_before=cutoff)
     model = MigrationModel(scenario, default_parameters({**scenario.parameters, **ONLY_PROGRAMMES}))
     h, wanted = INDEX[host], np.isin(np.arange(len(ORIGINS)), [ORIGIN_INDEX[o] for o in origins])
     demand = {}

@@ -20,22 +20,26 @@ SHIPPED = list_scenarios()
 runner = CliRunner()
 
 
+# Each seed instrument that happened is two questions (history without it, more of it from
+# 2026); the two that never happened are one what-if each (tests/test_scenario_without.py).
 INSTRUMENTS = {
-    "assistance_240m",
-    "colombia_tps",
-    "ecuador_registration",
-    "labour_visas_nca",
-    "cuban_family_reunification_parole",
-    "safe_mobility_offices",
-    "enforcement_darien",
-    "enforcement_mexico_south",
-    "root_causes_6_3b",
-    "faster_asylum",
-    "los_angeles_declaration",
-}
+    f"{name}_{question}"
+    for name in (
+        "assistance_240m",
+        "colombia_tps",
+        "ecuador_registration",
+        "labour_visas_nca",
+        "cuban_family_reunification_parole",
+        "safe_mobility_offices",
+        "enforcement_darien",
+        "root_causes_6_3b",
+        "los_angeles_declaration",
+    )
+    for question in ("without", "more")
+} | {"enforcement_mexico_south", "faster_asylum"}
 
 
-def test_the_baseline_and_one_file_per_instrument_are_shipped():
+def test_the_baseline_and_the_files_for_each_instrument_are_shipped():
     assert {p.stem for p in SHIPPED} >= {"baseline", *INSTRUMENTS}
     assert SHIPPED[0].stem == "baseline"
 
@@ -311,8 +315,8 @@ def test_extends_merges_tables_and_appends_levers(tmp_path):
 
 
 def test_an_error_in_an_extending_file_names_the_row_as_that_file_numbers_it(tmp_path):
-    """The baseline brings eleven enforcement rows; the file's own first row is its [0],
-    not [11]. A mistake in a parent's row is
+    """The baseline brings twenty-three enforcement rows; the file's own first row is its [0],
+    not [23]. A mistake in a parent's row is
     reported against the parent file, numbered as the parent numbers it."""
     child = tmp_path / "child.toml"
     child.write_text(

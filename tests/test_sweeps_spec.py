@@ -134,7 +134,7 @@ BAD_FILES = {
     "range outside the scenario schema": (
         _with_input(
             "x",
-            {"path": "enforcement[edge=MEX-USA].interdiction", "range": [0.1, 1.5]},
+            {"path": "enforcement[id=us_border_removals].interdiction", "range": [0.1, 1.5]},
         ),
         "inputs.x.range",
         "1.5 is not allowed",

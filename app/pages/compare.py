@@ -30,7 +30,8 @@ if dumps_scenario(current) not in {
 if "cmp_choice" not in st.session_state or any(
     c not in options for c in st.session_state["cmp_choice"]
 ):
-    second = current_label or ("los_angeles_declaration" if "los_angeles_declaration" in options
+    package = "los_angeles_declaration_more"
+    second = current_label or (package if package in options
                                else options[min(1, len(options) - 1)])  # fmt: skip
     st.session_state["cmp_choice"] = ["baseline", second] if second != "baseline" else ["baseline"]
 
