@@ -293,3 +293,27 @@ def test_darien_crossers_from_a_third_country_are_a_subset_of_the_crossers():
     crossed = rec.flow[:, EDGE_INDEX[DARIEN]]
     assert (third <= crossed + 1e-9).all()
     assert third.sum() > 0
+
+
+def test_people_referred_in_mexico_present_themselves_at_a_us_port():
+    """CBP counts CBP One appointments at the ports among its southwest border encounters:
+    every US border arrival is someone who reached the border edge's end (crossed,
+    interdicted or dead there) or was referred to the US while in Mexico."""
+    data = small_baseline(scale=500).model_dump(mode="json", exclude_none=True)
+    data["pathways"] = [
+        *data["pathways"],
+        {"name": "appointments", "kind": "parole", "origins": ["GTM", "HND", "VEN", "CUB"],
+         "destination": "USA", "capacity_per_year": 60000, "referral_countries": ["MEX"],
+         "start": "2016-01"},
+    ]  # fmt: skip
+    rec = _run(Scenario.model_validate(data)).recorder
+    usa, edge = INDEX["USA"], EDGE_INDEX[US_BORDER]
+    at_edge = (
+        rec.flow[:, edge].sum()
+        + rec.events[:, KIND_INDEX["interdicted"], usa].sum()
+        + rec.events[:, KIND_INDEX["died"], usa].sum()
+    )
+    referred = rec.events[:, KIND_INDEX["pathway_parole"], usa].sum()
+    assert referred > 0
+    arrivals = rec.events[:, KIND_INDEX["us_border_arrival"], usa].sum()
+    assert arrivals == pytest.approx(at_edge + referred)

@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..geography import INDEX
 from ..population import REGULARISED, TEMPORARY
 from . import PURPOSE_PATHWAY
+
+_USA, _MEX = INDEX["USA"], INDEX["MEX"]
 
 
 def divert(model, rows: np.ndarray, chosen: np.ndarray, at_origin: bool) -> np.ndarray:
@@ -28,6 +31,7 @@ def divert(model, rows: np.ndarray, chosen: np.ndarray, at_origin: bool) -> np.n
     if len(rows) == 0:
         return taken
     ends = np.where(chosen >= 0, model.paths.end[np.maximum(chosen, 0)], -1)
+    where_referred = pop.loc[rows]  # before any move: where each applicant is
     for k, pw in enumerate(sched.pathways):
         if pw.capacity[t] <= 0 or at_origin == bool(pw.referral.any()):
             continue
@@ -53,4 +57,9 @@ def divert(model, rows: np.ndarray, chosen: np.ndarray, at_origin: bool) -> np.n
         pop.flags[moved] = TEMPORARY if pw.duration_months > 0 else 0
         for o, n in zip(*np.unique(pop.origin[moved], return_counts=True), strict=True):
             model.recorder.event(f"pathway_{pw.kind}", pw.destination, o, n * model.scale)
+        if pw.destination == _USA and not at_origin:
+            # referred in Mexico: they present themselves at a US port of entry (CBP One
+            # appointments), where CBP counts them among its southwest border encounters
+            at_port = moved[where_referred[cand] == _MEX]
+            model.recorder.events_at("us_border_arrival", _USA, pop.origin[at_port])
     return taken
