@@ -16,7 +16,15 @@ import numpy as np
 from hypothesis import given
 from strategies import scenarios, small_baseline
 
-from migflow.model.geography import CODES, DARIEN, EDGE_INDEX, INDEX, ORIGINS
+from migflow.model.geography import (
+    CODES,
+    DARIEN,
+    EDGE_DST,
+    EDGE_INDEX,
+    EDGE_SEGMENT,
+    INDEX,
+    ORIGINS,
+)
 from migflow.model.model import MigrationModel
 from migflow.model.parameters import default_parameters
 from migflow.model.population import N_LIVE_STATUS, REGULARISED, STATUS_NAMES
@@ -56,8 +64,11 @@ def test_the_dead_stock_is_the_running_sum_of_deaths_by_country_and_origin(scena
     rec = model.recorder
     dead = rec.removed_stocks[..., 0]  # (T, C, O)
     np.testing.assert_array_equal(dead, _cumulative(rec, "died"))
-    # everyone who dies, dies in the Darién and is counted in Panama
-    elsewhere = np.delete(dead, INDEX["PAN"], axis=1)
+    # everyone who dies, dies on a risky segment and is counted where it ends: Panama (the
+    # Darién), Mexico (entered from Guatemala) or the United States (the border)
+    ends = sorted({int(EDGE_DST[e]) for e in np.flatnonzero(EDGE_SEGMENT >= 0)})
+    assert ends == sorted(INDEX[c] for c in ("PAN", "MEX", "USA"))
+    elsewhere = np.delete(dead, ends, axis=1)
     assert not elsewhere.any()
 
 

@@ -9,6 +9,7 @@ its direction is right, and it switches off exactly.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy.special import logsumexp
 from strategies import small_baseline
 
@@ -36,15 +37,22 @@ def _hazard(model) -> np.ndarray:
     return onward_hazard(model, _STATUS == REGULARISED, (_FLAGS & INTEGRATED) != 0)
 
 
-def test_the_onward_logsum_is_the_logsum_of_each_groups_open_paths():
-    util = _model_after(20).utilities
+@pytest.mark.parametrize("lam", [0.3, 1.0])
+def test_the_onward_logsum_is_the_nested_logsum_of_each_groups_open_paths(lam):
+    """ln sum over destinations d of (sum over open paths to d of exp(V / lam)) ** lam; at
+    lam = 1, the plain logsum of the paths."""
+    util = _model_after(20, route_nest_lambda=lam).utilities
     logsum = onward_logsum(util)
     table, n_o = util.open, len(ORIGINS)
     for c, o in [(INDEX["CHL"], 1), (INDEX["COL"], 0), (INDEX["ECU"], 2), (INDEX["MEX"], 6)]:
         g = c * n_o + o
-        values = table.utility[1][table.start[1][g] : table.start[1][g] + table.count[1][g]]
+        span = slice(table.start[1][g], table.start[1][g] + table.count[1][g])
+        values, nests = table.utility[1][span], table.nest[1][span]
         assert len(values) > 0
-        assert np.isclose(logsum[c, o], logsumexp(values), rtol=0, atol=1e-9)
+        inner = [lam * logsumexp(values[nests == d] / lam) for d in np.unique(nests)]
+        assert np.isclose(logsum[c, o], logsumexp(inner), rtol=0, atol=1e-9)
+        if lam == 1.0:
+            assert np.isclose(logsum[c, o], logsumexp(values), rtol=0, atol=1e-9)
 
 
 def test_sensitivity_zero_is_the_constant_hazard():
