@@ -77,7 +77,14 @@ def test_stream_uniforms_are_uniform_and_purposes_independent():
 
 
 def test_darien_deaths_match_the_mortality_parameter_within_binomial_noise():
-    scenario = small_baseline(scale=10).with_changes(parameters={"darien_mortality": 0.004})
+    scenario = small_baseline(scale=10).with_changes(
+        # the Darién alone: no deaths on the later segments
+        parameters={
+            "darien_mortality": 0.004,
+            "mortality_central_america_mexico": 0.0,
+            "mortality_us_border": 0.0,
+        }
+    )
     results = run_scenario(scenario)
     crossed = results.darien_crossings() / 10
     died = results.total("died") / 10
@@ -156,10 +163,16 @@ def test_a_us_programme_open_to_haitians_sends_more_of_them_through_the_darien_a
     """Common random numbers: with and without the programme the runs are identical up to
     its first month; with it, more Haitians cross the Darién in the four months after its
     pull (the mechanism of the 2021 Haitian surge). With beta_regularisation 0 the two runs
-    are equal throughout, so this fails if the pull does not act."""
+    are equal throughout, so this fails if the pull does not act. Travellers do not react to
+    news here (transit_news_sensitivity 0): when the pull ends at the cut-off, news would
+    turn back those still on the way, which is another mechanism (test_route_mechanisms)."""
     baseline = load_scenario("baseline").clipped(end="2021-12").with_changes(scale=100)
     pulled = baseline.with_changes(
-        parameters={"beta_regularisation": 3.0, "onward_gap_sensitivity": 0.15}
+        parameters={
+            "beta_regularisation": 3.0,
+            "onward_gap_sensitivity": 0.15,
+            "transit_news_sensitivity": 0.0,
+        }
     )
     data = pulled.model_dump(mode="json", exclude_none=True)
     data["regularisation"] = [r for r in data["regularisation"] if r["id"] != "us_tps_haiti_2021"]
