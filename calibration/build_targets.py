@@ -25,9 +25,17 @@ from migflow.model.geography import DARIEN_NATIONALITIES
 from .paths import DEFAULT_TARGETS
 from .targets import COLUMNS
 
+# The natural experiments of 2022-2023 (issue 15): the months around the US expulsions of
+# Venezuelans to Mexico from 2022-10-12, and around the parole-plus-expulsion package for
+# Cubans, Haitians and Nicaraguans of 2023-01. They are what identifies the deterrent of an
+# expulsion and travellers' reaction to news, so they get a group (and a weight) of their
+# own rather than 1/258th of the monthly series each.
+EPISODES = (("VEN", "2022-08", "2023-01"), ("CUB", "2022-10", "2023-03"),
+            ("HTI", "2022-10", "2023-03"))  # fmt: skip
 GROUP_WEIGHTS = {
     "darien_annual": 1.0,
     "darien_monthly": 1.0,
+    "episodes": 2.0,
     "stocks": 8.0,
     "us_encounters": 1.0,
     "darien_deaths": 0.25,
@@ -163,8 +171,9 @@ def build(data: Path) -> pd.DataFrame:
     by_group = monthly.groupby(["month", grouped])["crossings"].sum()
     source = monthly["source"].iloc[0]
     for (month, nat), value in by_group.items():
+        episode = any(nat == n and first <= month <= last for n, first, last in EPISODES)
         rows.append(_row(
-            id=f"darien_month_{month}_{nat}", group="darien_monthly",
+            id=f"darien_month_{month}_{nat}", group="episodes" if episode else "darien_monthly",
             quantity="darien_crossings", start=month, end=month, nationality=nat,
             value=float(value), source=source + (OTHER_NOTE if nat == "OTHER" else ""),
         ))  # fmt: skip

@@ -80,8 +80,15 @@ class MonthlyUtilities:
         self.path_cost = np.stack(
             [distance + other, p["onward_distance_factor"] * distance + other]
         )
-        # a path's value to a migrant on the way, as news changes it (mechanisms/news.py)
-        self.path_value = host[paths.end] + self.path_cost[1]  # (P, O)
+        # the part of a path's value that policy sets, as news of it reaches migrants on the
+        # way (mechanisms/news.py): enforcement, expulsions, risk and a programme's pull at
+        # the end; not the slow drift of networks and route information
+        pull = p["beta_regularisation"] * sched.programme_open[t].T  # (C, O)
+        self.policy_value = pull[paths.end] - (
+            p["beta_enforcement"] * enforcement
+            + p["beta_expulsion"] * expulsion
+            + p["beta_risk"] * risk
+        )  # (P, O)
         closed = (interdiction >= CLOSED).astype(float)  # (E, O)
         self.path_open = (crosses @ closed) == 0  # (P, O)
         # one salt per path id (and one for staying): noise on a path is the same whatever

@@ -6,8 +6,9 @@ began expelling Venezuelans to Mexico, and the Venezuelans crossing the Darién 
 40,593 in October to 668 in November (Panama SNM): those waiting in Colombia did not go on.
 Without this step only migrants deciding after the news could respond, a month or more late.
 
-Each month, before moving, a traveller whose path lost utility since last month (``drop``,
-the fall in host pull plus path cost for their nationality) re-chooses from where they are
+Each month, before moving, a traveller whose path lost utility through policy since last
+month (``drop``: enforcement, expulsions, risk, a programme's pull at its end, for their
+nationality; ``path_values``) re-chooses from where they are
 with probability 1 - exp(-``transit_news_sensitivity`` x drop); a path that closed is a drop
 without limit. Re-choosing is the choice of a migrant who reconsiders in a host: stay there
 (if it is a host) or take any open path from there.
@@ -24,9 +25,13 @@ from .choice import STAY, choose, start_journey
 
 
 def path_values(util) -> np.ndarray:
-    """The utility of each path for each origin without noise, as a migrant moving on sees
-    it: the pull of its end plus its cost; -inf where it is closed, shape (P, O)."""
-    return np.where(util.path_open, util.path_value, -np.inf)
+    """The part of each path's utility that policy sets, for each origin (enforcement,
+    expulsions, risk, a programme's pull at its end); -inf where it is closed, shape (P, O).
+    News is about policy: the slow drift of networks and route information is not news, and
+    reacting to it would turn every dip in crossings into a cascade of travellers turning
+    back (measured: Venezuelan Darién crossings then collapsed after Nov-2022 and never
+    recovered)."""
+    return np.where(util.path_open, util.policy_value, -np.inf)
 
 
 def react_to_news(model, previous: np.ndarray | None) -> None:
