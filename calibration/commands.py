@@ -151,11 +151,12 @@ def print_fit(table, ard, title: str) -> None:
 def print_goals(measured, edges) -> None:
     from rich.table import Table
 
-    t = Table(title="Goals of the shipped fit (simulated: median over draws)")
+    t = Table(title="Goals of issue 15 (simulated: median over draws)")
     for col in ("goal", "documented", "simulated", "goal is", "met"):
         t.add_column(col, justify="right")
     for _, row in measured.iterrows():
-        shown = [_figure(row["documented"]), _figure(row["simulated"])]
+        ard = "ARD" in row["goal"]
+        shown = [_figure(row["documented"]), _figure(row["simulated"], ard)]
         met = "n/a" if row["simulated"] != row["simulated"] else ("yes" if row["met"] else "NO")
         t.add_row(row["goal"], *shown, row["threshold"], met)
     console.print(t)
@@ -171,10 +172,13 @@ def print_goals(measured, edges) -> None:
     console.print(b)
 
 
-def _figure(x) -> str:
-    """A goal's figure: a share as a percentage, a count with separators, blank if none."""
+def _figure(x, ard: bool = False) -> str:
+    """A goal's figure: an ARD as a decimal, a share as a percentage, a count with
+    separators, blank if none."""
     if x != x:
         return ""
+    if ard:
+        return f"{x:.3f}"
     return f"{x:.1%}" if abs(x) <= 1 else f"{x:,.0f}"
 
 
