@@ -320,7 +320,7 @@ def test_an_upload_asking_for_a_long_run_is_refused_by_the_app():
     """The shared app has no --yes: it says how long and where to run it instead."""
     from migflow.app.state import scenario_from_upload
 
-    text = b'extends = "baseline.toml"\nname = "x"\nscale = 2\n[push.VEN]\n"2015-01" = 8.0\n'
+    text = b'extends = "baseline.toml"\nname = "x"\nscale = 3\n[push.VEN]\n"2015-01" = 8.0\n'
     with pytest.raises(InputError, match=r"big\.toml: .*minutes.*migflow run --yes"):
         scenario_from_upload(text, "big.toml")
 
@@ -590,7 +590,7 @@ def test_a_run_too_big_for_memory_is_refused_even_with_yes(tmp_path):
 def test_a_long_run_says_how_long_and_needs_yes(tmp_path):
     raw = tomllib.loads((SCENARIO_DIR / "baseline.toml").read_text(encoding="utf-8"))
     raw["push"]["VEN"] = {"2015-01": 8.0}
-    raw["scale"] = 2
+    raw["scale"] = 3  # long, but under the limit on agents
     bad = tmp_path / "long.toml"
     bad.write_text(tomli_w.dumps(raw), encoding="utf-8")
     args = ["run", str(bad), "--quiet", "--out", str(tmp_path / "o")]
