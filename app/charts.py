@@ -71,7 +71,7 @@ SERIES: dict[str, Series] = {
     ),
     "deaths": Series(
         "Deaths in the Darién per year (expected)",
-        "expected_deaths",
+        "expected_deaths_darien",
         "people a year",
         "darien_deaths",
         note="Documented: IOM Missing Migrants Project, a minimum count (revised upwards). "

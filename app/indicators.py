@@ -130,12 +130,13 @@ def headline(results: Results, baseline: Results, years: tuple[int, int]) -> lis
         ),
         Indicator(
             "deaths",
-            "Deaths in the Darién (expected)",
+            "Deaths on the way (expected)",
             _sum(results, "expected_deaths", years),
             _sum(baseline, "expected_deaths", years),
             "people",
-            "Expected dead or missing in the Darién crossing (the only deaths the model has): "
-            "each crossing's probability of dying, summed over the crossings. Deaths drawn one "
+            "Expected dead or missing on the way: in the Darién, crossing Central America and "
+            "Mexico, and at the US border (IOM's counts per crossing): each crossing's "
+            "probability of dying, summed over the crossings. Deaths drawn one "
             "agent at a time would come in steps of 100 people at the default scale, and show "
             "0 in most years.",
         ),

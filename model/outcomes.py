@@ -86,8 +86,14 @@ OUTCOMES: tuple[Outcome, ...] = (
     Outcome("regularisations", "People regularised", "people", "flow"),
     Outcome("legal_pathway_arrivals", "Legal pathway arrivals", "people", "flow"),
     Outcome("interdictions", "Interdictions", "people", "flow"),
-    Outcome("deaths", "Deaths in the Darién (drawn, whole agents)", "people", "flow"),
-    Outcome("expected_deaths", "Deaths in the Darién (expected)", "people", "flow"),
+    Outcome("deaths", "Deaths on the way (drawn, whole agents)", "people", "flow"),
+    Outcome(
+        "expected_deaths",
+        "Deaths on the way (expected): Darién, Central America and Mexico, US border",
+        "people",
+        "flow",
+    ),
+    Outcome("expected_deaths_darien", "Deaths in the Darién (expected)", "people", "flow"),
     Outcome("returns", "Returns", "people", "flow"),
     Outcome("integration_musd", "Integration spending", "$M", "flow"),
 )

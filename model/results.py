@@ -154,6 +154,7 @@ def _summary(rec, sched) -> pd.DataFrame:
     darien = rec.flow[:, EDGE_INDEX[DARIEN], :]  # (T, O)
     host_idx = {h: CODES.index(h) for h in MAIN_HOSTS}
     ven = ORIGIN_INDEX["VEN"]
+    pan = CODES.index("PAN")  # where the Darién's deaths are expected
     live = rec.stocks[:, :, :, 1:].sum(axis=3)  # settled people (T, C, O)
     rows = []
     for year in np.unique(years):
@@ -178,6 +179,7 @@ def _summary(rec, sched) -> pd.DataFrame:
         row["interdictions"] = ev[kinds["interdicted"]].sum()
         row["deaths"] = ev[kinds["died"]].sum()
         row["expected_deaths"] = ev[kinds["expected_deaths"]].sum()
+        row["expected_deaths_darien"] = rec.events[in_year, kinds["expected_deaths"], pan].sum()
         row["returns"] = ev[kinds["returned"]].sum() + ev[kinds["deported"]].sum()
         row["integration_musd"] = sched.integration_funding_musd[in_year].sum()
         rows.append(row)

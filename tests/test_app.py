@@ -72,7 +72,7 @@ def test_app_starts_on_the_baseline_already_run_without_exceptions():
         "Venezuelans in Colombia",
         "Venezuelans in Peru",
         "People regularised",
-        "Deaths in the Darién (expected)",
+        "Deaths on the way (expected)",
     ):
         assert expected in labels
     assert number(metric(at, "Darién crossings per year").value) > 0

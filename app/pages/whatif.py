@@ -165,7 +165,7 @@ with tab_flows:
         st.caption(
             "People crossing each border in the years chosen above, left to right from origin "
             "through transit to host; returns and back-and-forth moves are left out. What "
-            "enters a country and does not leave it stayed there, returned, died (the Darién) "
+            "enters a country and does not leave it stayed there, returned, died on the way "
             "or was still on the way."
         )
     else:
