@@ -9,6 +9,20 @@ from migflow.model.geography import EDGES, HOSTS, ORIGINS
 from migflow.model.scenario import Scenario, load_scenario
 
 START, END = "2015-01", "2017-12"
+
+#: The seed documents' instruments that happened: each has a ``<name>_without.toml`` and a
+#: ``<name>_more.toml`` in scenarios/.
+SEED_INSTRUMENTS = (
+    "assistance_240m",
+    "colombia_tps",
+    "ecuador_registration",
+    "labour_visas_nca",
+    "cuban_family_reunification_parole",
+    "safe_mobility_offices",
+    "enforcement_darien",
+    "root_causes_6_3b",
+    "los_angeles_declaration",
+)
 FIRST, LAST = parse_month(START), parse_month(END)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import tomli_w
+from strategies import SEED_INSTRUMENTS
 from typer.testing import CliRunner
 
 from migflow.cli import app
@@ -23,19 +24,7 @@ runner = CliRunner()
 # Each seed instrument that happened is two questions (history without it, more of it from
 # 2026); the two that never happened are one what-if each (tests/test_scenario_without.py).
 INSTRUMENTS = {
-    f"{name}_{question}"
-    for name in (
-        "assistance_240m",
-        "colombia_tps",
-        "ecuador_registration",
-        "labour_visas_nca",
-        "cuban_family_reunification_parole",
-        "safe_mobility_offices",
-        "enforcement_darien",
-        "root_causes_6_3b",
-        "los_angeles_declaration",
-    )
-    for question in ("without", "more")
+    f"{name}_{question}" for name in SEED_INSTRUMENTS for question in ("without", "more")
 } | {"enforcement_mexico_south", "faster_asylum"}
 
 

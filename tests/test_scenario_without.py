@@ -6,6 +6,7 @@ file, the field and what is allowed."""
 from __future__ import annotations
 
 import pytest
+from strategies import SEED_INSTRUMENTS
 from typer.testing import CliRunner
 
 from migflow.cli import app
@@ -46,17 +47,7 @@ def test_every_lever_of_the_baseline_has_an_id():
 
 def test_each_seed_instrument_is_asked_as_two_questions_or_one_what_if():
     stems = {p.stem for p in SCENARIO_DIR.glob("*.toml")}
-    for name in (
-        "assistance_240m",
-        "colombia_tps",
-        "ecuador_registration",
-        "labour_visas_nca",
-        "cuban_family_reunification_parole",
-        "safe_mobility_offices",
-        "enforcement_darien",
-        "root_causes_6_3b",
-        "los_angeles_declaration",
-    ):
+    for name in SEED_INSTRUMENTS:
         assert {f"{name}_without", f"{name}_more"} <= stems, name
         assert name not in stems  # the old one-question file is gone
     assert {"enforcement_mexico_south", "faster_asylum"} <= stems
