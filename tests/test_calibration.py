@@ -173,13 +173,13 @@ def test_a_search_that_stops_early_restarts_from_its_best_point(monkeypatch):
 
 def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoint(tmp_path):
     out = tmp_path / "posterior"
-    tiny = Settings(scale=1000, max_evaluations=3, population_size=40, generations=1)
+    tiny = Settings(scale=1000, max_evaluations=3, population_size=16, generations=1)
     messages: list[str] = []
     record = calibrate(
         DEFAULT_TARGETS, "2019-12", out, workers=2, settings=tiny, say=messages.append
     )
     posterior = load_posterior(out)
-    assert posterior is not None and len(posterior.ensemble) == 40
+    assert posterior is not None and len(posterior.ensemble) == tiny.population_size
     assert abs(posterior.ensemble["weight"].sum() - 1) < 1e-9
     assert record["n_targets_fitted"] == len(
         pd.read_csv(out / "targets.csv").query("end <= '2019-12' and start >= '2015-01'")
