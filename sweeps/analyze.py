@@ -124,16 +124,7 @@ def _analyse(method, plan, prob, X, y, conf_level, num_resamples, seed) -> dict[
             conf_level=conf_level,
             seed=seed,
         )
-        return {
-            n: {
-                "method": "sobol",
-                "S1": si["S1"][k],
-                "S1_conf": si["S1_conf"][k],
-                "ST": si["ST"][k],
-                "ST_conf": si["ST_conf"][k],
-            }
-            for k, n in enumerate(names)
-        }
+        return _per_input("sobol", si, ("S1", "S1_conf", "ST", "ST_conf"), names)
     if method == "morris":
         si = morris.analyze(
             prob,
@@ -144,16 +135,7 @@ def _analyse(method, plan, prob, X, y, conf_level, num_resamples, seed) -> dict[
             num_levels=plan.file.sampler.levels,
             seed=seed,
         )
-        return {
-            n: {
-                "method": "morris",
-                "mu_star": si["mu_star"][k],
-                "mu_star_conf": si["mu_star_conf"][k],
-                "mu": si["mu"][k],
-                "sigma": si["sigma"][k],
-            }
-            for k, n in enumerate(names)
-        }
+        return _per_input("morris", si, ("mu_star", "mu_star_conf", "mu", "sigma"), names)
     if method == "latin":
         si = rbd_fast.analyze(
             prob,
@@ -164,11 +146,13 @@ def _analyse(method, plan, prob, X, y, conf_level, num_resamples, seed) -> dict[
             conf_level=conf_level,
             seed=seed,
         )
-        return {
-            n: {"method": "rbd_fast", "S1": si["S1"][k], "S1_conf": si["S1_conf"][k]}
-            for k, n in enumerate(names)
-        }
+        return _per_input("rbd_fast", si, ("S1", "S1_conf"), names)
     return _main_effects(X, y, names, conf_level, num_resamples, seed)
+
+
+def _per_input(method: str, si, keys, names) -> dict[str, dict]:
+    """SALib's result arrays, one dict per input: the method and each index named."""
+    return {n: {"method": method, **{key: si[key][k] for key in keys}} for k, n in enumerate(names)}
 
 
 def _main_effects(X, y, names, conf_level, num_resamples, seed) -> dict[str, dict]:

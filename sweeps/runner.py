@@ -116,9 +116,7 @@ def run_sweep(
     from distributed.scheduler import KilledWorker
 
     with SweepStore(out, plan) as store:
-        runs = design(plan).runs(plan)
-        stored = store.run_ids()
-        todo_list = [r for r in runs if r["run_id"] not in stored]
+        runs, todo_list = _pending(store, plan)
         todo = iter(todo_list)
         rec = _Recorder(
             store, len(runs), len(runs) - len(todo_list), batch_size, flush_seconds, progress,
@@ -169,6 +167,13 @@ def run_sweep(
         return rec.summary(interrupted)
 
 
+def _pending(store, plan: SweepPlan) -> tuple[list[dict], list[dict]]:
+    """Every run of the plan, and those not yet in the store (a resumed sweep skips them)."""
+    runs = design(plan).runs(plan)
+    stored = store.run_ids()
+    return runs, [r for r in runs if r["run_id"] not in stored]
+
+
 def run_sweep_serial(
     plan: SweepPlan,
     out,
@@ -179,9 +184,7 @@ def run_sweep_serial(
 ) -> SweepSummary:
     """The same sweep in this process, without Dask (for small checks and debugging)."""
     with SweepStore(out, plan) as store:
-        runs = design(plan).runs(plan)
-        stored = store.run_ids()
-        todo = [r for r in runs if r["run_id"] not in stored]
+        runs, todo = _pending(store, plan)
         rec = _Recorder(
             store, len(runs), len(runs) - len(todo), batch_size, 1e9, progress, stop_after
         )

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geography import INDEX
+from ..geography import EDGE_INDEX, EDGE_SRC, INDEX, US_BORDER
 from ..population import REGULARISED, TEMPORARY
 from . import PURPOSE_PATHWAY
 
-_USA, _MEX = INDEX["USA"], INDEX["MEX"]
+_USA = INDEX["USA"]
+_PORTS = EDGE_SRC[EDGE_INDEX[US_BORDER]]  # the country from which the US border is crossed
 
 
 def divert(model, rows: np.ndarray, chosen: np.ndarray, at_origin: bool) -> np.ndarray:
@@ -58,8 +59,9 @@ def divert(model, rows: np.ndarray, chosen: np.ndarray, at_origin: bool) -> np.n
         for o, n in zip(*np.unique(pop.origin[moved], return_counts=True), strict=True):
             model.recorder.event(f"pathway_{pw.kind}", pw.destination, o, n * model.scale)
         if pw.destination == _USA and not at_origin:
-            # referred in Mexico: they present themselves at a US port of entry (CBP One
-            # appointments), where CBP counts them among its southwest border encounters
-            at_port = moved[where_referred[cand] == _MEX]
+            # referred where the US border is crossed from (Mexico): they present themselves
+            # at a port of entry (CBP One appointments), and CBP counts them among its
+            # southwest border encounters
+            at_port = moved[where_referred[cand] == _PORTS]
             model.recorder.events_at("us_border_arrival", _USA, pop.origin[at_port])
     return taken
