@@ -218,27 +218,15 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             "to the same destination (a visa that closes a flight moves people onto land).",
         ),
         ParameterSpec(
-            "us_route_disutility",
-            0.0,
-            0.0,
-            10.0,
-            "utility",
-            "Cost of crossing into the United States beyond its distance, enforcement and "
-            "measured mortality, for a nationality that has no recent crossers to learn "
-            "from: the routes through Mexico, the smugglers at the line, not knowing what "
-            "happens at the border. Route information takes it away (down to zero) as people "
-            "of one's own nationality make it across.",
-        ),
-        ParameterSpec(
             "beta_route_information",
             0.3,
             0.0,
             2.0,
             "utility per ln(1 + crossings/1000 a month)",
-            "Route information (cumulative causation): recent crossings of the Darién, and "
-            "of the US border, by the migrant's own nationality (mean of the last three "
-            "months) lower that crossing's perceived cost by this times ln(1 + crossings per "
-            "month / 1000): guides, smugglers' offers and the news of those who made it.",
+            "Route information (cumulative causation): recent Darién crossings by the "
+            "migrant's own nationality (mean of the last three months) lower the route's "
+            "perceived cost by this times ln(1 + crossings per month / 1000): guides, "
+            "smugglers' offers and the news of those who made it.",
         ),
         ParameterSpec(
             "transit_news_sensitivity",

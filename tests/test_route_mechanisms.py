@@ -272,32 +272,16 @@ def test_route_information_raises_darien_crossings_and_needs_crossings_to_act():
     assert first[0] == first[1]
 
 
-def test_route_information_cannot_make_a_crossing_cheaper_than_its_distance_and_risk():
+def test_route_information_cannot_make_the_darien_cheaper_than_its_distance_and_risk():
     # with no extra cost to take away, information changes nothing: without the floor at
     # zero, a year's crossings would make the route cheaper and cheaper the next year
     base = small_baseline(scale=500, end="2019-12")
     runs = [
-        _run(
-            base, darien_disutility=0.0, us_route_disutility=0.0, beta_route_information=b
-        ).recorder.flow
+        _run(base, darien_disutility=0.0, beta_route_information=b).recorder.flow
         for b in (0.0, 2.0)
     ]
     assert runs[0][:, EDGE_INDEX[DARIEN]].sum() > 0
     np.testing.assert_array_equal(runs[0], runs[1])
-
-
-def test_an_unknown_us_crossing_deters_and_its_crossers_make_it_known():
-    base = small_baseline(scale=500, end="2017-12")
-    us = EDGE_INDEX[US_BORDER]
-    crossed = {
-        (cost, b): _run(base, us_route_disutility=cost, beta_route_information=b)
-        .recorder.flow[:, us]
-        .sum()
-        for cost in (0.0, 3.0)
-        for b in (0.0, 2.0)
-    }
-    assert crossed[3.0, 0.0] < crossed[0.0, 0.0]  # the cost deters
-    assert crossed[3.0, 0.0] < crossed[3.0, 2.0]  # and information takes it away
 
 
 # ------------------------------------------------------------- deaths on every segment

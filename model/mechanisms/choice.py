@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, INDEX, ORIGIN_NODE, ORIGINS, US_BORDER
+from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, INDEX, ORIGIN_NODE, ORIGINS
 from ..population import INTEGRATED, REGULARISED, TRANSIT
 from ..random_streams import hash32
 from . import PURPOSE_CHOICE
@@ -71,18 +71,9 @@ class MonthlyUtilities:
         # jungle, down to nothing; it cannot make the Darién worth more than its distance
         # and its death risk, which stay (without the floor, the crossings of one year
         # feed the next without limit)
-        darien_cost = np.maximum(
-            p["darien_disutility"] - route_information(model, DARIEN), 0.0
-        )  # (O,)
-        # the same for the crossing into the United States: the cartels' routes through
-        # Mexico, the smugglers at the line, what happens at the border, learnt from the
-        # people of one's own nationality who made it
-        us_cost = np.maximum(
-            p["us_route_disutility"] - route_information(model, US_BORDER), 0.0
-        )  # (O,)
+        darien_cost = np.maximum(p["darien_disutility"] - route_information(model), 0.0)
         other = (
             -crosses[:, darien, None] * darien_cost[None, :]
-            - crosses[:, EDGE_INDEX[US_BORDER], None] * us_cost[None, :]
             - p["beta_enforcement"] * enforcement
             - p["beta_expulsion"] * expulsion
             - p["beta_risk"] * risk
@@ -125,14 +116,13 @@ class MonthlyUtilities:
         self.open = OpenAlternatives(model, self)
 
 
-def route_information(model, edge: str) -> np.ndarray:
-    """How much recent crossings of a hard border (the Darién, the US line) by one's own
-    nationality lower its perceived cost, by origin (O,): ``beta_route_information`` x
-    ln(1 + crossings a month / 1000), crossings averaged over the last
-    ``INFORMATION_MONTHS`` months (fewer at the start of the run, counted as zero). The
-    caller floors the perceived cost at zero."""
+def route_information(model) -> np.ndarray:
+    """How much recent Darién crossings by one's own nationality lower the route's
+    perceived cost, by origin (O,): ``beta_route_information`` x ln(1 + crossings a month /
+    1000), crossings averaged over the last ``INFORMATION_MONTHS`` months (fewer at the
+    start of the run, counted as zero). The caller floors the perceived cost at zero."""
     t = model.t
-    recent = model.recorder.flow[max(0, t - INFORMATION_MONTHS) : t, EDGE_INDEX[edge]]
+    recent = model.recorder.flow[max(0, t - INFORMATION_MONTHS) : t, EDGE_INDEX[DARIEN]]
     per_month = recent.sum(axis=0) / INFORMATION_MONTHS
     return model.params["beta_route_information"] * np.log1p(per_month / 1000.0)
 
