@@ -81,7 +81,8 @@ HAITIANS_IN_CHILE = (
         "en-chile-experimento-gran-repunte-y-crecio-un-58-en-2019"))),
 )  # fmt: skip
 # Upper bounds on stocks where no year-end count exists but the fit had put far too many
-# people: 1.8 M Guatemalans, 1.5 M Hondurans and 0.7 M Salvadorans settled in Mexico by
+# people: 2.3 M Venezuelans in the United States by 2023-12 (the shipped fit of 2026-11-29),
+# 1.8 M Guatemalans, 1.5 M Hondurans and 0.7 M Salvadorans settled in Mexico by
 # 2020-03, and 1.2 M Haitians in Brazil by 2021-12 (the shipped fit of 2026-11-23). The
 # figures count people who arrived before the model's window (2015-01) too, so they bound
 # what the model may have from above ("maximum") rather than give a value to hit.
@@ -101,6 +102,14 @@ UPPER_BOUNDS = (
         ".com/opiniao/assis-moreira/coluna/uma-pesquisa-sobre-integracao-de-venezuelanos-e-"
         "haitianos-no-brasil.ghtml: 'Ate dezembro de 2021, o pais recebeu ... entre 150 mil e "
         "200 mil haitianos' (arrivals since 2010; the upper end is the bound)")),
+    # every Venezuelan living in the United States, however they came (most by air, with a
+    # visa, many before 2015): the UNHCR rows count only refugees and asylum-seekers
+    # (minimums), and without this bound the fit put 2.3 M there by 2023
+    ("bound_VEN_USA_2021", "2021-12", "USA", "VEN", 545_200.0, (
+        "R4V platform, as reported by Maduradas 2023-05, https://bc.marfeel.com/maduradas.com/"
+        "plataforma-la-onu-reporta-7-320-225-venezolanos-salieron-del-pais-los-ultimos-5-"
+        "anos-colombia-peru-los-principales-paises-acogida/?marfeeltn=amp: 'Hasta 2021, "
+        "Estados Unidos registraba 545.200 venezolanos' (a national figure as of 2021)")),
 )  # fmt: skip
 
 # Dead and missing on the segments after the Darién, IOM Missing Migrants Project (minimum

@@ -45,6 +45,10 @@ FREE = (
     "beta_expulsion",
     "transit_news_sensitivity",
     "beta_route_information",
+    # what a flight costs against the road: the visas that closed flights (Ecuador's for
+    # Cubans, Mexico's for Ecuadorians and Venezuelans) and the Venezuelans who did not fly
+    # to Mexico before 2021 (US encounters FY2020-2021, the bound on those in the US)
+    "air_km_equivalent",
 )  # fmt: skip
 LOG_SCALE_PREFIXES = (
     "emigration_base", "onward_consider_hazard", "return_hazard", "programme_uptake",

@@ -118,7 +118,8 @@ def load_targets(path: str | Path = DEFAULT_TARGETS) -> pd.DataFrame:
     if duplicated.any():
         first = table.index[duplicated][0]
         raise InputError(f"row {first + 2}: duplicate id {table.at[first, 'id']!r}", source=source)
-    key = ["quantity", "start", "end", "country", "nationality"]
+    # a minimum and a maximum of one quantity make an interval, not a duplicate
+    key = ["quantity", "start", "end", "country", "nationality", "error"]
     same = table.duplicated(subset=key, keep="first")
     if same.any():
         i = table.index[same][0]

@@ -53,8 +53,8 @@ _EMIGRATION_BASE = {
     # 4 M by mid-2019 (R4V platform snapshots, as reported in the press): ~140,000 a month.
     "VEN": 140_000.0,
     # Others: order-of-magnitude starting points from the FY2021 US southwest-border
-    # encounters by nationality (US CBP) divided by 12 and halved for repeat encounters; XCO
-    # from the Darién "other" crossings. Assumptions until calibrated.
+    # encounters by nationality (US CBP) divided by 12 and halved for repeat encounters.
+    # Assumptions until calibrated.
     "HTI": 4_000.0,
     "CUB": 1_600.0,
     "ECU": 4_000.0,
@@ -65,7 +65,9 @@ _EMIGRATION_BASE = {
     "GTM": 12_000.0,
     "HND": 13_000.0,
     "SLV": 4_000.0,
-    "XCO": 500.0,
+    # XCO: the Darién "other" crossings of 2021-2023 (Panama SNM: 28,799, 35,141 and 67,798)
+    # average 3,660 a month; fits from a start of 500 ended at the top of its range
+    "XCO": 3_700.0,
 }
 
 # Canada is reached only by legal pathways (no path ends there), so its value is unused.
@@ -121,7 +123,7 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             ORIGINS,
             {"*": 0.0},
             -4.0,
-            6.0,
+            8.0,
             "utility",
             "Extra pull of the United States for this origin's migrants (family networks "
             "from before the model window, status rules such as the Cuban Adjustment Act).",
@@ -146,12 +148,13 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
         ParameterSpec(
             "onward_distance_factor",
             0.5,
-            0.05,
+            0.01,
             1.0,
             "multiplier",
-            "Distance weighs this much less for a migrant moving on from a host than for a new "
-            "emigrant: savings and information gathered while settled stand in for resources "
-            "(why Haitians settled in Chile and Brazil later went north).",
+            "Overland distance weighs this much less for a migrant moving on from a host than "
+            "for a new emigrant: savings and information gathered while settled stand in for "
+            "resources (why Haitians settled in Chile and Brazil later went north). Flights "
+            "cost everyone the same.",
         ),
         ParameterSpec(
             "air_km_equivalent",

@@ -96,6 +96,16 @@ def test_duplicate_rows_under_different_ids_are_refused(tmp_path, shipped_table)
         load_targets(_write(tmp_path, pd.concat([shipped_table, twin])))
 
 
+def test_a_minimum_and_a_maximum_of_one_quantity_make_an_interval(tmp_path, shipped_table):
+    # Venezuelans in the United States, 2021: at least UNHCR's refugees and asylum-seekers,
+    # at most R4V's count of everyone
+    pair = load_targets().query("id in ['stock_VEN_USA_2021', 'bound_VEN_USA_2021']")
+    assert sorted(pair["error"]) == ["maximum", "minimum"]
+    second_maximum = shipped_table[shipped_table["id"] == "bound_VEN_USA_2021"].assign(id="twin")
+    with pytest.raises(InputError, match="duplicates an earlier row"):
+        load_targets(_write(tmp_path, pd.concat([shipped_table, second_maximum])))
+
+
 def test_a_bound_counts_only_when_broken_and_stays_out_of_the_overall_ard():
     targets = load_targets().query("id in ['stock_VEN_COL_2019', 'darien_deaths_2019', "
                                    "'bound_GTM_MEX_2020']")  # fmt: skip

@@ -191,6 +191,21 @@ def test_the_expulsion_weight_alone_sets_what_an_expulsion_order_costs_at_the_ch
         np.testing.assert_allclose(change, expected, atol=1e-12)
 
 
+def test_moving_on_makes_the_road_cheaper_but_not_a_flight():
+    """A settled migrant moving on weighs overland km by onward_distance_factor and a
+    flight at its full price: the gap between the two path costs is the discounted part of
+    the road, whatever the number of flights on the path."""
+    base = small_baseline(scale=500, end="2016-06")
+    model = MigrationModel(base, default_parameters({"onward_distance_factor": 0.2}))
+    model.step()
+    model._in_step = True
+    cost = MonthlyUtilities(model).path_cost
+    p, paths = model.params, model.paths
+    road = (1 - 0.2) * p["beta_distance"] * paths.land_km / 1000.0
+    assert (paths.n_air > 0).any() and ((paths.n_air > 0) & (paths.land_km > 0)).any()
+    np.testing.assert_allclose(cost[1] - cost[0], np.broadcast_to(road[:, None], cost[0].shape))
+
+
 # ------------------------------------------------------------------ news on the way
 def test_travellers_who_hear_of_an_expulsion_order_stop_before_the_darien():
     """The month an expulsion order starts, fewer Venezuelans cross the Darién when
@@ -255,6 +270,18 @@ def test_route_information_raises_darien_crossings_and_needs_crossings_to_act():
     # nobody has crossed before the first month, so the first month cannot differ
     first = [_run(base, beta_route_information=b).recorder.flow[0].sum() for b in (0.0, 1.0)]
     assert first[0] == first[1]
+
+
+def test_route_information_cannot_make_the_darien_cheaper_than_its_distance_and_risk():
+    # with no extra cost to take away, information changes nothing: without the floor at
+    # zero, a year's crossings would make the route cheaper and cheaper the next year
+    base = small_baseline(scale=500, end="2019-12")
+    runs = [
+        _run(base, darien_disutility=0.0, beta_route_information=b).recorder.flow
+        for b in (0.0, 2.0)
+    ]
+    assert runs[0][:, EDGE_INDEX[DARIEN]].sum() > 0
+    np.testing.assert_array_equal(runs[0], runs[1])
 
 
 # ------------------------------------------------------------- deaths on every segment

@@ -60,7 +60,8 @@ class MonthlyUtilities:
 
         interdiction = sched.interdiction[t]  # (E, O): enforcement can target nationalities
         darien = EDGE_INDEX[DARIEN]
-        km = paths.land_km + p["air_km_equivalent"] * paths.n_air
+        land = p["beta_distance"] * paths.land_km / 1000.0
+        flights = p["beta_distance"] * p["air_km_equivalent"] * paths.n_air / 1000.0
         crosses = paths.crosses.astype(float)
         expelled = sched.expulsion[t]
         # an expulsion (Title 42) sends the migrant back across the border with no legal
@@ -69,8 +70,11 @@ class MonthlyUtilities:
         enforcement = crosses @ np.where(expelled, 0.0, interdiction)  # (P, O)
         expulsion = crosses @ np.where(expelled, interdiction, 0.0)  # (P, O)
         risk = crosses @ model.death_probability()  # (P, O): summed over the segments
-        distance = (-p["beta_distance"] * km / 1000.0)[:, None]
-        darien_cost = p["darien_disutility"] - route_information(model)  # (O,)
+        # information lowers the fear, the search for a guide and the uncertainty of the
+        # jungle, down to nothing; it cannot make the Darién worth more than its distance
+        # and its death risk, which stay (without the floor, the crossings of one year
+        # feed the next without limit)
+        darien_cost = np.maximum(p["darien_disutility"] - route_information(model), 0.0)
         other = (
             -crosses[:, darien, None] * darien_cost[None, :]
             - p["beta_enforcement"] * enforcement
@@ -78,11 +82,15 @@ class MonthlyUtilities:
             - p["beta_risk"] * risk
         )
         # path_cost[0]: new emigrants; path_cost[1]: migrants moving on from a host, who
-        # have savings and information, so distance weighs less (the role of resources).
+        # have savings and information, so the road weighs less (the role of resources).
+        # A flight costs them as much as anyone: a passport, a visa and a ticket priced in
+        # dollars, which is why those who moved on from South American hosts went north
+        # overland (Haitians from Brazil and Chile, Venezuelans from Colombia and Peru).
         # Shape (2, P, O).
-        self.path_cost = np.stack(
-            [distance + other, p["onward_distance_factor"] * distance + other]
-        )
+        self.path_cost = np.stack([
+            -(land + flights)[:, None] + other,
+            -(p["onward_distance_factor"] * land + flights)[:, None] + other,
+        ])  # fmt: skip
         # the part of a path's value that policy sets, as news of it reaches migrants on the
         # way (mechanisms/news.py): enforcement, expulsions, risk and a programme's pull at
         # the end; not the slow drift of networks and route information
@@ -115,7 +123,7 @@ def route_information(model) -> np.ndarray:
     """How much recent Darién crossings by one's own nationality lower the route's
     perceived cost, by origin (O,): ``beta_route_information`` x ln(1 + crossings a month /
     1000), crossings averaged over the last ``INFORMATION_MONTHS`` months (fewer at the
-    start of the run, counted as zero)."""
+    start of the run, counted as zero). The caller floors the perceived cost at zero."""
     t = model.t
     recent = model.recorder.flow[max(0, t - INFORMATION_MONTHS) : t, EDGE_INDEX[DARIEN]]
     per_month = recent.sum(axis=0) / INFORMATION_MONTHS
