@@ -26,10 +26,10 @@ TWO32 = float(2**32)
 def hash32(x: np.ndarray) -> np.ndarray:
     """lowbias32 on a uint32 array, in place where possible; returns uint32."""
     x = np.asarray(x, dtype=np.uint32).copy()
-    return _hash_inplace(x)
+    return hash_inplace(x)
 
 
-def _hash_inplace(x: np.ndarray) -> np.ndarray:
+def hash_inplace(x: np.ndarray) -> np.ndarray:
     tmp = np.empty_like(x)
     np.right_shift(x, 16, out=tmp)
     np.bitwise_xor(x, tmp, out=x)
@@ -43,7 +43,7 @@ def _hash_inplace(x: np.ndarray) -> np.ndarray:
 
 
 def _hash_int(x: int) -> int:
-    """lowbias32 on one Python int (same function as ``_hash_inplace``)."""
+    """lowbias32 on one Python int (same function as ``hash_inplace``)."""
     x &= 0xFFFFFFFF
     x ^= x >> 16
     x = (x * 0x7FEB352D) & 0xFFFFFFFF
@@ -74,7 +74,7 @@ class RandomStreams:
         """One uint32 per agent for (month, purpose); the same agent gets the same value in
         every scenario run with the same seed."""
         x = np.bitwise_xor(agent_keys, self.salt(month, purpose, extra))
-        return _hash_inplace(x)
+        return hash_inplace(x)
 
     def uniform(
         self, agent_keys: np.ndarray, month: int, purpose: int, extra: int = 0
@@ -86,7 +86,7 @@ class RandomStreams:
         """``salt(month, purpose, e)`` for every ``e`` in ``extras`` at once."""
         head = hash_scalar(self.stream_key, month, purpose)
         mixed = (np.asarray(extras, dtype=np.uint64) * np.uint64(_GOLDEN)) & np.uint64(0xFFFFFFFF)
-        return _hash_inplace(np.bitwise_xor(mixed.astype(np.uint32), np.uint32(head)))
+        return hash_inplace(np.bitwise_xor(mixed.astype(np.uint32), np.uint32(head)))
 
     def gumbel(self, agent_keys: np.ndarray, salts: np.ndarray | np.uint32) -> np.ndarray:
         """Standard Gumbel noise for random-utility choice, elementwise over ``agent_keys``
@@ -96,9 +96,17 @@ class RandomStreams:
         Each alternative has its own salt (see ``salts``), so the noise an agent gets on one
         alternative does not depend on which other alternatives are open: the choice stays
         coupled across scenarios."""
-        raw = _hash_inplace(np.bitwise_xor(agent_keys, salts))
-        u = (raw.astype(np.float64) + 0.5) / TWO32
-        return -np.log(-np.log(u))
+        raw = hash_inplace(np.bitwise_xor(agent_keys, salts))
+        # (raw + 0.5) / 2**32, then -ln(-ln u), each step in place: a fresh temporary per
+        # step costs as much as the step (multiplying by 2**-32 is exact, as dividing is)
+        u = raw.astype(np.float64)
+        u += 0.5
+        u *= 1.0 / TWO32
+        np.log(u, out=u)
+        np.negative(u, out=u)
+        np.log(u, out=u)
+        np.negative(u, out=u)
+        return u
 
     def event_uniform(self, month: int, purpose: int, extra: int = 0) -> float:
         """One uniform in (0, 1) for an aggregate event (e.g. a cohort size)."""
@@ -109,7 +117,7 @@ class RandomStreams:
         has the same key whichever scenario creates it."""
         base = np.uint32(hash_scalar(self.stream_key, month, cohort, 0xC0FFEE))
         ranks = np.arange(count, dtype=np.uint32) * np.uint32(_GOLDEN)
-        return _hash_inplace(np.bitwise_xor(ranks, base))
+        return hash_inplace(np.bitwise_xor(ranks, base))
 
 
 def threshold(p: np.ndarray) -> np.ndarray:

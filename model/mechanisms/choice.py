@@ -27,7 +27,7 @@ import numpy as np
 
 from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, INDEX, ORIGIN_NODE, ORIGINS
 from ..population import INTEGRATED, REGULARISED, TRANSIT
-from ..random_streams import hash32
+from ..random_streams import hash_inplace
 from . import PURPOSE_CHOICE
 
 STAY = -1
@@ -37,6 +37,9 @@ INFORMATION_MONTHS = 3  # route information: crossings remembered (months)
 CLOSED = 0.999
 INDEX_USA = INDEX["USA"]
 _BLOCK_ELEMENTS = 1 << 16  # (agent, alternative) pairs handled at once
+# a group with at least this many (agent, alternative) pairs in a choice gets blocks of its
+# own (see ``_blocks``)
+_GROUP_ELEMENTS = 1 << 12
 
 
 class MonthlyUtilities:
@@ -135,26 +138,46 @@ def nest_shock(keys, salt_u, salt_e, lam: float) -> np.ndarray:
     the Gumbel-max over nests of routes a nested logit (Cardell 1997)."""
     if lam >= 1.0:  # unrelated routes: no nest shock (the formula's limit)
         return np.zeros(np.broadcast(keys, salt_u).shape)
-    # single precision: this is the costliest line of a run, and noise needs no more
+    # single precision: this is among the costliest steps of a run, and noise needs no
+    # more; each step writes into an array it owns, as a fresh temporary per step would
+    # cost about as much again
     lam32, rest = np.float32(lam), np.float32(1.0 - lam)
-    u = np.float32(np.pi) * _uniform32(keys, salt_u)
-    gumbel = -np.log(-np.log(_uniform32(keys, salt_e)))  # -ln E, E exponential
-    shock = np.log(np.sin(lam32 * u))
+    u = _uniform32(keys, salt_u)
+    u *= np.float32(np.pi)
+    gumbel = _uniform32(keys, salt_e)  # -ln(-ln U) = -ln E, E exponential
+    _minus_log(gumbel)
+    _minus_log(gumbel)
+    shock = np.multiply(u, lam32)
+    np.log(np.sin(shock, out=shock), out=shock)
     shock *= lam32
-    shock -= np.log(np.sin(u))
-    shock += rest * (np.log(np.sin(rest * u)) + gumbel)
+    tail = np.multiply(u, rest)
+    np.log(np.sin(tail, out=tail), out=tail)
+    tail += gumbel
+    tail *= rest
+    np.log(np.sin(u, out=u), out=u)
+    shock -= u
+    shock += tail
     return shock
+
+
+def _minus_log(x: np.ndarray) -> None:
+    """x <- -ln x, in place."""
+    np.log(x, out=x)
+    np.negative(x, out=x)
 
 
 def _uniform32(keys, salts) -> np.ndarray:
     """Uniforms in the open interval (0, 1) in single precision: the top 23 bits of the
     hash, plus a half, are exact in a float32 (24 bits would round the largest to 1)."""
-    return unit32(hash32(np.bitwise_xor(keys, salts)))
+    return unit32(hash_inplace(np.bitwise_xor(keys, salts)))
 
 
 def unit32(raw: np.ndarray) -> np.ndarray:
     """uint32 hashes -> float32 uniforms in (0, 1) (see ``_uniform32``)."""
-    return ((raw >> np.uint32(9)).astype(np.float32) + np.float32(0.5)) * np.float32(2.0**-23)
+    u = (raw >> np.uint32(9)).astype(np.float32)
+    u += np.float32(0.5)
+    u *= np.float32(2.0**-23)
+    return u
 
 
 def alternative_table(paths) -> np.ndarray:
@@ -183,7 +206,13 @@ class OpenAlternatives:
 
     Utility without noise is shared by the whole group, so it is computed once a month;
     the flat layout means each agent then costs only its open alternatives (about 7 of the
-    25 slots for a migrant moving on), with no padding."""
+    25 slots for a migrant moving on), with no padding.
+
+    The destination nests of a group's alternatives are listed the same way (``nest_start``,
+    ``nest_count``, the two salts of each in ``nest_salt``), and ``local_nest`` gives each
+    alternative's place in its group's list: an agent's nest shock is a function of the
+    agent and the nest only, so it is drawn once per nest (about 9 for 19 paths for a new
+    emigrant) and shared by the paths to that destination."""
 
     def __init__(self, model, util: MonthlyUtilities):
         alts = model.alternatives  # (2, C, O, W)
@@ -198,7 +227,23 @@ class OpenAlternatives:
         self.path = [alts[m][open_[m]] for m in (0, 1)]
         self.salt = [util.salts[path] for path in self.path]  # each element's noise salt
         self.nest = [model.paths.end[path].astype(np.int64) for path in self.path]
-        self.nest_salt = [util.nest_salts[:, nest] for nest in self.nest]  # (2, elements)
+        nests = [_group_nests(self.count[m], self.nest[m]) for m in (0, 1)]
+        self.nest_count = [n[0] for n in nests]  # (groups,) distinct nests
+        self.nest_start = [n[1] for n in nests]  # (groups,) into nest_salt
+        self.local_nest = [n[2] for n in nests]  # (elements,) into the group's nests
+        self.nest_salt = [util.nest_salts[:, n[3]] for n in nests]  # (2, nests of all groups)
+
+
+def _group_nests(count: np.ndarray, nest: np.ndarray):
+    """Distinct nests of each group's alternatives (ascending), listed flat: the count and
+    start of each group's, each alternative's index among its group's, and the nest ids."""
+    n_nests = len(HOST_MASK)
+    group = np.repeat(np.arange(len(count)), count)
+    pairs, inverse = np.unique(group * n_nests + nest, return_inverse=True)
+    nest_count = np.bincount(pairs // n_nests, minlength=len(count))
+    nest_start = np.cumsum(nest_count) - nest_count
+    local = inverse.reshape(-1) - nest_start[group]
+    return nest_count, nest_start, local, pairs % n_nests
 
 
 def onward_logsum(util: MonthlyUtilities) -> np.ndarray:
@@ -256,55 +301,136 @@ def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
     loc = pop.loc[idx].astype(np.int64)
     origin = pop.origin[idx].astype(np.int64)
     mode = int(allow_stay)
-    table = util.open
     group = loc * util.host.shape[1] + origin
-    count = table.count[mode][group]
-    start = table.start[mode][group]
     keys = pop.key[idx]
     if allow_stay:
         stay = stay_utility(util, pop, idx, loc, origin)
         stay_total = stay + model.streams.gumbel(keys, util.salts[-1])
-    for members, width, padded in _blocks(count):
-        offsets = np.arange(width)
-        pos = start[members][:, None] + offsets  # (agents, alternatives)
-        if padded:  # a block of mixed widths: mask what lies beyond each agent's own
-            short = offsets >= count[members][:, None]
-            pos[short] = 0
-        agent_keys = keys[members][:, None]
-        noise = model.streams.gumbel(agent_keys, table.salt[mode][pos])
-        if util.nest_lambda < 1.0:
-            salt_u, salt_e = table.nest_salt[mode][:, pos]
-            noise *= util.nest_lambda
-            noise += nest_shock(agent_keys, salt_u, salt_e, util.nest_lambda)
-        value = table.utility[mode][pos] + noise
-        if padded:
-            value[short] = -np.inf  # never chosen: every agent here has an open alternative
+    for block in _blocks(util.open, mode, group):
+        members = block.members
+        value = _values(model.streams, util.nest_lambda, keys[members][:, None], block)
         column = value.argmax(axis=1)  # ties go to the earlier column
         rows = np.arange(len(members))
         if allow_stay:
             moving = value[rows, column] >= stay_total[members]
             members, rows, column = members[moving], rows[moving], column[moving]
-        chosen[members] = table.path[mode][pos[rows, column]]
+        chosen[members] = block.path_of(rows, column)
     return chosen
 
 
-def _blocks(count: np.ndarray):
-    """(agents, width, padded?) blocks covering every agent with an open alternative. Few
-    agents (a coarse scale): one block padded to the widest, as a block per width would cost
-    more in numpy calls than in noise. Many: one block per width, cut to ``_BLOCK_ELEMENTS``."""
-    widest = int(count.max())
-    if widest == 0:
-        return
-    if len(count) * widest <= _BLOCK_ELEMENTS:
-        yield np.flatnonzero(count > 0), widest, True
-        return
-    for width in np.unique(count):
-        if width == 0:
-            continue
-        same = np.flatnonzero(count == width)
-        step = max(1, _BLOCK_ELEMENTS // int(width))  # keep each block's noise in cache
-        for first in range(0, len(same), step):
-            yield same[first : first + step], int(width), False
+class _Block:
+    """Agents ``members`` (positions in the choice) and their alternatives, as arrays that
+    broadcast to (agents, alternatives): one row shared by all (a block of one group) or a
+    row per agent gathered from the flat table (a padded block of several groups; ``short``
+    marks the padding)."""
+
+    def __init__(self, members, salt, utility, path, nest_salt, local_nest, short=None):
+        self.members = members
+        self.salt, self.utility, self.path = salt, utility, path
+        self.nest_salt = nest_salt  # (2, ...) broadcasting to (agents, nests)
+        self.local_nest = local_nest  # each alternative's column in the nest shocks
+        self.short = short
+
+    def path_of(self, rows, column) -> np.ndarray:
+        """Path ids at (row, column) of the block."""
+        if self.path.ndim == 1:
+            return self.path.take(column)
+        return self.path[rows, column]
+
+
+def _values(streams, lam: float, keys, block: _Block) -> np.ndarray:
+    """Utility plus noise of every (agent, alternative) of a block: lambda x Gumbel per path
+    plus the nest shock of the path's destination (nested logit), or the Gumbel alone."""
+    value = streams.gumbel(keys, block.salt)
+    if lam < 1.0:
+        value *= lam
+        shocks = nest_shock(keys, block.nest_salt[0], block.nest_salt[1], lam)  # per nest
+        if block.local_nest.ndim == 1:
+            value += shocks[:, block.local_nest]
+        else:
+            value += np.take_along_axis(shocks, block.local_nest, axis=1)
+    value += block.utility
+    if block.short is not None:
+        value[block.short] = -np.inf  # never chosen: every agent here has an open alternative
+    return value
+
+
+def _blocks(table: OpenAlternatives, mode: int, group: np.ndarray):
+    """``_Block``s covering every agent with an open alternative, each of at most about
+    ``_BLOCK_ELEMENTS`` (agent, alternative) pairs so that its noise stays in cache.
+
+    A group with many agents gets blocks of its own, whose alternatives are one row shared
+    by all (no per-element gathering); the agents of the small groups share padded blocks,
+    as a block per group would cost more in numpy calls than in noise."""
+    count = table.count[mode][group]
+    order = np.argsort(group, kind="stable")
+    sorted_group = group[order]
+    first = np.flatnonzero(np.diff(sorted_group, prepend=-1))  # each group's first agent
+    sizes = np.diff(first, append=len(group))
+    width = count[order[first]]
+    big = sizes * width >= _GROUP_ELEMENTS
+    for k in np.flatnonzero(big):
+        members = order[first[k] : first[k] + sizes[k]]
+        yield from _group_blocks(table, mode, int(sorted_group[first[k]]), members)
+    small = np.repeat(~big & (width > 0), sizes)
+    if small.any():
+        yield from _padded_blocks(table, mode, group, order[small])
+
+
+def _group_blocks(table: OpenAlternatives, mode: int, g: int, members: np.ndarray):
+    """Blocks of agents of one group ``g``: its alternatives are a shared row."""
+    start, count = table.start[mode][g], table.count[mode][g]
+    alts = slice(start, start + count)
+    n_start = table.nest_start[mode][g]
+    nests = table.nest_salt[mode][:, n_start : n_start + table.nest_count[mode][g]]
+    step = max(1, _BLOCK_ELEMENTS // int(count))
+    for first in range(0, len(members), step):
+        yield _Block(
+            members[first : first + step],
+            table.salt[mode][alts],
+            table.utility[mode][alts],
+            table.path[mode][alts],
+            nests,
+            table.local_nest[mode][alts],
+        )
+
+
+def _padded_blocks(table: OpenAlternatives, mode: int, group: np.ndarray, members):
+    """Blocks of agents of several groups, their alternatives gathered into rows padded
+    to the widest."""
+    widest = int(table.count[mode][group[members]].max())
+    step = max(1, _BLOCK_ELEMENTS // widest)
+    for first in range(0, len(members), step):
+        part = members[first : first + step]
+        g = group[part]
+        count, nest_count = table.count[mode][g], table.nest_count[mode][g]
+        pos, short = _padded_positions(table.start[mode][g], count)
+        nest_pos, _ = _padded_positions(table.nest_start[mode][g], nest_count)
+        local_nest = table.local_nest[mode][pos]
+        if short is not None:
+            local_nest[short] = 0  # any column of the agent's own shocks: masked afterwards
+        yield _Block(
+            part,
+            table.salt[mode][pos],
+            table.utility[mode][pos],
+            table.path[mode][pos],
+            table.nest_salt[mode][:, nest_pos],
+            local_nest,
+            short,
+        )
+
+
+def _padded_positions(start: np.ndarray, count: np.ndarray):
+    """Positions ``start + 0, 1, ...`` of each row's entries in a flat table, padded to the
+    widest row with position 0 (a valid entry, to be masked); and the mask of the padding,
+    or None when every row is as wide."""
+    offsets = np.arange(int(count.max()))
+    pos = start[:, None] + offsets
+    if (count == len(offsets)).all():
+        return pos, None
+    short = offsets >= count[:, None]
+    pos[short] = 0
+    return pos, short
 
 
 def start_journey(model, rows: np.ndarray, path_ids: np.ndarray) -> None:
