@@ -155,8 +155,7 @@ def print_goals(measured, edges) -> None:
     for col in ("goal", "documented", "simulated", "goal is", "met"):
         t.add_column(col, justify="right")
     for _, row in measured.iterrows():
-        ard = "ARD" in row["goal"]
-        shown = [_figure(row["documented"]), _figure(row["simulated"], ard)]
+        shown = [_figure(row[c], row["unit"]) for c in ("documented", "simulated")]
         met = "n/a" if row["simulated"] != row["simulated"] else ("yes" if row["met"] else "NO")
         t.add_row(row["goal"], *shown, row["threshold"], met)
     console.print(t)
@@ -172,14 +171,12 @@ def print_goals(measured, edges) -> None:
     console.print(b)
 
 
-def _figure(x, ard: bool = False) -> str:
-    """A goal's figure: an ARD as a decimal, a share as a percentage, a count with
-    separators, blank if none."""
+def _figure(x, unit: str) -> str:
+    """A goal's figure in its unit: people with separators, a share as a percentage, an
+    ARD as a decimal; blank if none."""
     if x != x:
         return ""
-    if ard:
-        return f"{x:.3f}"
-    return f"{x:.1%}" if abs(x) <= 1 else f"{x:,.0f}"
+    return {"people": f"{x:,.0f}", "share": f"{x:.1%}"}.get(unit, f"{x:.3f}")
 
 
 def print_untargeted(table) -> None:

@@ -23,8 +23,9 @@ NEAR_BOUND = 0.02  # share of a parameter's range
 
 
 def goals(targets: pd.DataFrame, median: np.ndarray) -> pd.DataFrame:
-    """One row per goal: what, documented, simulated, threshold, met (bool); NaN where the
-    targets lack the rows (a fit that stops before 2022)."""
+    """One row per goal: what, its unit (people, share, ARD), documented, simulated,
+    threshold, met (bool); NaN where the targets lack the rows (a fit that stops before
+    2022)."""
     frame = targets.assign(sim=median).set_index("id")
     rows = []
 
@@ -42,25 +43,27 @@ def goals(targets: pd.DataFrame, median: np.ndarray) -> pd.DataFrame:
         ):
             documented, simulated = value(ids, "value"), value(ids, "sim")
             error = abs(simulated / documented - 1) if documented else np.nan
-            rows.append((what, documented, simulated, "within 25%", error <= 0.25))
+            rows.append((what, "people", documented, simulated, "within 25%", error <= 0.25))
     october, november = "darien_month_2022-10_VEN", "darien_month_2022-11_VEN"
     drop = {c: 1 - value([november], c) / value([october], c) for c in ("value", "sim")}
     rows.append((
-        "Venezuelans crossing, fall Oct -> Nov 2022", drop["value"], drop["sim"],
+        "Venezuelans crossing, fall Oct -> Nov 2022", "share", drop["value"], drop["sim"],
         "at least half the documented fall", drop["sim"] >= 0.5 * drop["value"],
     ))  # fmt: skip
     stocks = frame[(frame["group"] == "stocks") & (frame["error"] == "relative")]
     stocks = stocks[stocks["end"].str[:4].astype(int).between(2018, 2023)].dropna(subset=["sim"])
     within = (np.abs(stocks["sim"] / stocks["value"] - 1) <= 0.15).mean()
-    rows.append(("stock targets 2018-2023 within 15%", np.nan, within, "at least 80%",
+    rows.append(("stock targets 2018-2023 within 15%", "share", np.nan, within, "at least 80%",
                  within >= 0.8))  # fmt: skip
     us = targets[targets["group"] == "us_encounters"]
     us_ard = ard_by_group(median[us.index], us).get("us_encounters", np.nan)
-    rows.append(("US encounters by nationality FY2020-2023, ARD", np.nan, us_ard, "at most 0.25",
-                 us_ard <= 0.25))  # fmt: skip
+    rows.append(("US encounters by nationality FY2020-2023, ARD", "ARD", np.nan, us_ard,
+                 "at most 0.25", us_ard <= 0.25))  # fmt: skip
     overall = ard_by_group(median, targets)["overall"]
-    rows.append(("overall ARD", np.nan, overall, "at most 0.15", overall <= 0.15))
-    return pd.DataFrame(rows, columns=["goal", "documented", "simulated", "threshold", "met"])
+    rows.append(("overall ARD", "ARD", np.nan, overall, "at most 0.15", overall <= 0.15))
+    return pd.DataFrame(
+        rows, columns=["goal", "unit", "documented", "simulated", "threshold", "met"]
+    )
 
 
 def near_bounds(values: dict[str, float], names) -> pd.DataFrame:

@@ -25,6 +25,7 @@ import pandas as pd
 from migflow.model.geography import (
     CODES,
     DARIEN,
+    DARIEN_END,
     DARIEN_NATIONALITIES,
     EDGE_INDEX,
     ORIGIN_INDEX,
@@ -36,7 +37,7 @@ from .targets import BOUND_ERRORS
 
 OFFSET = 1000.0
 _DARIEN = EDGE_INDEX[DARIEN]
-_USA, _PAN = CODES.index("USA"), CODES.index("PAN")
+_USA = CODES.index("USA")
 _OTHER = np.array([o not in DARIEN_NATIONALITIES for o in ORIGINS])
 
 
@@ -71,7 +72,7 @@ def simulated_values(model, targets: pd.DataFrame) -> np.ndarray:
         elif row.quantity == "darien_deaths":
             # the expectation, not the drawn deaths: about 1 crossing in 2,600 dies, so at
             # 100 people per agent the drawn count is 0 in most years and 100 in a few
-            out[i] = rec.events[span, KIND_INDEX["expected_deaths"], _PAN].sum()
+            out[i] = rec.events[span, KIND_INDEX["expected_deaths"], DARIEN_END].sum()
         elif row.quantity == "deaths":
             kind = KIND_INDEX["expected_deaths"]
             out[i] = rec.events[span, kind, CODES.index(row.country)].sum()

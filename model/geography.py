@@ -145,6 +145,8 @@ EDGE_KM = np.array([0.0 if e.kind == "air" else great_circle_km(e.src, e.dst) fo
 EDGE_IS_AIR = np.array([e.kind == "air" for e in EDGES])
 EDGE_SRC = np.array([INDEX[e.src] for e in EDGES], dtype=np.int16)
 EDGE_DST = np.array([INDEX[e.dst] for e in EDGES], dtype=np.int16)
+#: Where the Darién crossing ends (Panama): its crossings' deaths are recorded there.
+DARIEN_END = int(EDGE_DST[EDGE_INDEX[DARIEN]])
 
 MAX_PATH_EDGES = 11
 PATHS_PER_PAIR = 3

@@ -97,16 +97,12 @@ class RandomStreams:
         alternative does not depend on which other alternatives are open: the choice stays
         coupled across scenarios."""
         raw = hash_inplace(np.bitwise_xor(agent_keys, salts))
-        # (raw + 0.5) / 2**32, then -ln(-ln u), each step in place: a fresh temporary per
-        # step costs as much as the step (multiplying by 2**-32 is exact, as dividing is)
+        # (raw + 0.5) / 2**32 in place: a fresh temporary per step costs as much as the
+        # step (multiplying by 2**-32 is exact, as dividing is)
         u = raw.astype(np.float64)
         u += 0.5
         u *= 1.0 / TWO32
-        np.log(u, out=u)
-        np.negative(u, out=u)
-        np.log(u, out=u)
-        np.negative(u, out=u)
-        return u
+        return gumbel_inplace(u)
 
     def event_uniform(self, month: int, purpose: int, extra: int = 0) -> float:
         """One uniform in (0, 1) for an aggregate event (e.g. a cohort size)."""
@@ -118,6 +114,16 @@ class RandomStreams:
         base = np.uint32(hash_scalar(self.stream_key, month, cohort, 0xC0FFEE))
         ranks = np.arange(count, dtype=np.uint32) * np.uint32(_GOLDEN)
         return hash_inplace(np.bitwise_xor(ranks, base))
+
+
+def gumbel_inplace(u: np.ndarray) -> np.ndarray:
+    """Uniforms in (0, 1) -> standard Gumbel, -ln(-ln u), in the array given (any float
+    precision): each step in place, as a fresh temporary per step costs as much again."""
+    np.log(u, out=u)
+    np.negative(u, out=u)
+    np.log(u, out=u)
+    np.negative(u, out=u)
+    return u
 
 
 def threshold(p: np.ndarray) -> np.ndarray:

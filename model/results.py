@@ -26,6 +26,7 @@ from .calendar import format_month, year_of
 from .geography import (
     CODES,
     DARIEN,
+    DARIEN_END,
     DARIEN_NATIONALITIES,
     EDGE_INDEX,
     EDGES,
@@ -154,7 +155,6 @@ def _summary(rec, sched) -> pd.DataFrame:
     darien = rec.flow[:, EDGE_INDEX[DARIEN], :]  # (T, O)
     host_idx = {h: CODES.index(h) for h in MAIN_HOSTS}
     ven = ORIGIN_INDEX["VEN"]
-    pan = CODES.index("PAN")  # where the Darién's deaths are expected
     live = rec.stocks[:, :, :, 1:].sum(axis=3)  # settled people (T, C, O)
     rows = []
     for year in np.unique(years):
@@ -179,7 +179,9 @@ def _summary(rec, sched) -> pd.DataFrame:
         row["interdictions"] = ev[kinds["interdicted"]].sum()
         row["deaths"] = ev[kinds["died"]].sum()
         row["expected_deaths"] = ev[kinds["expected_deaths"]].sum()
-        row["expected_deaths_darien"] = rec.events[in_year, kinds["expected_deaths"], pan].sum()
+        row["expected_deaths_darien"] = rec.events[
+            in_year, kinds["expected_deaths"], DARIEN_END
+        ].sum()
         row["returns"] = ev[kinds["returned"]].sum() + ev[kinds["deported"]].sum()
         row["integration_musd"] = sched.integration_funding_musd[in_year].sum()
         rows.append(row)

@@ -10,6 +10,7 @@ import pytest
 
 from migflow.calibration.calibrate import Settings, calibrate, load_start, select_targets
 from migflow.calibration.fit import evaluate, point_estimate
+from migflow.calibration.goals import goals
 from migflow.calibration.history import history_scenario
 from migflow.calibration.paths import DEFAULT_TARGETS
 from migflow.calibration.posterior import load_posterior
@@ -307,3 +308,10 @@ def test_the_report_lists_large_stocks_no_target_covers():
     unbounded = targets[targets["id"] != "bound_HTI_BRA_2021"]
     listed = untargeted_stocks(stocks, unbounded, top=3)
     assert ("BRA", "HTI") in set(zip(listed["host"], listed["nationality"], strict=True))
+
+
+def test_goals_name_their_unit_and_the_documented_figures_meet_every_one():
+    targets = load_targets()
+    measured = goals(targets, targets["value"].to_numpy())
+    assert set(measured["unit"]) == {"people", "share", "ARD"}
+    assert measured["met"].all(), measured

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, INDEX, ORIGIN_NODE, ORIGINS
 from ..population import INTEGRATED, REGULARISED, TRANSIT
-from ..random_streams import hash_inplace
+from ..random_streams import gumbel_inplace, hash_inplace
 from . import PURPOSE_CHOICE
 
 STAY = -1
@@ -48,11 +48,13 @@ class MonthlyUtilities:
     def __init__(self, model):
         p, sched, t, paths = model.params, model.policy, model.t, model.paths
         stock_k = model.host_stock_people / 1000.0  # (C, O)
+        # a programme a newcomer could still qualify for pulls them to its host (C, O)
+        pull = p["beta_regularisation"] * sched.programme_open[t].T
         host = (
             model.host_attractiveness[:, None]
             + p["beta_opportunity"] * sched.opportunity[t][:, None]
             + p["beta_network"] * np.log1p(stock_k)
-            + p["beta_regularisation"] * sched.programme_open[t].T
+            + pull
         )
         host[INDEX_USA, :] += model.us_preference
         host[~HOST_MASK, :] = -np.inf
@@ -75,12 +77,15 @@ class MonthlyUtilities:
         # and its death risk, which stay (without the floor, the crossings of one year
         # feed the next without limit)
         darien_cost = np.maximum(p["darien_disutility"] - route_information(model), 0.0)
-        other = (
-            -crosses[:, darien, None] * darien_cost[None, :]
-            - p["beta_enforcement"] * enforcement
-            - p["beta_expulsion"] * expulsion
-            - p["beta_risk"] * risk
+        # deterrence: what policy makes a path cost (P, O each), in choice and in the news
+        deterred = (
+            p["beta_enforcement"] * enforcement,
+            p["beta_expulsion"] * expulsion,
+            p["beta_risk"] * risk,
         )
+        other = -crosses[:, darien, None] * darien_cost[None, :]
+        for term in deterred:
+            other = other - term
         # path_cost[0]: new emigrants; path_cost[1]: migrants moving on from a host, who
         # have savings and information, so the road weighs less (the role of resources).
         # A flight costs them as much as anyone: a passport, a visa and a ticket priced in
@@ -94,12 +99,7 @@ class MonthlyUtilities:
         # the part of a path's value that policy sets, as news of it reaches migrants on the
         # way (mechanisms/news.py): enforcement, expulsions, risk and a programme's pull at
         # the end; not the slow drift of networks and route information
-        pull = p["beta_regularisation"] * sched.programme_open[t].T  # (C, O)
-        self.policy_value = pull[paths.end] - (
-            p["beta_enforcement"] * enforcement
-            + p["beta_expulsion"] * expulsion
-            + p["beta_risk"] * risk
-        )  # (P, O)
+        self.policy_value = pull[paths.end] - (deterred[0] + deterred[1] + deterred[2])
         closed = (interdiction >= CLOSED).astype(float)  # (E, O)
         self.path_open = (crosses @ closed) == 0  # (P, O)
         # one salt per path id (and one for staying): noise on a path is the same whatever
@@ -144,9 +144,7 @@ def nest_shock(keys, salt_u, salt_e, lam: float) -> np.ndarray:
     lam32, rest = np.float32(lam), np.float32(1.0 - lam)
     u = _uniform32(keys, salt_u)
     u *= np.float32(np.pi)
-    gumbel = _uniform32(keys, salt_e)  # -ln(-ln U) = -ln E, E exponential
-    _minus_log(gumbel)
-    _minus_log(gumbel)
+    gumbel = gumbel_inplace(_uniform32(keys, salt_e))  # -ln(-ln U) = -ln E, E exponential
     shock = np.multiply(u, lam32)
     np.log(np.sin(shock, out=shock), out=shock)
     shock *= lam32
@@ -158,12 +156,6 @@ def nest_shock(keys, salt_u, salt_e, lam: float) -> np.ndarray:
     shock -= u
     shock += tail
     return shock
-
-
-def _minus_log(x: np.ndarray) -> None:
-    """x <- -ln x, in place."""
-    np.log(x, out=x)
-    np.negative(x, out=x)
 
 
 def _uniform32(keys, salts) -> np.ndarray:
