@@ -6,6 +6,8 @@ is imported only when the command runs, so other commands start as fast as befor
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 
 import typer
@@ -36,6 +38,17 @@ def streamlit_args(port: int, address: str, headless: bool) -> list[str]:
     ]
 
 
+def can_open_browser() -> bool:
+    """Whether a browser can be opened for the user: a terminal to answer in and, on Linux,
+    a screen. Otherwise the server runs headless; not headless, Streamlit's first run on a
+    machine waits at a prompt for an e-mail address, which a machine with no screen (or a
+    script) would never answer."""
+    has_screen = sys.platform != "linux" or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+    return has_screen and sys.stdin.isatty()
+
+
 @commands.command("app")
 def app_command(
     port: int = typer.Option(8501, "--port", help="Port to serve on"),
@@ -47,6 +60,8 @@ def app_command(
     """Start the what-if app (a Streamlit server on localhost); Ctrl+C stops it."""
     from streamlit.web import cli as streamlit_cli
 
+    headless = headless or not can_open_browser()
+    typer.echo(f"migflow app: open http://{address}:{port} in a browser; Ctrl+C stops it")
     try:
         streamlit_cli.main(args=streamlit_args(port, address, headless), prog_name="streamlit")
     except SystemExit as exc:  # click exits when the server stops

@@ -23,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from migflow.app import charts, documented, indicators, runs, state
-from migflow.app.commands import MAIN, streamlit_args
+from migflow.app.commands import MAIN, can_open_browser, streamlit_args
 from migflow.app.downloads import results_zip, scenario_toml
 from migflow.cli import app as cli
 from migflow.model.calendar import parse_month
@@ -523,3 +523,11 @@ def test_the_saved_scenario_is_a_file_migflow_run_accepts(tmp_path):
     result = runner.invoke(cli, ["validate", str(path)])
     assert result.exit_code == 0, result.output
     assert load_scenario(path) == edited
+
+
+def test_with_no_screen_the_app_never_waits_at_streamlits_first_run_prompt(monkeypatch):
+    # not headless, Streamlit's first run asks for an e-mail address on stdin
+    monkeypatch.setattr("sys.platform", "linux")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert not can_open_browser()
