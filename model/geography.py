@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
 
@@ -152,9 +152,10 @@ MAX_PATH_EDGES = 11
 PATHS_PER_PAIR = 3
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity: one table per flight price, shared
 class PathTable:
-    """All candidate paths, as padded arrays (the movement step indexes them per agent)."""
+    """All candidate paths, as padded arrays (the movement step indexes them per agent).
+    The arrays are read-only: one table serves every model with the same flight price."""
 
     nodes: np.ndarray  # (P, MAX_PATH_EDGES + 1) int16, -1 padded
     edges: np.ndarray  # (P, MAX_PATH_EDGES) int16, -1 padded
@@ -201,6 +202,7 @@ def _keep_distinct(found: list[tuple[float, list[int]]]) -> list[list[int]]:
     return kept
 
 
+@lru_cache(maxsize=16)
 def build_paths(air_km_equivalent: float = 1500.0) -> PathTable:
     """Enumerate simple paths from every node to every host; keep the cheapest few per pair.
 
@@ -255,7 +257,7 @@ def build_paths(air_km_equivalent: float = 1500.0) -> PathTable:
     crosses = np.zeros((n_paths, len(EDGES)), dtype=bool)
     for p, edge_ids in enumerate(rows):
         crosses[p, edge_ids] = True
-    return PathTable(
+    table = PathTable(
         nodes=nodes,
         edges=edges,
         n_edges=n_edges,
@@ -266,3 +268,10 @@ def build_paths(air_km_equivalent: float = 1500.0) -> PathTable:
         restricted_to=restricted,
         crosses=crosses,
     )
+    # enumerating the paths takes longer than a short run's month; a calibration or a sweep
+    # builds thousands of models with a handful of flight prices, so tables are cached and
+    # shared, hence frozen
+    for name in ("nodes", "edges", "n_edges", "start", "end", "land_km", "n_air",
+                 "restricted_to", "crosses"):  # fmt: skip
+        getattr(table, name).flags.writeable = False
+    return table

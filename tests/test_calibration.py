@@ -184,31 +184,33 @@ def test_a_search_that_stops_early_restarts_from_its_best_point(monkeypatch):
 
 def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoint(tmp_path):
     out = tmp_path / "posterior"
-    tiny = Settings(scale=1000, max_evaluations=3, population_size=16, generations=1)
+    # small enough to run in seconds: two chains of three evaluations, an ensemble of six, and
+    # targets to 2017 only (the Darién counts of 2015-2017)
+    tiny = Settings(scale=1000, max_evaluations=3, population_size=6, generations=1)
     messages: list[str] = []
     record = calibrate(
-        DEFAULT_TARGETS, "2019-12", out, workers=2, settings=tiny, say=messages.append
+        DEFAULT_TARGETS, "2017-12", out, workers=2, settings=tiny, say=messages.append
     )
     posterior = load_posterior(out)
     assert posterior is not None and len(posterior.ensemble) == tiny.population_size
     assert abs(posterior.ensemble["weight"].sum() - 1) < 1e-9
     assert record["n_targets_fitted"] == len(
-        pd.read_csv(out / "targets.csv").query("end <= '2019-12' and start >= '2015-01'")
+        pd.read_csv(out / "targets.csv").query("end <= '2017-12' and start >= '2015-01'")
     )
     # every draw is seeded: a fresh run on one worker gives the very same ensemble
     alone = tmp_path / "one_worker"
-    calibrate(DEFAULT_TARGETS, "2019-12", alone, workers=1, settings=tiny, say=messages.append)
+    calibrate(DEFAULT_TARGETS, "2017-12", alone, workers=1, settings=tiny, say=messages.append)
     pd.testing.assert_frame_equal(load_posterior(alone).ensemble, posterior.ensemble)
     # a second run continues where the first stopped (checkpoint and ABC database)
-    calibrate(DEFAULT_TARGETS, "2019-12", out, workers=2, settings=tiny, say=messages.append)
+    calibrate(DEFAULT_TARGETS, "2017-12", out, workers=2, settings=tiny, say=messages.append)
     assert sum("resuming point-estimate chain" in m for m in messages) == tiny.chains
     # ... but never a fit to other targets: reweighted targets start afresh
     reweighted = tmp_path / "reweighted.csv"
     table = pd.read_csv(DEFAULT_TARGETS)
-    table.loc[table["group"] == "stocks", "weight"] *= 2
+    table.loc[table["group"] == "darien_annual", "weight"] *= 2
     table.to_csv(reweighted, index=False)
     messages.clear()
-    calibrate(reweighted, "2019-12", out, workers=2, settings=tiny, say=messages.append)
+    calibrate(reweighted, "2017-12", out, workers=2, settings=tiny, say=messages.append)
     assert not any("resuming" in m for m in messages)
 
 
@@ -217,8 +219,8 @@ def test_a_refit_begins_where_it_is_told_and_records_it(tmp_path):
     the result is that point; settings.json keeps it, so the refit can be rerun."""
     start = {"emigration_base.VEN": 400_000.0, "stay_utility": 1.0}
     out = tmp_path / "refit"
-    one = Settings(scale=1000, max_evaluations=1, chains=1, population_size=8, generations=1)
-    calibrate(DEFAULT_TARGETS, "2018-12", out, 1, None, one, lambda _: None, start)
+    one = Settings(scale=1000, max_evaluations=1, chains=1, population_size=4, generations=1)
+    calibrate(DEFAULT_TARGETS, "2016-12", out, 1, None, one, lambda _: None, start)
     point = load_posterior(out).point
     assert {k: point[k] for k in start} == pytest.approx(start)
     assert load_start(out / "settings.json") == start

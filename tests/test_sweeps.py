@@ -147,7 +147,7 @@ def test_sweep_report_writes_tables_and_charts(sensitivity, tmp_path):
 
 
 def test_interrupted_sweep_resumes_without_losing_or_duplicating_runs(client, tmp_path):
-    data = sweep_dict(name="resume", sampler={"method": "latin", "samples": 40, "seed": 5})
+    data = sweep_dict(name="resume", sampler={"method": "latin", "samples": 24, "seed": 5})
     file = write_sweep(tmp_path / "resume.toml", data)
     plan = sweep_from_dict(data)
     interrupted = tmp_path / "interrupted"
@@ -166,13 +166,13 @@ def test_interrupted_sweep_resumes_without_losing_or_duplicating_runs(client, tm
     os.killpg(driver.pid, signal.SIGKILL)  # no clean-up: the lock and tasks are left behind
     driver.wait()
     before = read_runs(interrupted)
-    assert 0 < len(before) < 40
+    assert 0 < len(before) < 24
 
     summary = run_sweep(plan, interrupted, client, batch_size=8)
     assert summary.already == len(before)
-    assert summary.computed == 40 - len(before)
+    assert summary.computed == 24 - len(before)
     after = read_runs(interrupted)
-    assert len(after) == 40 and after["run_id"].is_unique
+    assert len(after) == 24 and after["run_id"].is_unique
     pd.testing.assert_frame_equal(
         before.set_index("run_id"), after.set_index("run_id").loc[before["run_id"]]
     )
@@ -186,7 +186,7 @@ def test_interrupted_sweep_resumes_without_losing_or_duplicating_runs(client, tm
 
 @pytest.mark.timeout(300)  # a cluster that never recovers must fail, not hang CI
 def test_a_worker_killed_mid_sweep_still_stores_every_run_exactly_once(client, tmp_path):
-    data = sweep_dict(name="killed", sampler={"method": "latin", "samples": 40, "seed": 9})
+    data = sweep_dict(name="killed", sampler={"method": "latin", "samples": 24, "seed": 9})
     plan = sweep_from_dict(data)
     victim = next(iter(client.run(os.getpid).values()))
     killed = []
@@ -200,9 +200,9 @@ def test_a_worker_killed_mid_sweep_still_stores_every_run_exactly_once(client, t
     assert killed and not (
         psutil.pid_exists(victim) and psutil.Process(victim).status() != "zombie"
     )
-    assert summary.computed == summary.total == 40 and summary.failed == 0
+    assert summary.computed == summary.total == 24 and summary.failed == 0
     raw = read_runs(tmp_path / "k")
-    assert len(raw) == 40 and raw["run_id"].is_unique
+    assert len(raw) == 24 and raw["run_id"].is_unique
     assert set(raw["run_id"]) == {r["run_id"] for r in design(plan).runs(plan)}
     assert raw["error"].isna().all()
     # and the numbers are the ones any process computes for those inputs and seeds

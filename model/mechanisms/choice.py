@@ -23,6 +23,8 @@ other routes to the same destination.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, INDEX, ORIGIN_NODE, ORIGINS
@@ -172,11 +174,13 @@ def unit32(raw: np.ndarray) -> np.ndarray:
     return u
 
 
+@lru_cache(maxsize=16)
 def alternative_table(paths) -> np.ndarray:
     """Padded path ids open to a migrant, by (reconsidering?, node, origin): shape
     (2, countries, origins, most alternatives), -1 where there is none. Nobody migrates to
     their own country; reconsidering migrants choose among paths leaving where they are (and
-    may stay)."""
+    may stay). Cached per path table (a table is shared by every model with its flight
+    price, model/geography.py), so it is read-only."""
     n_c = len(HOST_MASK)
     lists = {}
     for mode in (0, 1):
@@ -188,6 +192,7 @@ def alternative_table(paths) -> np.ndarray:
     table = np.full((2, n_c, len(ORIGINS), width), -1, dtype=np.int64)
     for (mode, c, o), alts in lists.items():
         table[mode, c, o, : len(alts)] = alts
+    table.flags.writeable = False
     return table
 
 
