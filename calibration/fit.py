@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
-from migflow.model.model import MigrationModel
+from migflow.model.run import run_scenario
 from migflow.model.scenario import Scenario
 
 from .simulate import loss, simulated_values
@@ -24,9 +24,8 @@ from .space import ParameterSpace
 
 def evaluate(values: dict[str, float], scenario: Scenario, targets: pd.DataFrame) -> np.ndarray:
     """Simulated target values for one parameter set (one model run)."""
-    model = MigrationModel(scenario, ParameterSpace().parameters(values, scenario.parameters))
-    model.run()
-    return simulated_values(model, targets)
+    params = ParameterSpace().parameters(values, scenario.parameters)
+    return simulated_values(run_scenario(scenario, params), targets)
 
 
 @dataclass

@@ -20,11 +20,11 @@ import pandas as pd
 
 from migflow.model.calendar import format_month
 from migflow.model.geography import CODES, ORIGINS
-from migflow.model.model import MigrationModel
+from migflow.model.run import run_scenario
 
 from .history import history_scenario
 from .posterior import Posterior
-from .simulate import ard_by_group, bound_holds, origin_mask, simulated_values
+from .simulate import ard_by_group, bound_holds, origin_mask, settled_at_end, simulated_values
 from .targets import BOUND_ERRORS
 
 
@@ -38,11 +38,10 @@ def simulate_draws(
     sets = [posterior.point_parameters(), *posterior.draws(max(draws - 1, 0), seed=seed)]
     out = np.empty((len(sets), len(targets)))
     for i, params in enumerate(sets):
-        model = MigrationModel(base.with_changes(seed=seed + i), params)
-        model.run()
-        out[i] = simulated_values(model, targets)
+        results = run_scenario(base.with_changes(seed=seed + i), params)
+        out[i] = simulated_values(results, targets)
         if i == 0:
-            point_stocks = model.host_stock_people
+            point_stocks = settled_at_end(results)
     return out, point_stocks
 
 
@@ -50,10 +49,9 @@ def untargeted_stocks(stocks: np.ndarray, targets: pd.DataFrame, top: int = 8) -
     """The largest of ``stocks`` (country, origin; the point estimate's at the end of the
     window, from ``simulate_draws``) that no stock target or bound of ``targets`` covers.
 
-    A fit can park the migrants it does not need where nothing is measured. Fits shipped
-    earlier had 1.4 M Venezuelans in Argentina, 3.9 M people in Mexico and 1.2 M Haitians in
-    Brazil, and no figure of the report showed it. This list is where the next one will
-    show."""
+    A fit can park the migrants it does not need where nothing is measured (a million
+    Venezuelans in Argentina, say), and no figure compared with data would show it; this
+    list does."""
     covered = np.zeros_like(stocks, dtype=bool)
     for row in targets[targets["quantity"] == "stock"].itertuples(index=False):
         covered[CODES.index(row.country)] |= origin_mask(row.nationality)

@@ -1,7 +1,8 @@
 """Simulated values of the targets, and how far they are from the documented ones.
 
-Values are read straight from the recorder's arrays (not the tidy tables), because a
-calibration runs the model thousands of times. Rows outside the model window are NaN.
+Values are read from a run's results (``run_scenario``), the tables every user gets, as dense
+arrays (``Results.dense``): a target and a user's table cannot disagree. Rows outside the
+model window are NaN.
 
 The fit minimises a weighted sum of squared log ratios, log((sim + c) / (data + c)) with
 c = 1,000 people: a relative error that treats over- and under-shooting alike and stays
@@ -22,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from migflow.model.calendar import parse_month
 from migflow.model.geography import (
     CODES,
     DARIEN,
@@ -31,13 +33,17 @@ from migflow.model.geography import (
     ORIGIN_INDEX,
     ORIGINS,
 )
+from migflow.model.population import STATUS_NAMES
 from migflow.model.recorder import KIND_INDEX
+from migflow.model.results import Results
 
 from .targets import BOUND_ERRORS
 
 OFFSET = 1000.0
 _DARIEN = EDGE_INDEX[DARIEN]
 _USA = CODES.index("USA")
+#: settled people: the statuses a stock count covers (not those in transit)
+_SETTLED = [STATUS_NAMES.index("irregular"), STATUS_NAMES.index("regularised")]
 _OTHER = np.array([o not in DARIEN_NATIONALITIES for o in ORIGINS])
 
 
@@ -52,10 +58,11 @@ def origin_mask(nationality: str) -> np.ndarray:
     return mask
 
 
-def simulated_values(model, targets: pd.DataFrame) -> np.ndarray:
-    """One simulated value per target row (people), from a model that has run."""
-    rec, first = model.recorder, model.first_month
-    n_months = model.t
+def simulated_values(results: Results, targets: pd.DataFrame) -> np.ndarray:
+    """One simulated value per target row (people), from a run's results."""
+    first = parse_month(results.manifest["months"][0])
+    flow, stocks, events = (results.dense(t) for t in ("flows", "stocks", "events"))
+    n_months = flow.shape[0]
     out = np.full(len(targets), np.nan)
     for i, row in enumerate(targets.itertuples(index=False)):
         t0, t1 = row.start_month - first, row.end_month - first
@@ -64,22 +71,27 @@ def simulated_values(model, targets: pd.DataFrame) -> np.ndarray:
         nat = origin_mask(row.nationality)
         span = slice(t0, t1 + 1)
         if row.quantity == "darien_crossings":
-            out[i] = rec.flow[span, _DARIEN][:, nat].sum()
+            out[i] = flow[span, _DARIEN][:, nat].sum()
         elif row.quantity == "stock":
-            out[i] = rec.stocks[t1, CODES.index(row.country)][nat, 1:3].sum()
+            out[i] = stocks[t1, CODES.index(row.country)][nat][:, _SETTLED].sum()
         elif row.quantity == "us_border_arrivals":
-            out[i] = rec.events[span, KIND_INDEX["us_border_arrival"], _USA][:, nat].sum()
+            out[i] = events[span, KIND_INDEX["us_border_arrival"], _USA][:, nat].sum()
         elif row.quantity == "darien_deaths":
             # the expectation, not the drawn deaths: about 1 crossing in 2,600 dies, so at
             # 100 people per agent the drawn count is 0 in most years and 100 in a few
-            out[i] = rec.events[span, KIND_INDEX["expected_deaths"], DARIEN_END].sum()
+            out[i] = events[span, KIND_INDEX["expected_deaths"], DARIEN_END].sum()
         elif row.quantity == "deaths":
             kind = KIND_INDEX["expected_deaths"]
-            out[i] = rec.events[span, kind, CODES.index(row.country)].sum()
+            out[i] = events[span, kind, CODES.index(row.country)].sum()
         elif row.quantity == "regularised_by_programme":
             kind = KIND_INDEX["regularised_by_programme"]
-            out[i] = rec.events[span, kind, CODES.index(row.country)][:, nat].sum()
+            out[i] = events[span, kind, CODES.index(row.country)][:, nat].sum()
     return out
+
+
+def settled_at_end(results: Results) -> np.ndarray:
+    """People settled in each country by origin at the end of the run, (C, O)."""
+    return results.dense("stocks")[-1][:, :, _SETTLED].sum(axis=2)
 
 
 def log_errors(sim: np.ndarray, targets: pd.DataFrame) -> np.ndarray:

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .calendar import format_month, year_of
+from .calendar import format_month, parse_month, year_of
 from .geography import (
     CODES,
     DARIEN,
@@ -53,6 +53,17 @@ def _tidy(array: np.ndarray, axes: list[tuple[str, tuple]], value: str) -> pd.Da
     return pd.DataFrame(data)
 
 
+def _axes(months: tuple[str, ...]) -> dict[str, list[tuple[str, tuple]]]:
+    """The axes of each array-backed table, in the order of the model's definitions."""
+    month, country, origin = ("month", months), ("country", CODES), ("origin", ORIGINS)
+    return {
+        "stocks": [month, country, origin, ("status", STATUS_NAMES + REMOVED_NAMES)],
+        "flows": [month, ("edge", tuple(e.name for e in EDGES)), origin],
+        "events": [month, ("kind", EVENT_KINDS), country, origin],
+        "spending": [month, country, ("lever", ("integration", "root_causes"))],
+    }
+
+
 @dataclass
 class Results:
     stocks: pd.DataFrame
@@ -67,26 +78,17 @@ class Results:
     def from_model(cls, model) -> Results:
         rec, sched = model.recorder, model.policy
         months = tuple(format_month(m) for m in sched.months)
-        month_ax, country_ax, origin_ax = ("month", months), ("country", CODES), ("origin", ORIGINS)
-        statuses = STATUS_NAMES + REMOVED_NAMES
+        axes = _axes(months)
         stock_array = np.concatenate([rec.stocks, rec.removed_stocks], axis=3)
-        stocks = _tidy(
-            stock_array, [month_ax, country_ax, origin_ax, ("status", statuses)], "people"
-        )
-        flows = _tidy(
-            rec.flow, [month_ax, ("edge", tuple(e.name for e in EDGES)), origin_ax], "people"
-        )
-        events = _tidy(
-            rec.events, [month_ax, ("kind", EVENT_KINDS), country_ax, origin_ax], "people"
-        )
+        stocks = _tidy(stock_array, axes["stocks"], "people")
+        flows = _tidy(rec.flow, axes["flows"], "people")
+        events = _tidy(rec.events, axes["events"], "people")
         spend = np.stack(
             [sched.integration_funding_musd, np.zeros_like(sched.integration_funding_musd)], axis=2
         )
         origin_country = [CODES.index(o) for o in ORIGINS]
         spend[:, origin_country, 1] = sched.root_cause_musd
-        spending = _tidy(
-            spend, [month_ax, country_ax, ("lever", ("integration", "root_causes"))], "musd"
-        )
+        spending = _tidy(spend, axes["spending"], "musd")
         summary = _summary(rec, sched)
         manifest = {
             "scenario": model.scenario.model_dump(mode="json", exclude_none=True),
@@ -114,6 +116,21 @@ class Results:
 
     def darien_crossings(self) -> float:
         return float(self.flows.loc[self.flows["edge"] == DARIEN, "people"].sum())
+
+    def dense(self, table: str) -> np.ndarray:
+        """A tidy table back as the array it was made from, zeros where rows were left out:
+        ``stocks`` (month, country, origin, status), ``flows`` (month, edge, origin),
+        ``events`` (month, kind, country, origin), ``spending`` (month, country, lever).
+        The month axis runs over every month of the run, the others over every category of
+        their column, in the order of the model's definitions. Calibration reads a run this
+        way: the same tables a user gets, at the cost of indexing, not of filtering."""
+        frame = getattr(self, table)
+        value = "musd" if table == "spending" else "people"
+        axes = [c for c in frame.columns if c != value]
+        shape = tuple(len(frame[c].cat.categories) for c in axes)
+        out = np.zeros(shape)
+        out[tuple(frame[c].cat.codes.to_numpy() for c in axes)] = frame[value].to_numpy()
+        return out
 
     # -------------------------------------------------------------- writing
     def write(self, out_dir: str | Path, extra: dict[str, pd.DataFrame] | None = None) -> Path:
@@ -146,6 +163,16 @@ class Results:
         out = Path(out_dir)
         tables = {name: pd.read_parquet(out / f"{name}.parquet") for name in TABLES}
         manifest = json.loads((out / "manifest.json").read_text())
+        # Parquet keeps a column's categories only when it has rows: the axes are set again
+        # from their definitions, so that ``dense`` has its shape whatever the run held
+        first, last = (parse_month(m) for m in manifest["months"])
+        months = tuple(format_month(m) for m in range(first, last + 1))
+        for name, axes in _axes(months).items():
+            for column, labels in axes:
+                tables[name][column] = pd.Categorical(
+                    tables[name][column].astype(str), categories=list(labels),
+                    ordered=(column == "month"),
+                )  # fmt: skip
         return cls(**tables, manifest=manifest)
 
 

@@ -21,6 +21,7 @@ from migflow.model.errors import InputError
 from migflow.model.geography import INDEX
 from migflow.model.model import MigrationModel
 from migflow.model.recorder import KIND_INDEX
+from migflow.model.results import Results
 from migflow.model.scenario import load_scenario
 
 # ------------------------------------------------------------------ targets files
@@ -62,7 +63,7 @@ def test_darien_deaths_are_compared_by_their_expectation():
     targets = load_targets().query("group == 'darien_deaths' and end <= '2021-12'")
     model = MigrationModel(history_scenario("2021-12", scale=1000))
     model.run()
-    sim = simulated_values(model, targets)
+    sim = simulated_values(Results.from_model(model), targets)
     # the Darién's deaths are expected in Panama, where it ends
     expected = model.recorder.events[:, KIND_INDEX["expected_deaths"], INDEX["PAN"]].sum(axis=1)
     years = 2015 + np.arange(len(expected)) // 12
