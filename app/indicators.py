@@ -18,7 +18,7 @@ from migflow.model.outcomes import MAIN_HOSTS, OUTCOME
 from migflow.model.results import Results
 from migflow.model.scenario import Scenario
 
-from .state import changes_from, country_name
+from .state import changes_from
 
 
 @dataclass(frozen=True)
@@ -48,16 +48,14 @@ def years_of(results: Results) -> list[int]:
     return [int(y) for y in results.summary["year"]]
 
 
+#: what each lever of ``spending`` reads (model/outcomes.py)
+_FUNDING = {None: "funding_musd", "integration": "integration_musd",
+            "root_causes": "root_causes_musd"}  # fmt: skip
+
+
 def spending(results: Results, years: tuple[int, int], lever: str | None = None) -> float:
     """Spending in $M over ``years`` (one lever, or all: integration and root causes)."""
-    sp = results.spending
-    if sp.empty:
-        return 0.0
-    year = sp["month"].astype(str).str[:4].astype(int)
-    keep = (year >= years[0]) & (year <= years[1])
-    if lever is not None:
-        keep &= sp["lever"].astype(str) == lever
-    return float(sp.loc[keep, "musd"].sum())
+    return _sum(results, _FUNDING[lever], years)
 
 
 def _mean(results: Results, column: str, years: tuple[int, int]) -> float:
@@ -72,84 +70,49 @@ def _end(results: Results, column: str, years: tuple[int, int]) -> float:
     return OUTCOME[column].at_end(results.summary, years[1])
 
 
-def headline(results: Results, baseline: Results, years: tuple[int, int]) -> list[Indicator]:
-    """The headline indicators of ``results`` and of ``baseline`` over ``years``."""
+#: The headline cards: an outcome of the registry (model/outcomes.py) and how it is read
+#: over the chosen years: a flow's yearly average ("mean") or total ("sum"), a stock at the
+#: end ("end").
+CARDS: tuple[tuple[str, str], ...] = (
+    ("darien_crossings", "mean"),
+    ("us_border_arrivals", "mean"),
+    *((f"venezuelans_in_{h}", "end") for h in MAIN_HOSTS),
+    ("regularisations", "sum"),
+    ("legal_pathway_arrivals", "sum"),
+    ("expected_deaths", "sum"),
+    ("funding_musd", "sum"),
+)
+_READ = {"mean": _mean, "sum": _sum, "end": _end}
+_SUFFIX = {"mean": " per year", "sum": "", "end": " (end)"}
+
+
+def _unit(unit: str) -> str:
+    """A table label's unit, when it is not people (which every other row counts)."""
+    return "" if unit == "people" else f" ({unit})"
+
+
+def _period(how: str, years: tuple[int, int]) -> str:
     y0, y1 = years
     span = f"{y0}–{y1}" if y0 != y1 else f"{y0}"
-    out = [
-        Indicator(
-            "darien_per_year",
-            "Darién crossings per year",
-            _mean(results, "darien_crossings", years),
-            _mean(baseline, "darien_crossings", years),
-            "people/yr",
-            f"Irregular crossings of the Darién Gap (Colombia → Panama), average a year {span}.",
-        ),
-        Indicator(
-            "us_arrivals_per_year",
-            "US border arrivals per year",
-            _mean(results, "us_border_arrivals", years),
-            _mean(baseline, "us_border_arrivals", years),
-            "people/yr",
-            "Irregular arrivals at the US southwest border, average a year "
-            f"{span}. Every attempt counts, so a migrant who tries again counts again "
-            "(like CBP encounters, but only the modelled nationalities).",
-        ),
-    ]
-    for host in MAIN_HOSTS:
-        col = f"venezuelans_in_{host}"
+    return {"mean": f"Average a year, {span}.", "sum": f"Total, {span}.",
+            "end": f"At the end of {y1}."}[how]  # fmt: skip
+
+
+def headline(results: Results, baseline: Results, years: tuple[int, int]) -> list[Indicator]:
+    """The headline indicators of ``results`` and of ``baseline`` over ``years``."""
+    out = []
+    for name, how in CARDS:
+        outcome, read = OUTCOME[name], _READ[how]
         out.append(
             Indicator(
-                f"venezuelans_{host}",
-                f"Venezuelans in {country_name(host)}",
-                _end(results, col, years),
-                _end(baseline, col, years),
-                "people",
-                f"Venezuelans living in {country_name(host)} at the end of {y1} (irregular or "
-                "regularised), counting only those who left since the scenario's start.",
+                name,
+                outcome.label + (_SUFFIX[how] if how == "mean" else ""),
+                read(results, name, years),
+                read(baseline, name, years),
+                outcome.unit + ("/yr" if how == "mean" else ""),
+                f"{outcome.counts} {_period(how, years)}",
             )
         )
-    out += [
-        Indicator(
-            "regularised",
-            "People regularised",
-            _sum(results, "regularisations", years),
-            _sum(baseline, "regularisations", years),
-            "people",
-            "Migrants given regular status in a host: programmes, ordinary channels and US "
-            f"asylum grants, {span}. People arriving on a legal pathway are counted apart.",
-        ),
-        Indicator(
-            "pathway_arrivals",
-            "Legal pathway arrivals",
-            _sum(results, "legal_pathway_arrivals", years),
-            _sum(baseline, "legal_pathway_arrivals", years),
-            "people",
-            f"People who travelled on a legal pathway (labour visas, parole, resettlement, Safe "
-            f"Mobility referrals) instead of an irregular route, {span}.",
-        ),
-        Indicator(
-            "deaths",
-            "Deaths on the way (expected)",
-            _sum(results, "expected_deaths", years),
-            _sum(baseline, "expected_deaths", years),
-            "people",
-            "Expected dead or missing on the way: in the Darién, crossing Central America and "
-            "Mexico, and at the US border (IOM's counts per crossing): each crossing's "
-            "probability of dying, summed over the crossings. Deaths drawn one "
-            "agent at a time would come in steps of 100 people at the default scale, and show "
-            "0 in most years.",
-        ),
-        Indicator(
-            "spending",
-            "Integration + root-cause funding",
-            spending(results, years),
-            spending(baseline, years),
-            "$M",
-            f"Money spent on integration in the hosts and on root causes in the origins, {span}, "
-            "$ million. The model puts no price on programmes, pathways or enforcement.",
-        ),
-    ]
     return out
 
 
@@ -288,19 +251,18 @@ _COMPARED: tuple[tuple[str, str], ...] = (
     ("expected_deaths", "sum"),
     ("returns", "sum"),
     ("emigrants", "sum"),
+    ("funding_musd", "sum"),
 )
-_SUFFIX = {"mean": " per year", "sum": "", "end": " (end)"}
 #: label, summary column, how it is aggregated
 COMPARE_ROWS: tuple[tuple[str, str, str], ...] = tuple(
-    (OUTCOME[name].label + _SUFFIX[how], name, how) for name, how in _COMPARED
+    (OUTCOME[name].label + _SUFFIX[how] + _unit(OUTCOME[name].unit), name, how)
+    for name, how in _COMPARED
 )
 
 
 def comparison_table(named: list[tuple[str, Results]], years: tuple[int, int]) -> pd.DataFrame:
     """One row per indicator, one column per scenario (values over ``years``)."""
-    agg = {"mean": _mean, "sum": _sum, "end": _end}
     rows = {}
     for label, column, how in COMPARE_ROWS:
-        rows[label] = [agg[how](res, column, years) for _, res in named]
-    rows["Integration and root-cause funding ($M)"] = [spending(res, years) for _, res in named]
+        rows[label] = [_READ[how](res, column, years) for _, res in named]
     return pd.DataFrame(rows, index=[name for name, _ in named]).T

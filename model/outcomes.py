@@ -38,6 +38,9 @@ class Outcome:
     label: str  # plain words, for tables and the app
     unit: str
     kind: Literal["flow", "stock"]
+    #: what is counted, in plain words for policy staff (the app's help; no period: the
+    #: reader adds it)
+    counts: str = ""
 
     def _years(self, summary: pd.DataFrame, first: int, last: int):
         return summary.loc[(summary["year"] >= first) & (summary["year"] <= last), self.name]
@@ -71,32 +74,55 @@ class Outcome:
 
 
 OUTCOMES: tuple[Outcome, ...] = (
-    Outcome("emigrants", "Emigrants", "people", "flow"),
-    Outcome("darien_crossings", "Darién crossings", "people", "flow"),
+    Outcome("emigrants", "Emigrants", "people", "flow",
+            "People leaving their country of origin (the modelled origins only)."),
+    Outcome("darien_crossings", "Darién crossings", "people", "flow",
+            "Irregular crossings of the Darién Gap (Colombia → Panama)."),
     *(
-        Outcome(f"darien_{n}", f"Darién crossings, {_NATIONALITY[n]}", "people", "flow")
+        Outcome(f"darien_{n}", f"Darién crossings, {_NATIONALITY[n]}", "people", "flow",
+                f"Irregular crossings of the Darién Gap by {_NATIONALITY[n]}.")
         for n in DARIEN_NATIONALITIES
     ),
-    Outcome("darien_other", "Darién crossings, other nationalities", "people", "flow"),
-    Outcome("us_border_arrivals", "US border arrivals", "people", "flow"),
+    Outcome("darien_other", "Darién crossings, other nationalities", "people", "flow",
+            "Irregular crossings of the Darién Gap by everyone else modelled (Nicaraguans, "
+            "Central Americans, and people from outside the Americas)."),
+    Outcome("us_border_arrivals", "US border arrivals", "people", "flow",
+            "Irregular arrivals at the US southwest border. Every attempt counts, so a "
+            "migrant who tries again counts again (like CBP encounters, but only the "
+            "modelled nationalities)."),
     *(
-        Outcome(f"venezuelans_in_{h}", f"Venezuelans in {COUNTRIES[h][0]}", "people", "stock")
+        Outcome(f"venezuelans_in_{h}", f"Venezuelans in {COUNTRIES[h][0]}", "people", "stock",
+                f"Venezuelans living in {COUNTRIES[h][0]} (irregular or regularised), "
+                "counting only those who left since the scenario's start.")
         for h in MAIN_HOSTS
     ),
-    Outcome("regularisations", "People regularised", "people", "flow"),
-    Outcome("legal_pathway_arrivals", "Legal pathway arrivals", "people", "flow"),
-    Outcome("interdictions", "Interdictions", "people", "flow"),
-    Outcome("deaths", "Deaths on the way (drawn, whole agents)", "people", "flow"),
-    Outcome(
-        "expected_deaths",
-        "Deaths on the way (expected): Darién, Central America and Mexico, US border",
-        "people",
-        "flow",
-    ),
-    Outcome("expected_deaths_darien", "Deaths in the Darién (expected)", "people", "flow"),
-    Outcome("returns", "Returns", "people", "flow"),
-    Outcome("integration_musd", "Integration spending", "$M", "flow"),
-)
+    Outcome("regularisations", "People regularised", "people", "flow",
+            "Migrants given regular status in a host: programmes, ordinary channels and US "
+            "asylum grants. People arriving on a legal pathway are counted apart."),
+    Outcome("legal_pathway_arrivals", "Legal pathway arrivals", "people", "flow",
+            "People who travelled on a legal pathway (labour visas, parole, resettlement, "
+            "Safe Mobility referrals) instead of an irregular route."),
+    Outcome("interdictions", "Interdictions", "people", "flow",
+            "Migrants stopped on a route by enforcement (turned back, expelled or removed)."),
+    Outcome("deaths", "Deaths on the way (drawn, whole agents)", "people", "flow",
+            "Dead or missing on the way, drawn one agent at a time: steps of 100 people at "
+            "the default scale, so 0 in most years."),
+    Outcome("expected_deaths", "Deaths on the way (expected)", "people", "flow",
+            "Expected dead or missing on the way: in the Darién, crossing Central America "
+            "and Mexico, and at the US border (IOM's counts per crossing): each crossing's "
+            "probability of dying, summed over the crossings."),
+    Outcome("expected_deaths_darien", "Deaths in the Darién (expected)", "people", "flow",
+            "Expected dead or missing in the Darién Gap."),
+    Outcome("returns", "Returns", "people", "flow",
+            "Migrants going back to their country of origin, by choice or deported."),
+    Outcome("integration_musd", "Integration funding", "$M", "flow",
+            "Money spent on integration in the hosts, $ million."),
+    Outcome("root_causes_musd", "Root-cause funding", "$M", "flow",
+            "Money spent on root causes in the origins, $ million."),
+    Outcome("funding_musd", "Integration + root-cause funding", "$M", "flow",
+            "Money spent on integration in the hosts and on root causes in the origins, "
+            "$ million. The model puts no price on programmes, pathways or enforcement."),
+)  # fmt: skip
 OUTCOME: dict[str, Outcome] = {o.name: o for o in OUTCOMES}
 FLOWS: tuple[str, ...] = tuple(o.name for o in OUTCOMES if o.kind == "flow")
 STOCKS: tuple[str, ...] = tuple(o.name for o in OUTCOMES if o.kind == "stock")

@@ -211,5 +211,7 @@ def _summary(rec, sched) -> pd.DataFrame:
         ].sum()
         row["returns"] = ev[kinds["returned"]].sum() + ev[kinds["deported"]].sum()
         row["integration_musd"] = sched.integration_funding_musd[in_year].sum()
+        row["root_causes_musd"] = sched.root_cause_musd[in_year].sum()
+        row["funding_musd"] = row["integration_musd"] + row["root_causes_musd"]
         rows.append(row)
     return pd.DataFrame(rows)

@@ -7,7 +7,8 @@ An outcome in a sweep file names an *indicator* and a span of years:
 * a stock column of the summary (``venezuelans_in_COL``, ...) or ``stock.HOST`` (everyone
   living in HOST at the end of the year, irregular or regularised, all origins): the value at
   the end of the last year of the span;
-* ``spending_musd``: integration plus root-cause spending in $M, summed over the years;
+* ``spending_musd``: integration plus root-cause spending in $M, summed over the years (the
+  registry's ``funding_musd``, under the name sweep files have used);
 * ``cost_per_crossing_averted``: extra spending (USD) over Darién crossings averted, both
   against the *reference run* (the base scenario with the same seed and the same parameter
   values), over the years. Undefined (NaN) when no crossing is averted.
@@ -64,10 +65,8 @@ def indicator_value(results: Results, indicator: str, first: int, last: int) -> 
         end = months[months.str[:4].astype(int) <= last].max()
         keep = (months == end) & (st["country"] == host) & st["status"].isin(LIVING_STATUSES)
         return float(st.loc[keep, "people"].sum())
-    if indicator == "spending_musd":
-        sp = results.spending
-        years = sp["month"].astype(str).str[:4].astype(int)
-        return float(sp.loc[(years >= first) & (years <= last), "musd"].sum())
+    if indicator == "spending_musd":  # the name sweep files use for funding_musd
+        return OUTCOME["funding_musd"].total(s, first, last)
     raise KeyError(f"unknown indicator {indicator!r}")
 
 

@@ -330,18 +330,13 @@ def _results(regularised: float, crossings: float, integration_musd: float) -> R
             "year": [2023, 2024],
             "darien_crossings": [crossings / 2] * 2,
             "regularisations": [regularised / 2] * 2,
-        }
-    )
-    spending = pd.DataFrame(
-        {
-            "month": ["2023-06", "2024-06"],
-            "country": ["PER", "PER"],
-            "lever": ["integration", "integration"],
-            "musd": [integration_musd / 2] * 2,
+            "integration_musd": [integration_musd / 2] * 2,
+            "root_causes_musd": [0.0] * 2,
+            "funding_musd": [integration_musd / 2] * 2,
         }
     )
     empty = pd.DataFrame()
-    return Results(empty, empty, empty, spending, summary)
+    return Results(empty, empty, empty, empty, summary)
 
 
 def test_costs_divide_extra_spending_by_the_extra_effect():
