@@ -244,7 +244,7 @@ def darien_monthly_figure(
             continue
         f = res.flows[res.flows["edge"] == DARIEN]
         monthly = f.groupby("month", observed=False)["people"].sum()
-        x = [midpoint(str(m), str(m)) for m in monthly.index]
+        x = [midpoint(f"{m:%Y-%m}", f"{m:%Y-%m}") for m in monthly.index]
         fig.add_trace(go.Scatter(x=x, y=monthly.to_numpy(), name=name, mode="lines", line=style,
                                  hovertemplate="%{y:,.0f}"))  # fmt: skip
     if documented is not None:
@@ -257,7 +257,7 @@ def flow_links(
 ) -> pd.DataFrame:
     """People crossing each forward route edge over ``years``, by origin (edge, origin, people)."""
     f = results.flows
-    year = f["month"].astype(str).str[:4].astype(int)
+    year = f["month"].astype("datetime64[ns]").dt.year
     keep = (year >= years[0]) & (year <= years[1]) & ~f["edge"].astype(str).isin(BACK_EDGES)
     if origins is not None:
         keep &= f["origin"].astype(str).isin(origins)

@@ -2,10 +2,11 @@
 
 ``stocks(month, country, origin, status, people)``, ``flows(month, edge, origin, people)``,
 ``events(month, kind, country, origin, people)``, ``spending(month, country, lever, musd)``
-and ``summary`` (headline indicators per year). Stocks of ``returned`` and ``dead`` are
-cumulative, so for every origin and month the stocks add up to everyone who ever left.
-Zero rows are left out. Results are written as Parquet plus ``manifest.json`` (scenario,
-parameters, seed, scale, versions), atomically: a failed write leaves nothing half-done.
+and ``summary`` (headline indicators per year). A month is a date, the first of the month.
+Stocks of ``returned`` and ``dead`` are cumulative, so for every origin and month the stocks
+add up to everyone who ever left. Zero rows are left out. Results are written as Parquet
+plus ``manifest.json`` (scenario, parameters, seed, scale, versions), atomically: a failed
+write leaves nothing half-done.
 """
 
 from __future__ import annotations
@@ -42,12 +43,20 @@ from .recorder import EVENT_KINDS, KIND_INDEX, REMOVED_NAMES
 TABLES = ("stocks", "flows", "events", "spending", "summary")
 
 
+def _categories(name: str, labels: tuple) -> pd.Index:
+    """An axis's categories: months are dates (the first of the month), so that tables
+    sort, filter and plot as time in any tool that reads them; the rest are codes."""
+    if name == "month":
+        return pd.DatetimeIndex(pd.to_datetime(list(labels), format="%Y-%m"))
+    return pd.Index(list(labels))
+
+
 def _tidy(array: np.ndarray, axes: list[tuple[str, tuple]], value: str) -> pd.DataFrame:
     idx = np.nonzero(array)
     data = {}
     for (name, labels), positions in zip(axes, idx, strict=True):
         data[name] = pd.Categorical.from_codes(
-            positions, categories=list(labels), ordered=(name == "month")
+            positions, categories=_categories(name, labels), ordered=(name == "month")
         )
     data[value] = array[idx]
     return pd.DataFrame(data)
@@ -169,10 +178,12 @@ class Results:
         months = tuple(format_month(m) for m in range(first, last + 1))
         for name, axes in _axes(months).items():
             for column, labels in axes:
+                categories = _categories(column, labels)
+                values = tables[name][column]
+                values = pd.to_datetime(values) if column == "month" else values.astype(str)
                 tables[name][column] = pd.Categorical(
-                    tables[name][column].astype(str), categories=list(labels),
-                    ordered=(column == "month"),
-                )  # fmt: skip
+                    values, categories=categories, ordered=(column == "month")
+                )
         return cls(**tables, manifest=manifest)
 
 

@@ -61,8 +61,8 @@ def indicator_value(results: Results, indicator: str, first: int, last: int) -> 
     if indicator in HOST_STOCKS:
         host = indicator.removeprefix("stock.")
         st = results.stocks
-        months = st["month"].astype(str)
-        end = months[months.str[:4].astype(int) <= last].max()
+        months = st["month"].astype("datetime64[ns]")
+        end = months[months.dt.year <= last].max()
         keep = (months == end) & (st["country"] == host) & st["status"].isin(LIVING_STATUSES)
         return float(st.loc[keep, "people"].sum())
     if indicator == "spending_musd":  # the name sweep files use for funding_musd

@@ -196,7 +196,14 @@ def test_results_tables_read_back_as_the_arrays_the_model_recorded(tmp_path):
         "flows": rec.flow,
         "events": rec.events,
     }
-    for again in (results, Results.read(results.write(tmp_path / "run"))):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = results.write(tmp_path / "run")
+    for table in recorded:  # months are stored as dates, not text
+        month = pq.read_schema(folder / f"{table}.parquet").field("month")
+        assert pa.types.is_timestamp(month.type)
+    for again in (results, Results.read(folder)):
         for table, array in recorded.items():
             np.testing.assert_array_equal(again.dense(table), array, err_msg=table)
         spending = again.dense("spending")

@@ -93,7 +93,7 @@ def _departures_from(country: str, sensitivity: float) -> tuple[float, float]:
     )
     events = run_scenario(scenario).events
     left = events[(events["kind"] == "departed_onward") & (events["country"] == country)]
-    month = left["month"].astype(str)
+    month = left["month"].astype("datetime64[ns]")
     before = left[(month >= "2015-12") & (month <= "2016-05")]["people"].sum()
     after = left[(month >= "2016-06") & (month <= "2016-11")]["people"].sum()
     return before, after
