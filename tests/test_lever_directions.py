@@ -8,6 +8,7 @@ own random stream, any difference is the lever's effect, not noise, so the check
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import END, START, scenarios
@@ -30,7 +31,8 @@ def _add(scenario: Scenario, group: str, lever: dict) -> Scenario:
 
 
 def _cumulative_by_year(series_by_month) -> np.ndarray:
-    return np.cumsum(series_by_month.groupby(series_by_month.index.str[:4]).sum().to_numpy())
+    years = pd.DatetimeIndex(series_by_month.index).year
+    return np.cumsum(series_by_month.groupby(years).sum().to_numpy())
 
 
 def _darien_by_year(results) -> np.ndarray:
