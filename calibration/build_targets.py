@@ -45,9 +45,10 @@ GROUP_WEIGHTS = {
     "programmes": 1.0,
 }
 US_NATIONALITIES = ("VEN", "HTI", "CUB", "ECU", "COL", "NIC", "GTM", "HND", "SLV")
-# Every host country the model has and the shared data documents. Argentina and Costa Rica are
-# not in the list, but without them the fit parked 1.4 M Venezuelans in Argentina
-# (documented 173,200, R4V 2021-11) to fill the listed hosts: nothing said it was wrong.
+# Every host country the model has and the documented figures cover, the smaller ones too:
+# a host without a target is where a fit can park the migrants it does not need (a fit
+# without Argentina's target put 1.4 M Venezuelans there, against 173,200 documented by R4V
+# for 2021-11).
 STOCK_HOSTS = ("COL", "PER", "ECU", "CHL", "BRA", "ARG", "PAN", "CRI", "MEX", "USA")
 SEED_000 = (
     "news report of US Secretary of State Blinken's announcement in Lima, 2022-10-06: "

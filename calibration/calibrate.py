@@ -45,10 +45,11 @@ class Settings:
     # in the wall time of one, and the better local optimum is kept.
     chains: int = 2
     # One population (ABC rejection at the median distance of pyabc's calibration sample):
-    # with 35 free parameters (37 now) the importance weights of later populations collapse
-    # (measured: effective sample size 1.0-1.9 of 64 after 4 populations, total weights near
-    # 1e-65, as pyabc's kernel densities underflow in 35 dimensions), so more populations
-    # give a one-particle "ensemble". ``--generations`` still runs full ABC-SMC for smaller spaces.
+    # with tens of free parameters the importance weights of later populations collapse
+    # (measured with 35: effective sample size 1.0-1.9 of 64 after 4 populations, total
+    # weights near 1e-65, as pyabc's kernel densities underflow in 35 dimensions), so more
+    # populations give a one-particle "ensemble". ``--generations`` still runs full ABC-SMC
+    # for smaller spaces.
     population_size: int = 192
     generations: int = 1
     prior_width: float = 0.02

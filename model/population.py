@@ -27,7 +27,7 @@ N_FLAG_CODES = 8
 BLOCK_ROWS = 1 << 18
 
 COLUMNS = {
-    "key": np.uint32,  # random-stream key (common random numbers)
+    "key": np.uint64,  # random-stream key (common random numbers; random_streams.KEY_DTYPE)
     "origin": np.int8,  # index into geography.ORIGINS
     "loc": np.int8,  # current country, index into geography.CODES
     "status": np.int8,

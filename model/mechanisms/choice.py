@@ -29,7 +29,7 @@ import numpy as np
 
 from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, INDEX, ORIGIN_NODE, ORIGINS
 from ..population import INTEGRATED, REGULARISED, TRANSIT
-from ..random_streams import gumbel_inplace, hash_inplace
+from ..random_streams import draw32, gumbel_inplace
 from . import PURPOSE_CHOICE
 
 STAY = -1
@@ -163,7 +163,7 @@ def nest_shock(keys, salt_u, salt_e, lam: float) -> np.ndarray:
 def _uniform32(keys, salts) -> np.ndarray:
     """Uniforms in the open interval (0, 1) in single precision: the top 23 bits of the
     hash, plus a half, are exact in a float32 (24 bits would round the largest to 1)."""
-    return unit32(hash_inplace(np.bitwise_xor(keys, salts)))
+    return unit32(draw32(keys, salts))
 
 
 def unit32(raw: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ from ..geography import (
     US_BORDER,
 )
 from ..population import IRREGULAR, STRANDED, TRANSIT
-from ..random_streams import threshold
+from ..random_streams import GOLDEN64, threshold
 from . import PURPOSE_DEATH, PURPOSE_DEPORT, PURPOSE_INTERDICT
 from .pathways import divert
 
@@ -82,7 +82,7 @@ def move(model) -> None:
             model.recorder.events_at("us_border_arrival", EDGE_DST[_US_BORDER], origin[at_border])
 
         # one interdiction draw per (agent, month, edge position on the path)
-        hop_keys = keys ^ (hop.astype(np.uint32) * np.uint32(0x9E3779B9))
+        hop_keys = keys ^ (hop.astype(np.uint64) * GOLDEN64)
         raw = model.streams.raw(hop_keys, month, PURPOSE_INTERDICT)
         stopped = raw < stop_thr.take(edge * n_o + origin)
         dies = np.zeros(len(rows), dtype=bool)
