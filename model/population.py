@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .random_streams import KEY_DTYPE
+
 # Status codes
 TRANSIT, IRREGULAR, REGULARISED, REMOVED = 0, 1, 2, 3
 STATUS_NAMES = ("in_transit", "irregular", "regularised")
@@ -27,7 +29,7 @@ N_FLAG_CODES = 8
 BLOCK_ROWS = 1 << 18
 
 COLUMNS = {
-    "key": np.uint64,  # random-stream key (common random numbers; random_streams.KEY_DTYPE)
+    "key": KEY_DTYPE,  # random-stream key (common random numbers)
     "origin": np.int8,  # index into geography.ORIGINS
     "loc": np.int8,  # current country, index into geography.CODES
     "status": np.int8,
