@@ -537,3 +537,13 @@ def test_with_no_screen_the_app_never_waits_at_streamlits_first_run_prompt(monke
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     assert not can_open_browser()
+
+
+def test_the_explain_page_runs_and_names_every_segment_where_people_die():
+    at = AppTest.from_file(
+        str(Path(MAIN_SCRIPT).parent / "pages" / "explain.py"), default_timeout=60
+    )
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    text = " ".join(" ".join(m.value for m in at.markdown).split())
+    assert "Darién Gap, crossing Central America and Mexico, and at the US border" in text

@@ -36,9 +36,10 @@ st.markdown(
   (an assumed index per origin), the diaspora already abroad and root-cause funding.
   (2) They choose a destination and route together, weighing opportunity, their own diaspora,
   open regularisation programmes, distance, the risk of death and enforcement.
-  (3) They travel: enforcement stops some crossings (deported or stranded, who may try again);
-  the Darién Gap is where crossings are counted and where people can die; legal pathways
-  take people who would otherwise travel irregularly, up to their places.
+  (3) They travel: enforcement stops some crossings (deported, expelled or stranded, who may
+  try again); people can die in the Darién Gap, crossing Central America and Mexico, and at
+  the US border, at rates taken from IOM's counts; legal pathways take people who would
+  otherwise travel irregularly, up to their places.
   (4) In a host, people are regularised (programmes, ordinary channels, US asylum), receive
   integration services, move on or return. (5) Everything is counted.
 * **Levers are policy, parameters are behaviour.** The sidebar's levers are the instruments of
@@ -50,9 +51,14 @@ st.markdown(
 
 ### What it cannot tell you
 
-* **Absolute numbers are not forecasts.** Calibration fits the parameters to figures up to
-  2021 (without it they are starting values; the banner above says which). After 2022 the
-  push factors are held at assumed levels, so later years are what-ifs, not projections.
+* **Absolute numbers are not forecasts.** Calibration fits the parameters to documented
+  figures of 2015-2023 (without it they are starting values; the banner above says which).
+  The baseline holds the policies of 2024-2025 as they happened, then keeps them; the push
+  factors after 2023 are assumed levels, so later years are what-ifs, not projections.
+* **The 2023 wave is short.** The model puts about 150,000 people through the Darién in 2023,
+  against 520,085 counted by Panama, and far too few of them are Venezuelans; 2022 is close
+  (about 217,000 against 248,284). Effects of levers on the Darién in 2023-like conditions
+  are therefore uncertain.
 * **It starts empty.** Nobody who left before the start year (2015) is abroad, so modelled
   stocks fall short of published ones, and old diasporas (e.g. in the US) barely pull.
 * **Costs are partial.** Only integration and root-cause funding carry a price. Programmes,
@@ -64,8 +70,8 @@ st.markdown(
   arrival cut-off may pull more people than it would in reality.
 * **Enforcement is a probability, not a budget.** The model cannot say what money buys what
   interdiction rate.
-* **Deaths happen only in the Darién**, and are rare events: small numbers are noisy at the
-  default scale of 100 people per agent.
+* **Deaths are expected values.** The model multiplies each crossing by a death rate from
+  IOM's counts; it does not know who dies, and IOM's own counts are minimums.
 * **Geography is coarse.** One point per country; no sea routes, no Caribbean islands, no
   Mexican emigrants; the US stands for its southwest border.
 * **Countries do not react.** Policies are fixed by the scenario; hosts do not grow
