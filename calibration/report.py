@@ -24,7 +24,7 @@ from migflow.model.run import run_scenario
 
 from .history import history_scenario
 from .posterior import Posterior
-from .simulate import ard_by_group, bound_holds, origin_mask, settled_at_end, simulated_values
+from .simulate import ard_by_group, bound_holds, origin_mask, simulated_values
 from .targets import BOUND_ERRORS
 
 
@@ -41,7 +41,7 @@ def simulate_draws(
         results = run_scenario(base.with_changes(seed=seed + i), params)
         out[i] = simulated_values(results, targets)
         if i == 0:
-            point_stocks = settled_at_end(results)
+            point_stocks = results.settled()[-1]
     return out, point_stocks
 
 

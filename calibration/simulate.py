@@ -33,7 +33,6 @@ from migflow.model.geography import (
     ORIGIN_INDEX,
     ORIGINS,
 )
-from migflow.model.population import STATUS_NAMES
 from migflow.model.recorder import KIND_INDEX
 from migflow.model.results import Results
 
@@ -42,8 +41,6 @@ from .targets import BOUND_ERRORS
 OFFSET = 1000.0
 _DARIEN = EDGE_INDEX[DARIEN]
 _USA = CODES.index("USA")
-#: settled people: the statuses a stock count covers (not those in transit)
-_SETTLED = [STATUS_NAMES.index("irregular"), STATUS_NAMES.index("regularised")]
 _OTHER = np.array([o not in DARIEN_NATIONALITIES for o in ORIGINS])
 
 
@@ -61,7 +58,8 @@ def origin_mask(nationality: str) -> np.ndarray:
 def simulated_values(results: Results, targets: pd.DataFrame) -> np.ndarray:
     """One simulated value per target row (people), from a run's results."""
     first = parse_month(results.manifest["months"][0])
-    flow, stocks, events = (results.dense(t) for t in ("flows", "stocks", "events"))
+    flow, events = results.dense("flows"), results.dense("events")
+    settled = results.settled()
     n_months = flow.shape[0]
     out = np.full(len(targets), np.nan)
     for i, row in enumerate(targets.itertuples(index=False)):
@@ -73,7 +71,7 @@ def simulated_values(results: Results, targets: pd.DataFrame) -> np.ndarray:
         if row.quantity == "darien_crossings":
             out[i] = flow[span, _DARIEN][:, nat].sum()
         elif row.quantity == "stock":
-            out[i] = stocks[t1, CODES.index(row.country)][nat][:, _SETTLED].sum()
+            out[i] = settled[t1, CODES.index(row.country)][nat].sum()
         elif row.quantity == "us_border_arrivals":
             out[i] = events[span, KIND_INDEX["us_border_arrival"], _USA][:, nat].sum()
         elif row.quantity == "darien_deaths":
@@ -87,11 +85,6 @@ def simulated_values(results: Results, targets: pd.DataFrame) -> np.ndarray:
             kind = KIND_INDEX["regularised_by_programme"]
             out[i] = events[span, kind, CODES.index(row.country)][:, nat].sum()
     return out
-
-
-def settled_at_end(results: Results) -> np.ndarray:
-    """People settled in each country by origin at the end of the run, (C, O)."""
-    return results.dense("stocks")[-1][:, :, _SETTLED].sum(axis=2)
 
 
 def log_errors(sim: np.ndarray, targets: pd.DataFrame) -> np.ndarray:

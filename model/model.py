@@ -39,7 +39,7 @@ from .mechanisms.pathways import divert
 from .mechanisms.settlement import N_F, N_S, group_counts, settle
 from .parameters import Parameters, default_parameters, mortality_name
 from .policy import PolicySchedule
-from .population import Population
+from .population import SETTLED, Population
 from .random_streams import RandomStreams
 from .recorder import Recorder
 from .scenario import Scenario
@@ -147,7 +147,7 @@ class MigrationModel(mesa.Model):
     def host_stock_people(self) -> np.ndarray:
         """People settled in each country by origin at the end of last month, (C, O)."""
         counts = self.group_counts.reshape(N_C, N_O, N_S, N_F)
-        return counts[:, :, 1:3, :].sum(axis=(2, 3)) * float(self.scale)
+        return counts[:, :, SETTLED, :].sum(axis=(2, 3)) * float(self.scale)
 
     @property
     def diaspora_people(self) -> np.ndarray:

@@ -16,6 +16,8 @@ from .random_streams import KEY_DTYPE
 TRANSIT, IRREGULAR, REGULARISED, REMOVED = 0, 1, 2, 3
 STATUS_NAMES = ("in_transit", "irregular", "regularised")
 N_LIVE_STATUS = 3
+#: the statuses of people living in a country (a host's stock): everyone alive not in transit
+SETTLED = slice(IRREGULAR, REGULARISED + 1)
 
 # Flag bits
 INTEGRATED = np.int8(1)  # received integration services

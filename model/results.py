@@ -36,7 +36,7 @@ from .geography import (
 )
 from .outcomes import MAIN_HOSTS
 from .parameters import parameter_source
-from .population import STATUS_NAMES
+from .population import SETTLED, STATUS_NAMES
 from .provenance import provenance
 from .recorder import EVENT_KINDS, KIND_INDEX, REMOVED_NAMES
 
@@ -141,6 +141,11 @@ class Results:
         out[tuple(frame[c].cat.codes.to_numpy() for c in axes)] = frame[value].to_numpy()
         return out
 
+    def settled(self) -> np.ndarray:
+        """People living in each country (irregular or regularised) by origin, at the end of
+        every month of the run: (month, country, origin)."""
+        return self.dense("stocks")[..., SETTLED].sum(axis=-1)
+
     # -------------------------------------------------------------- writing
     def write(self, out_dir: str | Path, extra: dict[str, pd.DataFrame] | None = None) -> Path:
         """Write Parquet tables (and ``extra`` ones, e.g. ``summary_draws``) and
@@ -193,7 +198,7 @@ def _summary(rec, sched) -> pd.DataFrame:
     darien = rec.flow[:, EDGE_INDEX[DARIEN], :]  # (T, O)
     host_idx = {h: CODES.index(h) for h in MAIN_HOSTS}
     ven = ORIGIN_INDEX["VEN"]
-    live = rec.stocks[:, :, :, 1:].sum(axis=3)  # settled people (T, C, O)
+    live = rec.stocks[:, :, :, SETTLED].sum(axis=3)  # settled people (T, C, O)
     rows = []
     for year in np.unique(years):
         in_year = years == year

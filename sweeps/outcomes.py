@@ -27,7 +27,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from migflow.model.geography import HOSTS
+from migflow.model.geography import CODES, HOSTS
 from migflow.model.outcomes import FLOWS, OUTCOME, STOCKS
 from migflow.model.results import Results
 
@@ -43,7 +43,6 @@ INDICATORS = (
     "spending_musd",
     COST_PER_CROSSING_AVERTED,
 )
-LIVING_STATUSES = ("irregular", "regularised")
 
 
 def measure_names(name: str, indicator: str) -> tuple[str, ...]:
@@ -60,11 +59,9 @@ def indicator_value(results: Results, indicator: str, first: int, last: int) -> 
         return OUTCOME[indicator].over(s, first, last)
     if indicator in HOST_STOCKS:
         host = indicator.removeprefix("stock.")
-        st = results.stocks
-        months = st["month"].astype("datetime64[ns]")
-        end = months[months.dt.year <= last].max()
-        keep = (months == end) & (st["country"] == host) & st["status"].isin(LIVING_STATUSES)
-        return float(st.loc[keep, "people"].sum())
+        years = results.stocks["month"].cat.categories.year
+        end = np.flatnonzero(years <= last)[-1]  # the last month of the year ``last``
+        return float(results.settled()[end, CODES.index(host)].sum())
     if indicator == "spending_musd":  # the name sweep files use for funding_musd
         return OUTCOME["funding_musd"].total(s, first, last)
     raise KeyError(f"unknown indicator {indicator!r}")

@@ -206,5 +206,7 @@ def test_results_tables_read_back_as_the_arrays_the_model_recorded(tmp_path):
     for again in (results, Results.read(folder)):
         for table, array in recorded.items():
             np.testing.assert_array_equal(again.dense(table), array, err_msg=table)
+        # the people living in each country at the end: the stock that pulls newcomers
+        np.testing.assert_array_equal(again.settled()[-1], model.host_stock_people)
         spending = again.dense("spending")
         np.testing.assert_array_equal(spending[:, :, 0], model.policy.integration_funding_musd)
