@@ -45,6 +45,9 @@ FREE = (
     "beta_expulsion",
     "transit_news_sensitivity",
     "beta_route_information",
+    # the same information at the US border: why Venezuelans, who could fly to Mexico
+    # without a visa, came to the southwest border in numbers only from 2021
+    "us_border_disutility",
     # what a flight costs against the road: the visas that closed flights (Ecuador's for
     # Cubans, Mexico's for Ecuadorians and Venezuelans) and the Venezuelans who did not fly
     # to Mexico before 2021 (US encounters FY2020-2021, the bound on those in the US)

@@ -103,6 +103,10 @@ def _edges() -> tuple[Edge, ...]:
         # Colombians met at the US southwest border in FY2022 (US CBP) had flown to Mexico;
         # Venezuelans living in Colombia took it too until Mexico's visa of 2022-01
         ("COL", "MEX", None),
+        # Caracas to Miami: Venezuelans with a US visa flew to the United States and stayed
+        # (most of those in the US before 2021 came this way, not across the southwest
+        # border, where CBP met 2,787 Venezuelans in FY2020)
+        ("VEN", "USA", None),
     ]  # fmt: skip
     edges.extend(Edge(a, b, "air", only) for a, b, only in air)
     return tuple(edges)

@@ -129,6 +129,17 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             "from before the model window, status rules such as the Cuban Adjustment Act).",
         ),
         ParameterSpec(
+            "us_border_disutility",
+            0.0,
+            0.0,
+            10.0,
+            "utility",
+            "Cost of crossing into the United States between ports, for a nationality that "
+            "has not yet done it in numbers: not knowing the way, whom to pay or what "
+            "happens after. Recent crossings by one's own nationality take it away "
+            "(route information), down to nothing.",
+        ),
+        ParameterSpec(
             "darien_disutility",
             2.0,
             0.0,
@@ -225,10 +236,10 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             0.0,
             2.0,
             "utility per ln(1 + crossings/1000 a month)",
-            "Route information (cumulative causation): recent Darién crossings by the "
-            "migrant's own nationality (mean of the last three months) lower the route's "
-            "perceived cost by this times ln(1 + crossings per month / 1000): guides, "
-            "smugglers' offers and the news of those who made it.",
+            "Route information (cumulative causation): recent crossings of the Darién, and "
+            "of the US border, by the migrant's own nationality (mean of the last three "
+            "months) lower that crossing's perceived cost by this times ln(1 + crossings "
+            "per month / 1000): guides, smugglers' offers and the news of those who made it.",
         ),
         ParameterSpec(
             "transit_news_sensitivity",

@@ -92,7 +92,11 @@ def test_more_legal_pathway_capacity_never_raises_irregular_us_arrivals_without_
     refuted it on 2026-11-24 (extra-continental migrants, 1,000 people per agent: 12,000 visas
     a year raised irregular arrivals in the third year from 5,000 to 6,000, while with
     networks off they fell from 6,000 to 4,000). The lever is checked at a policy size in
-    ``test_the_levers_tested_above_do_act_on_their_outcomes``."""
+    ``test_the_levers_tested_above_do_act_on_their_outcomes``. Nor does it hold by design
+    while appointments at the US ports are open (a pathway referring in Mexico, CBP One):
+    fewer arrivals at the border make an appointment likelier, which draws people up the
+    road (ODD 7.4); the generated scenarios end before the baseline's appointments and
+    refer in no port."""
     scenario = scenario.with_changes(parameters={**scenario.parameters, **NO_NETWORK})
     low = _irregular_us_arrivals(scenario, origins, capacity)
     high = _irregular_us_arrivals(scenario, origins, capacity + extra)

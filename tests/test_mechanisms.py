@@ -269,10 +269,13 @@ def test_enforcement_for_some_nationalities_stops_only_them():
 
 
 def _us_border(expulsion: bool):
+    # the direct flights to the US closed, so that everyone stopped at the US is stopped at
+    # the land border (a visa refusal on a flight is recorded where the flight lands)
     scenario = _with(
         small_baseline(scale=200),
         enforcement=[
-            {"edge": "MEX-USA", "interdiction": 0.9, "expulsion": expulsion, "start": "2015-01"}
+            {"edge": "MEX-USA", "interdiction": 0.9, "expulsion": expulsion, "start": "2015-01"},
+            {"edge": "VEN-USA", "interdiction": 1.0, "start": "2015-01"},
         ],
     )
     events = run_scenario(scenario).events

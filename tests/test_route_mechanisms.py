@@ -272,16 +272,35 @@ def test_route_information_raises_darien_crossings_and_needs_crossings_to_act():
     assert first[0] == first[1]
 
 
-def test_route_information_cannot_make_the_darien_cheaper_than_its_distance_and_risk():
-    # with no extra cost to take away, information changes nothing: without the floor at
-    # zero, a year's crossings would make the route cheaper and cheaper the next year
+def test_route_information_cannot_make_a_crossing_cheaper_than_its_distance_and_risk():
+    # with no extra cost to take away (at the Darién or the US border), information changes
+    # nothing: without the floor at zero, a year's crossings would make the route cheaper
+    # and cheaper the next year
     base = small_baseline(scale=500, end="2019-12")
     runs = [
-        _run(base, darien_disutility=0.0, beta_route_information=b).recorder.flow
+        _run(
+            base, darien_disutility=0.0, us_border_disutility=0.0, beta_route_information=b
+        ).recorder.flow
         for b in (0.0, 2.0)
     ]
     assert runs[0][:, EDGE_INDEX[DARIEN]].sum() > 0
     np.testing.assert_array_equal(runs[0], runs[1])
+
+
+def test_an_unknown_us_border_crossing_deters_until_crossings_make_it_known():
+    """The cost of crossing into the US for a nationality that has not done it lowers US
+    border crossings; route information (own nationality's recent crossings) gives part of
+    them back. Same seed for every run (common random numbers)."""
+    base = small_baseline(scale=500, end="2017-12")
+    us = EDGE_INDEX[US_BORDER]
+
+    def crossings(**parameters):
+        return _run(base, **parameters).recorder.flow[:, us].sum()
+
+    known = crossings(us_border_disutility=0.0, beta_route_information=1.0)
+    unknown = crossings(us_border_disutility=4.0, beta_route_information=1.0)
+    unlearnt = crossings(us_border_disutility=4.0, beta_route_information=0.0)
+    assert unlearnt < unknown < known
 
 
 # ------------------------------------------------------------- deaths on every segment
@@ -333,6 +352,11 @@ def test_people_referred_in_mexico_present_themselves_at_a_us_port():
          "destination": "USA", "capacity_per_year": 60000, "referral_countries": ["MEX"],
          "start": "2016-01"},
     ]  # fmt: skip
+    # direct flights closed: a visa refused on a flight to the US is recorded where it lands
+    data["enforcement"] = [
+        *data["enforcement"],
+        {"edge": "VEN-USA", "interdiction": 1.0, "start": "2015-01"},
+    ]
     rec = _run(Scenario.model_validate(data)).recorder
     usa, edge = INDEX["USA"], EDGE_INDEX[US_BORDER]
     at_edge = (
@@ -344,3 +368,72 @@ def test_people_referred_in_mexico_present_themselves_at_a_us_port():
     assert referred > 0
     arrivals = rec.events[:, KIND_INDEX["us_border_arrival"], usa].sum()
     assert arrivals == pytest.approx(at_edge + referred)
+
+
+def test_venezuelans_fly_to_the_united_states_only_while_the_flights_ran():
+    """The baseline's direct route (a US visa) carries Venezuelans until the US suspended
+    every flight to and from Venezuela (2019-05-15), and none after."""
+    model = _run(small_baseline(scale=500, end="2020-06"))
+    flown = model.recorder.flow[:, EDGE_INDEX["VEN-USA"], VEN]
+    suspended = parse_month("2019-06") - parse_month("2015-01")
+    assert flown[:suspended].sum() > 0
+    assert flown[suspended:].sum() == 0
+
+
+# ------------------------------------------------------- appointments at the US ports
+def _with_port_appointments(scenario: Scenario, capacity_per_year: float, **span) -> Scenario:
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    data["pathways"] = [
+        *data.get("pathways", []),
+        {
+            "id": "test_port_appointments",
+            "name": "appointments at the ports",
+            "kind": "parole",
+            "origins": ["VEN", "HTI"],
+            "destination": "USA",
+            "capacity_per_year": capacity_per_year,
+            "duration_months": 0,
+            "referral_countries": ["MEX"],
+            **span,
+        },
+    ]
+    return Scenario.model_validate(data)
+
+
+def test_the_appointment_chance_is_places_over_last_months_arrivals():
+    from migflow.model.mechanisms.pathways import appointment_chance
+
+    def before_last_month(scenario):
+        model = MigrationModel(scenario, default_parameters(scenario.parameters))
+        for _ in range(model.n_months - 1):
+            model.step()
+        return model  # about to run 2016-12
+
+    base = small_baseline(scale=500, end="2016-12")
+    model = before_last_month(_with_port_appointments(base, 240_000, start="2016-12"))
+    arrivals = model.recorder.events[model.t - 1, KIND_INDEX["us_border_arrival"]].sum()
+    chance = appointment_chance(model)  # 20,000 places in 2016-12
+    assert arrivals > 20_000  # so the places do not cover everyone
+    assert chance[VEN] == pytest.approx(20_000 / arrivals)
+    assert chance[ORIGIN_INDEX["HTI"]] == chance[VEN]
+    assert chance[ORIGIN_INDEX["CUB"]] == 0.0  # not eligible
+    closed = before_last_month(
+        _with_port_appointments(base, 240_000, start="2016-01", end="2016-06")
+    )
+    assert not appointment_chance(closed).any()  # none open in 2016-12
+
+
+def test_appointments_at_the_ports_draw_people_up_the_road():
+    """Appointments only those who reach Mexico can use make the road to Mexico worth more
+    to the nationalities they serve: more of them set out through the Darién (common
+    random numbers; the two runs differ only in the appointments)."""
+    base = small_baseline(scale=500, end="2017-12")
+    expelled = _with_enforcement(
+        base, edge=US_BORDER, interdiction=0.6, expulsion=True, origins=["VEN", "HTI"],
+        start="2016-01",
+    )  # fmt: skip
+    with_slots = _with_port_appointments(expelled, 300_000, start="2016-01")
+    darien = EDGE_INDEX[DARIEN]
+    without = _run(expelled).recorder.flow[:, darien, ORIGIN_INDEX["HTI"]].sum()
+    more = _run(with_slots).recorder.flow[:, darien, ORIGIN_INDEX["HTI"]].sum()
+    assert more > without

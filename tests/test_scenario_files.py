@@ -354,3 +354,28 @@ def test_a_scenario_name_means_the_same_file_wherever_it_is_accepted(tmp_path):
     near = tmp_path / "near.toml"
     near.write_text('extends = "baseline"\nname = "near"\n')
     assert load_scenario(near).start == "2016-01"
+
+
+def test_the_documented_parameter_and_edge_tables_match_the_code():
+    """docs/scenarios.md and docs/ODD.md list every parameter with its default and range,
+    and docs/scenarios.md every edge, as the code defines them: the docs are where users
+    look them up."""
+    import re
+    from pathlib import Path
+
+    from migflow.model.geography import EDGES
+    from migflow.model.parameters import SPECS
+
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    row = re.compile(r"^\| `([\w.]+)` \| ([-\d.,e+]+) \| ([-\d.,e+]+) \.\. ([-\d.,e+]+) \|", re.M)
+    for name in ("scenarios.md", "ODD.md"):
+        text = (docs / name).read_text()
+        documented = {
+            m[0]: tuple(float(x.replace(",", "")) for x in m[1:]) for m in row.findall(text)
+        }
+        for spec in SPECS:
+            assert documented.get(spec.name) == pytest.approx(
+                (spec.default, spec.low, spec.high), rel=1e-6
+            ), (name, spec.name)
+    edges = set(re.findall(r"^\| `(\w+-\w+)` \|", (docs / "scenarios.md").read_text(), re.M))
+    assert edges == {e.name for e in EDGES}

@@ -27,10 +27,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, INDEX, ORIGIN_NODE, ORIGINS
+from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, INDEX, ORIGIN_NODE, ORIGINS, US_BORDER
 from ..population import INTEGRATED, REGULARISED, TRANSIT
 from ..random_streams import draw32, gumbel_inplace
 from . import PURPOSE_CHOICE
+from .pathways import appointment_chance
 
 STAY = -1
 _STAY_NOISE_ID = 1_000_003
@@ -63,6 +64,10 @@ class MonthlyUtilities:
         self.host = host  # (C, O)
 
         interdiction = sched.interdiction[t]  # (E, O): enforcement can target nationalities
+        # with an appointment at a port (CBP One) the border is crossed legally: its
+        # interdiction and its risk of death weigh only on those who will not get one
+        irregular = np.ones_like(interdiction)
+        irregular[EDGE_INDEX[US_BORDER]] -= appointment_chance(model)
         darien = EDGE_INDEX[DARIEN]
         land = p["beta_distance"] * paths.land_km / 1000.0
         flights = p["beta_distance"] * p["air_km_equivalent"] * paths.n_air / 1000.0
@@ -71,21 +76,29 @@ class MonthlyUtilities:
         # an expulsion (Title 42) sends the migrant back across the border with no legal
         # penalty, free to try again (modelled as such in movement), but the journey paid for
         # ends in Mexico: its own deterrent weight, fitted to the episodes of 2022-2023
-        enforcement = crosses @ np.where(expelled, 0.0, interdiction)  # (P, O)
-        expulsion = crosses @ np.where(expelled, interdiction, 0.0)  # (P, O)
-        risk = crosses @ model.death_probability()  # (P, O): summed over the segments
+        enforcement = crosses @ (np.where(expelled, 0.0, interdiction) * irregular)  # (P, O)
+        expulsion = crosses @ (np.where(expelled, interdiction, 0.0) * irregular)  # (P, O)
+        risk = crosses @ (model.death_probability() * irregular)  # (P, O): over the segments
         # information lowers the fear, the search for a guide and the uncertainty of the
         # jungle, down to nothing; it cannot make the Darién worth more than its distance
         # and its death risk, which stay (without the floor, the crossings of one year
         # feed the next without limit)
-        darien_cost = np.maximum(p["darien_disutility"] - route_information(model), 0.0)
+        darien_cost = np.maximum(p["darien_disutility"] - route_information(model, DARIEN), 0.0)
+        # the same for crossing into the United States between ports and asking for asylum:
+        # a nationality that has not done it yet does not know how, whom to pay or what
+        # happens next (Venezuelans flew to Mexico visa-free for years before they came to
+        # the border in numbers in 2021)
+        us_cost = np.maximum(p["us_border_disutility"] - route_information(model, US_BORDER), 0.0)
         # deterrence: what policy makes a path cost (P, O each), in choice and in the news
         deterred = (
             p["beta_enforcement"] * enforcement,
             p["beta_expulsion"] * expulsion,
             p["beta_risk"] * risk,
         )
-        other = -crosses[:, darien, None] * darien_cost[None, :]
+        other = (
+            -crosses[:, darien, None] * darien_cost[None, :]
+            - crosses[:, EDGE_INDEX[US_BORDER], None] * us_cost[None, :]
+        )
         for term in deterred:
             other = other - term
         # path_cost[0]: new emigrants; path_cost[1]: migrants moving on from a host, who
@@ -121,14 +134,15 @@ class MonthlyUtilities:
         self.open = OpenAlternatives(model, self)
 
 
-def route_information(model) -> np.ndarray:
-    """How much recent Darién crossings by one's own nationality lower the route's
-    perceived cost, by origin (O,): ``beta_route_information`` x ln(1 + crossings a month /
-    1000), crossings averaged over the last ``INFORMATION_MONTHS`` months (fewer at the
-    start of the run, counted as zero). The caller floors the perceived cost at zero."""
+def route_information(model, edge: str) -> np.ndarray:
+    """How much recent crossings of ``edge`` (the Darién, the US border) by one's own
+    nationality lower the crossing's perceived cost, by origin (O,):
+    ``beta_route_information`` x ln(1 + crossings a month / 1000), crossings averaged over
+    the last ``INFORMATION_MONTHS`` months (over the months run so far at the start; none in
+    the first month). The caller floors the perceived cost at zero."""
     t = model.t
-    recent = model.recorder.flow[max(0, t - INFORMATION_MONTHS) : t, EDGE_INDEX[DARIEN]]
-    per_month = recent.sum(axis=0) / INFORMATION_MONTHS
+    recent = model.recorder.flow[max(0, t - INFORMATION_MONTHS) : t, EDGE_INDEX[edge]]
+    per_month = recent.sum(axis=0) / max(len(recent), 1)
     return model.params["beta_route_information"] * np.log1p(per_month / 1000.0)
 
 

@@ -5,7 +5,10 @@ capacity. Applicants are the migrants who have just decided to go to the pathway
 destination irregularly (for a destination with no irregular route, such as Canada: to the
 United States): would-be emigrants at the origin, or, for pathways with referral countries
 (Safe Mobility Offices), migrants there who decide to move on or pass through on their way.
-A pathway is therefore a substitute for an irregular journey, never an extra one. Who gets a slot is
+A pathway is therefore a substitute for an irregular journey, never an extra one, with one
+exception by design: appointments at the US ports (CBP One), which only those who reach Mexico
+can use, change what awaits a migrant at the end of the road, and so draw people up it
+(``appointment_chance``). Who gets a slot is
 decided by each migrant's own priority draw, so more capacity only ever adds people to the
 set served (common random numbers). Temporary pathways (labour visas) return people to their
 origin after ``duration_months`` on average.
@@ -15,8 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geography import EDGE_INDEX, EDGE_SRC, INDEX, US_BORDER
+from ..geography import EDGE_INDEX, EDGE_SRC, INDEX, ORIGINS, US_BORDER
 from ..population import REGULARISED, TEMPORARY
+from ..recorder import KIND_INDEX
 from . import PURPOSE_PATHWAY
 
 _USA = INDEX["USA"]
@@ -65,3 +69,23 @@ def divert(model, rows: np.ndarray, chosen: np.ndarray, at_origin: bool) -> np.n
             at_port = moved[where_referred[cand] == _PORTS]
             model.recorder.events_at("us_border_arrival", _USA, pop.origin[at_port])
     return taken
+
+
+def appointment_chance(model) -> np.ndarray:
+    """The chance, by origin (O,), that a migrant who reaches Mexico on the way to the
+    United States gets an appointment at a port of entry this month (CBP One): this month's
+    places of every pathway referring at the ports open to that origin, over last month's
+    arrivals at the US border (those who came by appointment included), at most 1.
+
+    This is how an appointment system is a pull through the Darién, not a bypass: it
+    changes what awaits a migrant at the end of the road, so it enters the choice of the
+    road (mechanisms/choice.py) as well as serving those who arrive (``divert``)."""
+    t = model.t
+    places = np.zeros(len(ORIGINS))
+    for pw in model.policy.pathways:
+        if pw.destination == _USA and pw.referral[_PORTS] and pw.capacity[t] > 0:
+            places += pw.capacity[t] * pw.origins
+    if not places.any():
+        return places
+    arrivals = model.recorder.events[t - 1, KIND_INDEX["us_border_arrival"]].sum() if t else 0.0
+    return np.minimum(places / np.maximum(arrivals, places), 1.0)
