@@ -237,9 +237,10 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             2.0,
             "utility per ln(1 + crossings/1000 a month)",
             "Route information (cumulative causation): recent crossings of the Darién, and "
-            "of the US border, by the migrant's own nationality (mean of the last three "
-            "months) lower that crossing's perceived cost by this times ln(1 + crossings "
-            "per month / 1000): guides, smugglers' offers and the news of those who made it.",
+            "of the US border, by the migrant's own nationality (the busiest of the last "
+            "twelve months) lower that crossing's perceived cost by this times ln(1 + "
+            "crossings per month / 1000): guides, smugglers' offers and the news of those "
+            "who made it.",
         ),
         ParameterSpec(
             "transit_news_sensitivity",

@@ -437,3 +437,28 @@ def test_appointments_at_the_ports_draw_people_up_the_road():
     without = _run(expelled).recorder.flow[:, darien, ORIGIN_INDEX["HTI"]].sum()
     more = _run(with_slots).recorder.flow[:, darien, ORIGIN_INDEX["HTI"]].sum()
     assert more > without
+
+
+def test_a_route_stays_known_for_a_year_after_its_busiest_month():
+    """Route information counts the busiest of the last twelve months: a closure does not
+    erase what a nationality knows of a route until a year has passed, and a surge is
+    known the month after it."""
+    from types import SimpleNamespace
+
+    from migflow.model.mechanisms.choice import INFORMATION_MONTHS, route_information
+
+    flow = np.zeros((40, len(EDGES), len(ORIGIN_INDEX)))
+    flow[10, EDGE_INDEX[DARIEN], VEN] = 40_000  # one busy month, then nobody
+    model = SimpleNamespace(
+        recorder=SimpleNamespace(flow=flow), params={"beta_route_information": 1.0}
+    )
+
+    def known(t):
+        model.t = t
+        return route_information(model, DARIEN)[VEN]
+
+    assert known(10) == 0.0  # not yet happened
+    assert known(11) == pytest.approx(np.log1p(40.0))  # known at once
+    assert known(10 + INFORMATION_MONTHS) == known(11)  # still known a year on
+    assert known(11 + INFORMATION_MONTHS) == 0.0  # then forgotten
+    assert INFORMATION_MONTHS == 12

@@ -55,10 +55,11 @@ st.markdown(
   figures of 2015-2023 (without it they are starting values; the banner above says which).
   The baseline holds the policies of 2024-2025 as they happened, then keeps them; the push
   factors after 2023 are assumed levels, so later years are what-ifs, not projections.
-* **The 2023 wave is short.** The model puts about 250,000 people through the Darién in 2023,
-  against 520,085 counted by Panama, and far too few of them are Venezuelans (about 50,000
-  against 328,650); 2022 is close (about 220,000 against 248,284). Effects of levers on the
-  Darién in 2023-like conditions are therefore uncertain.
+* **The 2023 wave is short and uncertain.** The model puts between about 350,000 and 400,000
+  people through the Darién in 2023, against 520,085 counted by Panama, and too few of them
+  are Venezuelans (about 160,000 to 220,000 against 328,650); 2022 is close (about 215,000
+  to 260,000 against 248,284). How big a wave grows is sensitive in the model, so effects of
+  levers on the Darién in 2023-like conditions are uncertain.
 * **It starts empty.** Nobody who left before the start year (2015) is abroad, so modelled
   stocks fall short of published ones, and old diasporas (e.g. in the US) barely pull.
 * **Costs are partial.** Only integration and root-cause funding carry a price. Programmes,

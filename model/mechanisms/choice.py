@@ -36,7 +36,7 @@ from .pathways import appointment_chance
 STAY = -1
 _STAY_NOISE_ID = 1_000_003
 _NEST_NOISE_ID = 2_000_000  # + destination node (and + countries for the second uniform)
-INFORMATION_MONTHS = 3  # route information: crossings remembered (months)
+INFORMATION_MONTHS = 12  # route information: how long a route stays known (months)
 CLOSED = 0.999
 INDEX_USA = INDEX["USA"]
 _BLOCK_ELEMENTS = 1 << 16  # (agent, alternative) pairs handled at once
@@ -137,13 +137,15 @@ class MonthlyUtilities:
 def route_information(model, edge: str) -> np.ndarray:
     """How much recent crossings of ``edge`` (the Darién, the US border) by one's own
     nationality lower the crossing's perceived cost, by origin (O,):
-    ``beta_route_information`` x ln(1 + crossings a month / 1000), crossings averaged over
-    the last ``INFORMATION_MONTHS`` months (over the months run so far at the start; none in
-    the first month). The caller floors the perceived cost at zero."""
+    ``beta_route_information`` x ln(1 + crossings / 1000), with the crossings of the busiest
+    of the last ``INFORMATION_MONTHS`` months: a route, once known, stays known for a year
+    after its busiest month (guides, contacts and the diaspora's advice outlive a closure),
+    and a new surge is known at once. None in the first month. The caller floors the
+    perceived cost at zero."""
     t = model.t
     recent = model.recorder.flow[max(0, t - INFORMATION_MONTHS) : t, EDGE_INDEX[edge]]
-    per_month = recent.sum(axis=0) / max(len(recent), 1)
-    return model.params["beta_route_information"] * np.log1p(per_month / 1000.0)
+    busiest = recent.max(axis=0) if len(recent) else np.zeros(recent.shape[-1])
+    return model.params["beta_route_information"] * np.log1p(busiest / 1000.0)
 
 
 def nest_shock(keys, salt_u, salt_e, lam: float) -> np.ndarray:
