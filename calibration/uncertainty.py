@@ -6,7 +6,8 @@ app never disagree about an interval. Draw ``i`` is the ``i``-th parameter set c
 the shipped ensemble with the scenario's seed, run with seed ``seed + i``: the interval
 carries parameter uncertainty and sampling noise together. Two scenarios with the same seed
 get the same draws and seeds, so their bands differ only by the policy (common random
-numbers).
+numbers); ``paired_runs`` and ``difference_bands`` give a comparison's differences per draw and
+their interval, for ``migflow compare --draws`` and the app alike.
 """
 
 from __future__ import annotations
@@ -69,3 +70,48 @@ def run_draws(scenario: Scenario, draws: int, progress=None) -> pd.DataFrame:
     side by side on every core; ``progress(done, total)`` after each run."""
     runs = posterior_runs(scenario, draws)
     return summary_bands(run_scenarios(runs, progress=progress, summary_only=True))
+
+
+def paired_runs(
+    first: Scenario, second: Scenario, draws: int, posterior=None
+) -> tuple[list[tuple[Scenario, Parameters]], list[tuple[Scenario, Parameters]]]:
+    """The runs of a comparison: draw ``i`` of both sides has the same parameter set and the
+    same seed (``first``'s), so each draw's difference carries the policy and its
+    uncertainty, not two independent samples of noise (common random numbers). Each side
+    keeps its own parameter overrides."""
+    posterior = posterior if posterior is not None else load_posterior()
+    return (
+        posterior_runs(first, draws, posterior),
+        posterior_runs(second.with_changes(seed=first.seed), draws, posterior),
+    )
+
+
+def outcome_differences(
+    summaries_a: list[pd.DataFrame], summaries_b: list[pd.DataFrame]
+) -> pd.DataFrame:
+    """Per draw and outcome (``model/outcomes.py``, over the whole window: flows summed,
+    stocks at the end): the value of each side and the difference B - A."""
+    from migflow.model.outcomes import OUTCOMES
+
+    rows = []
+    for draw, (sa, sb) in enumerate(zip(summaries_a, summaries_b, strict=True)):
+        first, last = int(sa["year"].min()), int(sa["year"].max())
+        for outcome in OUTCOMES:
+            a, b = outcome.over(sa, first, last), outcome.over(sb, first, last)
+            rows.append(
+                {"draw": draw, "outcome": outcome.name, "a": a, "b": b, "difference": b - a}
+            )
+    return pd.DataFrame(rows)
+
+
+def difference_bands(per_draw: pd.DataFrame) -> pd.DataFrame:
+    """Median and 90% interval of each side and of the difference, per outcome (in the
+    order of the outcome registry), from ``outcome_differences``."""
+    rows = []
+    for name, part in per_draw.groupby("outcome", sort=False):
+        row = {"outcome": name, "draws": len(part)}
+        for column in ("a", "b", "difference"):
+            low, mid, high = band_of(part[column].to_numpy())
+            row |= {f"{column}_median": mid, f"{column}_p05": low, f"{column}_p95": high}
+        rows.append(row)
+    return pd.DataFrame(rows)

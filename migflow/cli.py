@@ -110,13 +110,28 @@ def validate(files: list[Path] = typer.Argument(..., help="Scenario files to che
 def compare(
     a: str = typer.Argument(..., help="Scenario file/name, or a results folder"),
     b: str = typer.Argument(..., help="Scenario file/name, or a results folder"),
+    draws: int = typer.Option(
+        0,
+        "--draws",
+        help="Run both under K posterior draws (2-1000; 20 or more advised): each difference "
+        "with its median and 90% interval",
+    ),
+    seed: int = typer.Option(None, "--seed", help="Override both scenarios' seed"),
+    scale: int = typer.Option(None, "--scale", help="People per agent (1 = every person)"),
+    out: Path = typer.Option(
+        None, "--out", help="Folder for comparison.csv (and differences.csv per draw)"
+    ),
+    workers: int = typer.Option(None, "--workers", help="Local worker processes (default: cores)"),
+    scheduler: str = typer.Option(
+        None, "--scheduler", help="Run the draws on this Dask scheduler (host:port)"
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars"),
     yes: bool = YES,
 ) -> None:
     """Print the differences between two scenarios' results (B minus A)."""
-    from migflow import scenario_commands
+    from migflow import compare_command
 
-    scenario_commands.compare(a, b, quiet, yes)
+    compare_command.compare(a, b, out, seed, scale, draws, workers, scheduler, quiet, yes)
 
 
 @app.command("list")

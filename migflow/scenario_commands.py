@@ -1,4 +1,4 @@
-"""What ``migflow run``, ``validate``, ``compare`` and ``list`` do.
+"""What ``migflow run``, ``validate`` and ``list`` do (``compare``: compare_command.py).
 
 The command line (migflow/cli.py) only declares these commands and imports this module when
 one of them runs, so that ``migflow --help`` does not load the model, pandas or Mesa.
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 # that ``migflow list`` and ``validate`` answer without them.
 
 
-def _with_overrides(scenario: Scenario, seed: int | None, scale: int | None) -> Scenario:
+def with_overrides(scenario: Scenario, seed: int | None, scale: int | None) -> Scenario:
     changes = {}
     if seed is not None:
         if not 0 <= seed < 2**32:
@@ -52,7 +52,7 @@ def check_run(scenario: Scenario, source: str | None, yes: bool, runs: int = 1) 
 
 
 @contextmanager
-def _counting(what: str, unit: str, quiet: bool) -> Iterator:
+def counting(what: str, unit: str, quiet: bool) -> Iterator:
     """A progress bar on stderr (over months of one run, or over whole runs), as the
     ``progress(done, total)`` callback the engine takes; None when ``quiet``."""
     if quiet:
@@ -76,7 +76,7 @@ def _counting(what: str, unit: str, quiet: bool) -> Iterator:
 def _run_with_progress(scenario: Scenario, quiet: bool) -> Results:
     from migflow.model.run import run_scenario
 
-    with _counting(f"[bold]{scenario.name}[/]", "months", quiet) as progress:
+    with counting(f"[bold]{scenario.name}[/]", "months", quiet) as progress:
         return run_scenario(scenario, progress=progress)
 
 
@@ -149,53 +149,6 @@ def print_intervals(intervals, title: str) -> None:
     console.print(table)
 
 
-def _results_for(
-    item: str | Scenario, quiet: bool, done: Results | None = None
-) -> tuple[str, Results]:
-    from migflow.model.results import Results
-
-    if isinstance(item, Scenario):
-        return item.name, done if done is not None else _run_with_progress(item, quiet)
-    try:
-        results = Results.read(item)
-    except (OSError, ValueError, KeyError) as exc:
-        raise InputError(f"cannot read results: {exc}", source=item) from None
-    return str(results.manifest.get("scenario", {}).get("name", item)), results
-
-
-def _scenario_or_folder(item: str, yes: bool) -> str | Scenario:
-    """A results folder (read later) or a scenario, loaded and checked now, so that both
-    sides of a comparison are checked before either runs."""
-    path = Path(item)
-    try:
-        is_results = path.is_dir() and (path / "manifest.json").is_file()
-    except (OSError, ValueError):
-        is_results = False
-    if is_results:
-        return item
-    scenario = load_scenario(item)
-    check_run(scenario, item, yes)
-    return scenario
-
-
-def comparison_rows(ra: Results, rb: Results) -> list[tuple[str, float, float]]:
-    """Every outcome of two results over the whole window: flows summed, stocks at the end
-    (the outcome registry, ``model/outcomes.py``)."""
-    from migflow.model.outcomes import OUTCOMES
-
-    rows = []
-    for outcome in OUTCOMES:
-        label = outcome.label if outcome.unit == "people" else f"{outcome.label} ({outcome.unit})"
-        if outcome.kind == "stock":
-            label += ", end"
-        values = []
-        for res in (ra, rb):
-            s = res.summary
-            values.append(outcome.over(s, int(s["year"].min()), int(s["year"].max())))
-        rows.append((label, *values))
-    return rows
-
-
 def run(
     scenario: str,
     out: Path | None,
@@ -208,7 +161,7 @@ def run(
     """Run one scenario, print a yearly summary and write its tables."""
     with user_errors():
         check_draws(draws)
-        loaded = _with_overrides(load_scenario(scenario), seed, scale)
+        loaded = with_overrides(load_scenario(scenario), seed, scale)
         # The default folder comes from the scenario's name, which is free text in a shared
         # file: only its safe form becomes a path, always under results/.
         target = check_output_folder(out or default_folder(Path("results"), loaded.name))
@@ -218,7 +171,7 @@ def run(
         if draws:
             from migflow.calibration.uncertainty import run_draws
 
-            with _counting(f"{draws} posterior draws", "runs", quiet) as progress:
+            with counting(f"{draws} posterior draws", "runs", quiet) as progress:
                 intervals = run_draws(loaded, draws, progress=progress)
         extra = None if intervals is None else {"summary_draws": intervals}
         results.write(target, extra=extra)
@@ -240,32 +193,6 @@ def validate(files: list[Path]) -> None:
             s = load_scenario(file)
             levers = sum(len(getattr(s, g)) for g in LEVER_GROUPS)
             console.print(f"ok: {file} ({s.name}, {s.start}..{s.end}, {levers} levers)")
-
-
-def compare(a: str, b: str, quiet: bool, yes: bool) -> None:
-    """Print the differences between two scenarios' results (B minus A)."""
-    from rich.table import Table
-
-    with user_errors():
-        first, second = _scenario_or_folder(a, yes), _scenario_or_folder(b, yes)
-        both = [item for item in (first, second) if isinstance(item, Scenario)]
-        ran = {}
-        if len(both) == 2:  # two runs: side by side, one per core
-            from migflow.model.run import run_scenarios
-
-            with _counting("both scenarios", "runs", quiet) as progress:
-                ra, rb = run_scenarios([(first, None), (second, None)], progress=progress)
-            ran = {id(first): ra, id(second): rb}
-        name_a, ra = _results_for(first, quiet, ran.get(id(first)))
-        name_b, rb = _results_for(second, quiet, ran.get(id(second)))
-    table = Table(title=f"{name_b} compared with {name_a} (whole window; stocks at the end)")
-    for col in ("indicator", name_a, name_b, "difference", "change"):
-        table.add_column(col, justify="right")
-    for label, va, vb in comparison_rows(ra, rb):
-        diff = vb - va
-        pct = f"{100 * diff / va:+.1f}%" if va else "n/a"
-        table.add_row(label, _fmt(va), _fmt(vb), f"{diff:+,.0f}", pct)
-    console.print(table)
 
 
 def list_shipped() -> None:

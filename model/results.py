@@ -16,6 +16,7 @@ import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -71,6 +72,28 @@ def _axes(months: tuple[str, ...]) -> dict[str, list[tuple[str, tuple]]]:
         "events": [month, ("kind", EVENT_KINDS), country, origin],
         "spending": [month, country, ("lever", ("integration", "root_causes"))],
     }
+
+
+def write_folder(out_dir: str | Path, fill: Callable[[Path], None]) -> Path:
+    """Write a set of files into ``out_dir`` atomically: ``fill(tmp)`` writes them into a
+    temporary folder inside ``out_dir``, and they are moved in only when all are complete, so
+    nothing is ever written outside the chosen folder and a failed write replaces nothing. A
+    folder this call created is removed again if the write fails."""
+    out = Path(out_dir)
+    created = not out.exists()
+    out.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
+    try:
+        fill(tmp)
+        for item in tmp.iterdir():
+            os.replace(item, out / item.name)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        raise
+    shutil.rmtree(tmp, ignore_errors=True)
+    return out
 
 
 @dataclass
@@ -149,28 +172,15 @@ class Results:
     # -------------------------------------------------------------- writing
     def write(self, out_dir: str | Path, extra: dict[str, pd.DataFrame] | None = None) -> Path:
         """Write Parquet tables (and ``extra`` ones, e.g. ``summary_draws``) and
-        manifest.json into ``out_dir``, atomically per file set: everything is written to a
-        temporary folder inside ``out_dir`` and moved in only when complete, so nothing is
-        ever written outside the chosen folder and a failed write replaces nothing. A
-        folder this call created is removed again if the write fails."""
-        out = Path(out_dir)
-        created = not out.exists()
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=out))
-        try:
+        manifest.json into ``out_dir``, all or nothing (``write_folder``)."""
+
+        def fill(tmp: Path) -> None:
             tables = {name: getattr(self, name) for name in TABLES} | (extra or {})
             for name, table in tables.items():
                 table.to_parquet(tmp / f"{name}.parquet", index=False)
             (tmp / "manifest.json").write_text(json.dumps(self.manifest, indent=2, sort_keys=True))
-            for item in tmp.iterdir():
-                os.replace(item, out / item.name)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            if created:
-                shutil.rmtree(out, ignore_errors=True)
-            raise
-        shutil.rmtree(tmp, ignore_errors=True)
-        return out
+
+        return write_folder(out_dir, fill)
 
     @classmethod
     def read(cls, out_dir: str | Path) -> Results:

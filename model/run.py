@@ -62,3 +62,27 @@ def run_scenarios(
             if progress is not None:
                 progress(done, total)
     return out
+
+
+def run_scenarios_on(
+    client,
+    jobs: list[tuple[Scenario, Parameters | None]],
+    progress: Callable[[int, int], None] | None = None,
+    summary_only: bool = False,
+) -> list:
+    """``run_scenarios`` on a Dask ``client`` (a local cluster or a remote scheduler's), in
+    the order given; ``progress(done, total)`` after each run. A run that fails raises."""
+    from dask.distributed import as_completed
+
+    items = [(s, p, summary_only) for s, p in jobs]
+    futures = [client.submit(_run_one, item, pure=False) for item in items]
+    index = {future.key: i for i, future in enumerate(futures)}
+    out = [None] * len(items)
+    try:
+        for done, future in enumerate(as_completed(futures), start=1):
+            out[index[future.key]] = future.result()
+            if progress is not None:
+                progress(done, len(items))
+    finally:
+        client.cancel([f for f in futures if not f.done()])
+    return out

@@ -7,10 +7,10 @@ import pytest
 from strategies import small_baseline
 
 from migflow.app.indicators import CARDS, COMPARE_ROWS, headline
+from migflow.compare_command import comparison_rows
 from migflow.model.outcomes import OUTCOME, OUTCOMES
 from migflow.model.run import run_scenario
 from migflow.model.scenario import Scenario
-from migflow.scenario_commands import comparison_rows
 from migflow.sweeps.outcomes import INDICATORS, indicator_value
 
 
