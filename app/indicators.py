@@ -2,9 +2,9 @@
 
 Flows (crossings, arrivals, regularisations, deaths, spending) are summed or averaged over
 the years the user picks; stocks (Venezuelans in a host) are read at the end of the last of
-those years. Costs count only what the model puts a price on: integration funding and
-root-cause funding (``Results.spending``). Regularisation programmes, legal pathways,
-enforcement and asylum processing carry no cost in the model.
+those years. Costs are every lever's spending (``model/costs.py``): money for integration and
+root causes, and unit costs times what regularisation programmes, legal pathways, removals
+and asylum decisions did in the run.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from migflow.model.outcomes import MAIN_HOSTS, OUTCOME
+from migflow.model.outcomes import MAIN_HOSTS, OUTCOME, rounded
 from migflow.model.results import Results
 from migflow.model.scenario import Scenario
 
@@ -116,58 +116,46 @@ def headline(results: Results, baseline: Results, years: tuple[int, int]) -> lis
     return out
 
 
+def within(summary: pd.DataFrame, years: tuple[int, int]) -> pd.DataFrame:
+    """The rows of a yearly summary in ``years`` (inclusive)."""
+    return summary[(summary["year"] >= years[0]) & (summary["year"] <= years[1])]
+
+
+#: the "n/a" reason of each cost-effectiveness figure (calibration.uncertainty.EFFECTS)
+_NO_EFFECT = {
+    "darien_crossings": "this scenario averts no Darién crossings (it has as many or more than "
+    "the baseline)",
+    "expected_deaths": "this scenario averts no deaths on the way (it has as many or more than "
+    "the baseline)",
+    "regularisations": "this scenario regularises no more people than the baseline",
+}
+
+
 def costs(results: Results, baseline: Results, years: tuple[int, int]) -> list[Cost]:
-    """Cost per person regularised and per Darién crossing averted (against the baseline)."""
-    free = (
-        "The model puts a cost only on integration and root-cause funding; regularisation "
-        "programmes, pathways and enforcement cost nothing in it, so $0 means 'no funding "
-        "change', not 'free in reality'."
+    """The extra cost of every lever per Darién crossing averted, per death averted and per
+    extra person regularised, against the baseline over ``years``: the definition
+    ``migflow compare`` prints (``calibration.uncertainty.cost_effectiveness``)."""
+    from migflow.calibration.uncertainty import UNPRICED, cost_effectiveness, outcome_differences
+
+    per_draw = outcome_differences(
+        [within(baseline.summary, years)], [within(results.summary, years)]
     )
-    integration = spending(results, years, "integration") - spending(baseline, years, "integration")
-    regularised = _sum(results, "regularisations", years) - _sum(baseline, "regularisations", years)
-    total = spending(results, years) - spending(baseline, years)
-    averted = _sum(baseline, "darien_crossings", years) - _sum(results, "darien_crossings", years)
-    per_person = (
-        Cost(
-            "cost_per_regularised",
-            "Cost per extra person regularised",
-            1e6 * integration / regularised,
-            "",
-            "Extra integration (and programme) spending divided by the extra people "
-            "regularised, against the baseline. " + free,
+    extra = per_draw.set_index("outcome").loc["cost_musd", "difference"]
+    span = f"{years[0]}–{years[1]}" if years[0] != years[1] else str(years[0])
+    out = []
+    for row in cost_effectiveness(per_draw).itertuples():
+        help_text = (
+            f"Extra cost of every lever in {span} (${extra:+,.1f} M against the baseline: "
+            "integration, root causes, regularisation programmes, legal pathways, removals, "
+            f"asylum decisions) per {row.effect}. Unit costs and their sources: "
+            f"docs/levers.md. {UNPRICED}"
         )
-        if regularised > 0
-        else Cost(
-            "cost_per_regularised",
-            "Cost per extra person regularised",
-            None,
-            "n/a: this scenario regularises no more people than the baseline, so there is no "
-            "cost per extra person.",
-            "Extra integration (and programme) spending divided by the extra people "
-            "regularised, against the baseline. " + free,
+        usd = None if np.isnan(row.usd_median) else float(row.usd_median)
+        why = (
+            f"n/a: {_NO_EFFECT[row.outcome]}, so there is no cost per unit." if usd is None else ""
         )
-    )
-    per_crossing = (
-        Cost(
-            "cost_per_crossing_averted",
-            "Cost per Darién crossing averted",
-            1e6 * total / averted,
-            "",
-            "Extra spending (integration and root causes) divided by the Darién crossings "
-            "averted, against the baseline. " + free,
-        )
-        if averted > 0
-        else Cost(
-            "cost_per_crossing_averted",
-            "Cost per Darién crossing averted",
-            None,
-            "n/a: this scenario averts no Darién crossings (it has as many or more than the "
-            "baseline), so there is no cost per crossing averted.",
-            "Extra spending (integration and root causes) divided by the Darién crossings "
-            "averted, against the baseline. " + free,
-        )
-    )
-    return [per_person, per_crossing]
+        out.append(Cost(f"cost_per_{row.outcome}", f"Cost per {row.effect}", usd, why, help_text))
+    return out
 
 
 def fmt(value: float, unit: str) -> str:
@@ -193,7 +181,9 @@ def arrow(indicator: Indicator) -> str:
 
 
 def fmt_usd(usd: float) -> str:
-    return f"${usd:,.0f}"
+    """US dollars to three significant figures (a model's cost per unit is not known to the
+    dollar), the sign in front: −$5,600."""
+    return ("−" if usd < 0 else "") + f"${rounded(abs(usd))}"
 
 
 def first_change_year(scenario: Scenario, reference: Scenario) -> int | None:

@@ -21,6 +21,7 @@ import pandas as pd
 from migflow.model.errors import InputError
 from migflow.model.parameters import SPEC_BY_NAME, Parameters
 
+from .assumptions import draw_assumed
 from .paths import SHIPPED
 
 
@@ -35,15 +36,22 @@ class Posterior:
         return Parameters({**self.point, **(overrides or {})})
 
     def draws(self, k: int, seed: int = 0, overrides: dict | None = None) -> list[Parameters]:
-        """``k`` parameter sets drawn from the ensemble by weight (reproducible by seed)."""
+        """``k`` parameter sets drawn from the ensemble by weight, each with the assumed
+        lever parameters drawn from their ranges (``assumptions.py``) unless the ensemble
+        fitted them; reproducible by seed. ``overrides`` (a scenario's own parameters) win."""
         rng = np.random.default_rng(seed)
         weights = self.ensemble["weight"].to_numpy()
         rows = rng.choice(len(self.ensemble), size=k, replace=True, p=weights / weights.sum())
         names = [c for c in self.ensemble.columns if c != "weight"]
+        assumed = draw_assumed(rng, k)
         return [
-            Parameters({**{n: float(self.ensemble.iloc[r][n]) for n in names}, **(overrides or {})})
-            for r in rows
-        ]
+            Parameters({
+                **{n: v for n, v in extra.items() if n not in names},
+                **{n: float(self.ensemble.iloc[r][n]) for n in names},
+                **(overrides or {}),
+            })
+            for r, extra in zip(rows, assumed, strict=True)
+        ]  # fmt: skip
 
 
 def load_posterior(folder: str | Path = SHIPPED) -> Posterior | None:

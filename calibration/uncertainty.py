@@ -115,3 +115,41 @@ def difference_bands(per_draw: pd.DataFrame) -> pd.DataFrame:
             row |= {f"{column}_median": mid, f"{column}_p05": low, f"{column}_p95": high}
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+#: Cost-effectiveness: (outcome, how its change counts as an effect, what a unit is). An
+#: effect is a crossing or death averted (A minus B) or an extra person regularised (B minus A).
+EFFECTS: tuple[tuple[str, int, str], ...] = (
+    ("darien_crossings", -1, "Darién crossing averted"),
+    ("expected_deaths", -1, "death on the way averted"),
+    ("regularisations", +1, "extra person regularised"),
+)
+#: what is not in ``cost_musd``: said wherever a cost-effectiveness figure is shown
+UNPRICED = (
+    "Not priced: patrols, border staff and detention (enforcement costs only its removals "
+    "home), removals from Mexico and Central America, and anything a lever costs beyond its "
+    "unit cost."
+)
+
+
+def cost_effectiveness(per_draw: pd.DataFrame) -> pd.DataFrame:
+    """US dollars of every lever's extra cost (``cost_musd``, B minus A) per unit of effect,
+    draw by draw, then its median and 90% interval over the draws. The ratio is given only
+    when there is an effect in every draw: where the effect's own interval reaches zero, a
+    cost per unit is unbounded and its percentiles mean nothing, so it is left missing (NaN)
+    and ``draws_with_effect`` says in how many draws there was one. A negative ratio means B
+    costs less than A while doing more (a net saving)."""
+    table = per_draw.pivot(index="draw", columns="outcome", values="difference")
+    extra_usd = table["cost_musd"].to_numpy() * 1e6
+    rows = []
+    for outcome, sign, unit in EFFECTS:
+        effect = sign * table[outcome].to_numpy()
+        has = effect > 0
+        row = {"effect": unit, "outcome": outcome, "draws": len(effect),
+               "draws_with_effect": int(has.sum()), "usd_median": np.nan,
+               "usd_p05": np.nan, "usd_p95": np.nan}  # fmt: skip
+        if has.all():
+            low, mid, high = band_of(extra_usd / effect)
+            row |= {"usd_median": mid, "usd_p05": low, "usd_p95": high}
+        rows.append(row)
+    return pd.DataFrame(rows)

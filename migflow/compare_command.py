@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from migflow.model.errors import InputError
 from migflow.model.limits import check_agents, check_output_folder, check_time, estimate_work
+from migflow.model.outcomes import rounded as _rounded
 from migflow.model.scenario import Scenario, load_scenario
 from migflow.model.terminal import check_draws, console, err, user_errors
 
@@ -104,14 +105,6 @@ def _fmt(x: float) -> str:
     return f"{x:,.0f}"
 
 
-def _rounded(x: float, digits: int = 3) -> str:
-    """``x`` to ``digits`` significant figures: a median over a few dozen runs is not known
-    to the person, and printing it so would be false precision."""
-    if x == 0 or not math.isfinite(x):
-        return f"{x:,.0f}"
-    return f"{round(x, digits - 1 - math.floor(math.log10(abs(x)))):,.0f}"
-
-
 def _signed(x: float) -> str:
     text = _rounded(x)
     return text if text.startswith("-") or text == "0" else f"+{text}"
@@ -164,8 +157,9 @@ def compare(
         name_a, ra = _results_for(first, ran.get(id(first)))
         name_b, rb = _results_for(second, ran.get(id(second)))
         rows = comparison_rows(ra, rb)
+        value = _cost_effectiveness([ra.summary], [rb.summary])
         if target is not None:
-            _write_point(target, rows, name_a, name_b, a, b)
+            _write_point(target, rows, value, name_a, name_b, a, b)
     from rich.table import Table
 
     table = Table(title=f"{name_b} compared with {name_a} (whole window; stocks at the end)")
@@ -174,8 +168,53 @@ def compare(
     for label, va, vb in rows:
         table.add_row(label, _fmt(va), _fmt(vb), f"{vb - va:+,.0f}", _change(vb - va, va))
     console.print(table)
+    _print_cost_effectiveness(value, name_a, name_b, draws=1)
     if target is not None:
-        err.print(f"wrote {target}/ (comparison.csv, manifest.json)", highlight=False, markup=False)
+        err.print(
+            f"wrote {target}/ (comparison.csv, cost_effectiveness.csv, manifest.json)",
+            highlight=False,
+            markup=False,
+        )
+
+
+def _cost_effectiveness(summaries_a: list, summaries_b: list) -> pd.DataFrame:
+    from migflow.calibration.uncertainty import cost_effectiveness, outcome_differences
+
+    return cost_effectiveness(outcome_differences(summaries_a, summaries_b))
+
+
+def _print_cost_effectiveness(value: pd.DataFrame, name_a: str, name_b: str, draws: int) -> None:
+    """Extra dollars of every lever per unit of effect; 'n/a' with the reason where the
+    effect is not there in every draw."""
+    from rich.table import Table
+
+    from migflow.calibration.uncertainty import UNPRICED
+
+    many = draws > 1
+    table = Table(
+        title=f"Cost-effectiveness of {name_b} against {name_a}: its extra cost (every lever, "
+        "unit costs of docs/levers.md) per unit of effect, US dollars"
+        + (f"; median (90% interval) over {draws} draws" if many else "")
+    )
+    table.add_column("per", justify="left")
+    table.add_column("US dollars", justify="right")
+    for row in value.itertuples():
+        if math.isnan(row.usd_median):
+            if not many or row.draws_with_effect == 0:
+                text = "n/a: none"
+            else:
+                text = f"n/a: in only {row.draws_with_effect} of {row.draws} draws"
+        elif many:
+            text = (
+                f"{_rounded(row.usd_median)} ({_rounded(row.usd_p05)} to {_rounded(row.usd_p95)})"
+            )
+        else:
+            text = _rounded(row.usd_median)
+        if not math.isnan(row.usd_median) and row.usd_median < 0:
+            text += " (saves money)"
+        table.add_row(row.effect, text)
+    console.print(table)
+    console.print(UNPRICED, highlight=False)
 
 
 def _compare_draws(
@@ -187,7 +226,12 @@ def _compare_draws(
     scheduler: str | None,
     quiet: bool,
 ) -> None:
-    from migflow.calibration.uncertainty import difference_bands, outcome_differences, paired_runs
+    from migflow.calibration.uncertainty import (
+        cost_effectiveness,
+        difference_bands,
+        outcome_differences,
+        paired_runs,
+    )
     from migflow.model.cluster import dask_client
     from migflow.model.run import run_scenarios_on
 
@@ -206,12 +250,15 @@ def _compare_draws(
     per_draw = outcome_differences(summaries[:draws], summaries[draws:])
     per_draw.insert(1, "seed", [runs_a[d][0].seed for d in per_draw["draw"]])
     bands = difference_bands(per_draw)
+    value = cost_effectiveness(per_draw)
     if target is not None:
-        _write_draws(target, per_draw, bands, side_a, side_b, draws)
+        _write_draws(target, per_draw, bands, value, side_a, side_b, draws)
     _print_bands(bands, first.name, second.name, draws)
+    _print_cost_effectiveness(value, first.name, second.name, draws)
     if target is not None:
         err.print(
-            f"wrote {target}/ (comparison.csv, differences.csv, manifest.json)",
+            f"wrote {target}/ (comparison.csv, differences.csv, cost_effectiveness.csv, "
+            "manifest.json)",
             highlight=False,
             markup=False,
         )
@@ -250,7 +297,9 @@ def _manifest(name_a: str, name_b: str, a: str, b: str, **extra) -> dict:
             "migflow_version": __version__, **extra}  # fmt: skip
 
 
-def _write_point(target: Path, rows, name_a: str, name_b: str, a: str, b: str) -> None:
+def _write_point(
+    target: Path, rows, value: pd.DataFrame, name_a: str, name_b: str, a: str, b: str
+) -> None:
     import pandas as pd
 
     from migflow.model.outcomes import OUTCOMES
@@ -267,14 +316,15 @@ def _write_point(target: Path, rows, name_a: str, name_b: str, a: str, b: str) -
 
     def fill(tmp: Path) -> None:
         table.to_csv(tmp / "comparison.csv", index=False)
+        value.to_csv(tmp / "cost_effectiveness.csv", index=False)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
 
     write_folder(target, fill)
 
 
 def _write_draws(
-    target: Path, per_draw: pd.DataFrame, bands: pd.DataFrame, side_a: tuple[str, Scenario],
-    side_b: tuple[str, Scenario], draws: int,
+    target: Path, per_draw: pd.DataFrame, bands: pd.DataFrame, value: pd.DataFrame,
+    side_a: tuple[str, Scenario], side_b: tuple[str, Scenario], draws: int,
 ) -> None:  # fmt: skip
     from migflow.calibration.posterior import load_posterior
     from migflow.model.outcomes import OUTCOME
@@ -294,6 +344,7 @@ def _write_draws(
     def fill(tmp: Path) -> None:
         bands.to_csv(tmp / "comparison.csv", index=False)
         per_draw.to_csv(tmp / "differences.csv", index=False)
+        value.to_csv(tmp / "cost_effectiveness.csv", index=False)
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
 
     write_folder(target, fill)

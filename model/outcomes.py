@@ -15,6 +15,7 @@ Kinds:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -30,6 +31,14 @@ _NATIONALITY = {
     "VEN": "Venezuelans", "HTI": "Haitians", "CUB": "Cubans", "ECU": "Ecuadorians",
     "COL": "Colombians",
 }  # fmt: skip
+
+
+def rounded(x: float, digits: int = 3) -> str:
+    """``x`` to ``digits`` significant figures, with thousands separators: a figure over a few
+    dozen model runs is not known to the person, and printing it so is false precision."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:,.0f}"
+    return f"{round(x, digits - 1 - math.floor(math.log10(abs(x)))):,.0f}"
 
 
 @dataclass(frozen=True)
@@ -121,7 +130,22 @@ OUTCOMES: tuple[Outcome, ...] = (
             "Money spent on root causes in the origins, $ million."),
     Outcome("funding_musd", "Integration + root-cause funding", "$M", "flow",
             "Money spent on integration in the hosts and on root causes in the origins, "
-            "$ million. The model puts no price on programmes, pathways or enforcement."),
+            "$ million."),
+    Outcome("regularisation_musd", "Cost of regularisation programmes", "$M", "flow",
+            "People regularised by a programme times the cost per person (model/costs.py), "
+            "$ million."),
+    Outcome("pathways_musd", "Cost of legal pathways", "$M", "flow",
+            "Arrivals on each legal pathway times its cost per arrival (labour visas, parole, "
+            "resettlement, Safe Mobility), $ million."),
+    Outcome("enforcement_musd", "Cost of removals", "$M", "flow",
+            "People removed home after being stopped in the Darién or at the US border, "
+            "times the cost per removal there, $ million. Patrols, and removals in Mexico and "
+            "Central America, are not priced."),
+    Outcome("asylum_musd", "Cost of US asylum decisions", "$M", "flow",
+            "US asylum cases decided times the cost per case, $ million."),
+    Outcome("cost_musd", "Cost of every lever", "$M", "flow",
+            "Integration, root causes, regularisation programmes, legal pathways, removals "
+            "and asylum decisions, $ million (unit costs and their sources: docs/levers.md)."),
 )  # fmt: skip
 OUTCOME: dict[str, Outcome] = {o.name: o for o in OUTCOMES}
 FLOWS: tuple[str, ...] = tuple(o.name for o in OUTCOMES if o.kind == "flow")

@@ -47,6 +47,9 @@ class Recorder:
         self.t = 0
         self.events = np.zeros((n_months, len(EVENT_KINDS), N_C, N_O))
         self.flow = np.zeros((n_months, len(EDGES), N_O))
+        #: people removed home after being stopped, by the route edge they were stopped on
+        #: (what a removal costs depends on who removes them: model/costs.py)
+        self.removed_by_edge = np.zeros((n_months, len(EDGES)))
         self.stocks = np.zeros((n_months, N_C, N_O, N_LIVE_STATUS))
         self.removed_stocks = np.zeros((n_months, N_C, N_O, 2))
         self._removed = np.zeros((N_C, N_O, 2))
@@ -89,6 +92,11 @@ class Recorder:
             idx = np.asarray(edges, dtype=np.int64) * N_O + origins
             counts = np.bincount(idx, minlength=len(EDGES) * N_O)
             self.flow[self.t] += counts.reshape(len(EDGES), N_O) * float(self.scale)
+
+    def removals(self, edges: np.ndarray) -> None:
+        if len(edges):
+            counts = np.bincount(np.asarray(edges, dtype=np.int64), minlength=len(EDGES))
+            self.removed_by_edge[self.t] += counts * float(self.scale)
 
     def remove(self, model, rows: np.ndarray, kind: str, countries) -> None:
         """Take migrants out of the population as returned or dead, keeping the count."""

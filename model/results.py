@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .calendar import format_month, parse_month, year_of
+from .costs import SPENDING_LEVERS, priced_spending
 from .geography import (
     CODES,
     DARIEN,
@@ -70,7 +71,7 @@ def _axes(months: tuple[str, ...]) -> dict[str, list[tuple[str, tuple]]]:
         "stocks": [month, country, origin, ("status", STATUS_NAMES + REMOVED_NAMES)],
         "flows": [month, ("edge", tuple(e.name for e in EDGES)), origin],
         "events": [month, ("kind", EVENT_KINDS), country, origin],
-        "spending": [month, country, ("lever", ("integration", "root_causes"))],
+        "spending": [month, country, ("lever", SPENDING_LEVERS)],
     }
 
 
@@ -115,13 +116,9 @@ class Results:
         stocks = _tidy(stock_array, axes["stocks"], "people")
         flows = _tidy(rec.flow, axes["flows"], "people")
         events = _tidy(rec.events, axes["events"], "people")
-        spend = np.stack(
-            [sched.integration_funding_musd, np.zeros_like(sched.integration_funding_musd)], axis=2
-        )
-        origin_country = [CODES.index(o) for o in ORIGINS]
-        spend[:, origin_country, 1] = sched.root_cause_musd
+        spend = priced_spending(rec, sched, model.scenario.unit_costs)
         spending = _tidy(spend, axes["spending"], "musd")
-        summary = _summary(rec, sched)
+        summary = _summary(rec, sched, spend)
         manifest = {
             "scenario": model.scenario.model_dump(mode="json", exclude_none=True),
             "parameters": model.params.as_dict(),
@@ -202,7 +199,7 @@ class Results:
         return cls(**tables, manifest=manifest)
 
 
-def _summary(rec, sched) -> pd.DataFrame:
+def _summary(rec, sched, spend: np.ndarray) -> pd.DataFrame:
     years = np.array([year_of(m) for m in sched.months])
     kinds = KIND_INDEX
     darien = rec.flow[:, EDGE_INDEX[DARIEN], :]  # (T, O)
@@ -236,8 +233,11 @@ def _summary(rec, sched) -> pd.DataFrame:
             in_year, kinds["expected_deaths"], DARIEN_END
         ].sum()
         row["returns"] = ev[kinds["returned"]].sum() + ev[kinds["deported"]].sum()
-        row["integration_musd"] = sched.integration_funding_musd[in_year].sum()
-        row["root_causes_musd"] = sched.root_cause_musd[in_year].sum()
-        row["funding_musd"] = row["integration_musd"] + row["root_causes_musd"]
+        musd = dict(zip(SPENDING_LEVERS, spend[in_year].sum(axis=(0, 1)), strict=True))
+        row["integration_musd"], row["root_causes_musd"] = musd["integration"], musd["root_causes"]
+        row["funding_musd"] = musd["integration"] + musd["root_causes"]
+        for lever in ("regularisation", "pathways", "enforcement", "asylum"):
+            row[f"{lever}_musd"] = musd[lever]
+        row["cost_musd"] = sum(musd.values())
         rows.append(row)
     return pd.DataFrame(rows)

@@ -4,15 +4,15 @@ A scenario is everything a policy person can change: the time window, seed and s
 push-factor trajectories of the origins, host opportunity, and every lever of docs/scenarios.md
 (integration funding and services, regularisation programmes, legal pathways, enforcement per
 route edge, US asylum processing time, root-cause funding). Behavioural parameters may be
-overridden under ``[parameters]``.
+overridden under ``[parameters]``, and the price of each lever under ``[unit_costs]``.
 
 A policy scenario usually ``extends = "baseline.toml"``: tables (push, opportunity,
-parameters) are merged key by key, lists of levers are appended, scalars are replaced. A lever
-may carry an ``id`` (a short slug naming the instrument it belongs to; several rows may share
-one), and a file that extends another may list ``without = ["colombia_tps", ...]`` to drop the
-inherited levers with those ids: "history without one instrument". The loaded scenario is
-always fully resolved, so saving and loading it again gives the same scenario without needing
-the parent file.
+parameters, unit_costs) are merged key by key, lists of levers are appended, scalars are
+replaced. A lever may carry an ``id`` (a short slug naming the instrument it belongs to;
+several rows may share one), and a file that extends another may list ``without =
+["colombia_tps", ...]`` to drop the inherited levers with those ids: "history without one
+instrument". The loaded scenario is always fully resolved, so saving and loading it again
+gives the same scenario without needing the parent file.
 
 Any problem becomes one ``InputError`` naming the file, the field and what is allowed.
 Types are strict: a number must be a TOML number, a boolean a TOML boolean, a string a
@@ -42,6 +42,7 @@ from pydantic import (
 )
 
 from .calendar import format_month, parse_month
+from .costs import unit_cost_problem
 from .errors import InputError, read_user_file
 from .geography import CODES, EDGE_INDEX, HOSTS, ORIGINS
 from .limits import MAX_INDEX, MAX_MUSD_PER_YEAR, MAX_NAME_CHARS, MAX_PEOPLE, MAX_SCALE, MAX_SEED
@@ -252,6 +253,8 @@ class Scenario(_Strict):
     enforcement: list[Enforcement] = Field(default_factory=list)
     asylum: list[AsylumPolicy] = Field(default_factory=list)
     root_causes: list[RootCauses] = Field(default_factory=list)
+    #: US dollars per unit, replacing the defaults of model/costs.py (UNIT_COSTS)
+    unit_costs: dict[str, float] = Field(default_factory=dict)
 
     @field_validator("start", "end")
     @classmethod
@@ -270,6 +273,15 @@ class Scenario(_Strict):
     def _parameters(cls, v):
         for name, value in v.items():
             problem = parameter_problem(name, value)
+            if problem:
+                raise ValueError(problem)
+        return v
+
+    @field_validator("unit_costs")
+    @classmethod
+    def _unit_costs(cls, v):
+        for key, value in v.items():
+            problem = unit_cost_problem(key, value)
             if problem:
                 raise ValueError(problem)
         return v
@@ -414,10 +426,14 @@ def _message(first: dict) -> str:
     return msg
 
 
+#: top-level tables an ``extends`` child merges key by key into its parent's
+_TABLES_MERGED_BY_KEY = ("parameters", "push", "opportunity", "unit_costs")
+
+
 def _merge(parent: dict, child: dict) -> dict:
     merged = dict(parent)
     for key, value in child.items():
-        if key in ("parameters", "push", "opportunity") and isinstance(value, dict):
+        if key in _TABLES_MERGED_BY_KEY and isinstance(value, dict):
             merged[key] = {**parent.get(key, {}), **value}
         elif isinstance(value, list) and isinstance(parent.get(key), list):
             merged[key] = parent[key] + value
@@ -525,7 +541,7 @@ class _Owners:
 
     def add(self, data: dict, source: str, parent: dict) -> None:
         for key, value in data.items():
-            if key in ("parameters", "push", "opportunity") and isinstance(value, dict):
+            if key in _TABLES_MERGED_BY_KEY and isinstance(value, dict):
                 for sub in value:
                     self.entries[key, str(sub)] = source
             if isinstance(value, list):

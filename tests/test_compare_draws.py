@@ -89,9 +89,19 @@ def test_compare_with_draws_prints_intervals_and_writes_every_draw(tmp_path):
     # a far more deadly and costly Darién sends fewer people through it, in every draw
     darien = per_draw[per_draw["outcome"] == "darien_crossings"]
     assert (darien["difference"] < 0).all()
+    assert "Cost-effectiveness" in result.stdout and "Not priced" in result.stdout
+    value = pd.read_csv(out / "cost_effectiveness.csv").set_index("outcome")
+    assert value.loc["darien_crossings", "draws_with_effect"] == 3  # averted in every draw
+    assert np.isfinite(value.loc["darien_crossings", "usd_median"])
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["draws"] == 3 and manifest["scale"] == 1000
-    assert {p.name for p in out.iterdir()} == {"comparison.csv", "differences.csv", "manifest.json"}
+    written = {p.name for p in out.iterdir()}
+    assert written == {
+        "comparison.csv",
+        "differences.csv",
+        "cost_effectiveness.csv",
+        "manifest.json",
+    }
 
 
 @needs_posterior

@@ -98,6 +98,11 @@ CORRUPTIONS = [
     (["parameters"], {"no_such_parameter": 1.0}, "parameters"),
     (["parameters"], {"deport_share": 7.0}, "parameters"),
     (["colour"], "blue", "colour"),
+    (["unit_costs"], {"teleportation": 10.0}, "unit_costs"),
+    (["unit_costs"], {"parole": -1.0}, "unit_costs"),
+    (["unit_costs"], {"parole": "cheap"}, "unit_costs"),
+    (["unit_costs"], {"parole": float("inf")}, "unit_costs"),
+    (["unit_costs"], {"parole": True}, "unit_costs"),
 ]  # fmt: skip
 
 

@@ -70,8 +70,8 @@ for row in range(0, len(heads), 3):
             border=True,
         )
 if not is_baseline:
-    cols = st.columns(2)
-    for col, cost in zip(cols, indicators.costs(results, baseline, period), strict=True):
+    value = indicators.costs(results, baseline, period)
+    for col, cost in zip(st.columns(len(value)), value, strict=True):
         col.metric(
             cost.label,
             "n/a" if cost.usd is None else indicators.fmt_usd(cost.usd),
@@ -80,8 +80,13 @@ if not is_baseline:
         )
         if cost.usd is None:
             col.caption(cost.why)
-        elif cost.usd == 0:
-            col.caption("$0: no funding change. " + cost.help.split(". ", 1)[1])
+        elif cost.usd < 0:
+            col.caption("Negative: this scenario costs less than the baseline and does more.")
+    st.caption(
+        "Costs: every lever's extra spending against the baseline, at the unit costs of "
+        "docs/levers.md. Not priced: patrols, border staff and detention (enforcement costs "
+        "only its removals home), and removals from Mexico and Central America."
+    )
 st.caption(
     "Differences use the same seed for both runs (common random numbers), so they show the "
     "levers' effect, not noise. Absolute numbers depend on the parameters (see the banner above)."

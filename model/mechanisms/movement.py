@@ -197,6 +197,7 @@ def _interdicted(model, rows: np.ndarray, edge: np.ndarray, deport_thr) -> None:
     pop.flags[stranded] = STRANDED
     model.recorder.events_at("stranded", src[~deport], pop.origin[stranded])
     model.recorder.remove(model, rows[deport], "deported", src[deport])
+    model.recorder.removals(edge[deport])
 
 
 def _referrals_on_the_way(model, rows, path, hop, at):
