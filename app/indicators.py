@@ -256,3 +256,45 @@ def comparison_table(named: list[tuple[str, Results]], years: tuple[int, int]) -
     for label, column, how in COMPARE_ROWS:
         rows[label] = [_READ[how](res, column, years) for _, res in named]
     return pd.DataFrame(rows, index=[name for name, _ in named]).T
+
+
+def difference_intervals(
+    summaries_a: list[pd.DataFrame], summaries_b: list[pd.DataFrame], years: tuple[int, int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Over ``years``: each outcome's difference B - A as median and 90% interval over
+    paired posterior draws, and the cost-effectiveness of B against A, as plain-word tables;
+    the functions and definitions of ``migflow compare --draws``."""
+    from migflow.calibration.uncertainty import (
+        cost_effectiveness,
+        difference_bands,
+        outcome_differences,
+    )
+
+    per_draw = outcome_differences(
+        [within(s, years) for s in summaries_a], [within(s, years) for s in summaries_b]
+    )
+    bands = difference_bands(per_draw)
+    span = f"{years[0]}–{years[1]}" if years[0] != years[1] else str(years[0])
+    rows = []
+    for row in bands.itertuples():
+        outcome = OUTCOME[row.outcome]
+        how = f"at the end of {years[1]}" if outcome.kind == "stock" else f"total {span}"
+        unit = "" if outcome.unit == "people" else f" ({outcome.unit})"
+        rows.append({
+            "indicator": f"{outcome.label}{unit}, {how}",
+            "difference (median)": _signed(row.difference_median),
+            "90% interval": f"{_signed(row.difference_p05)} to {_signed(row.difference_p95)}",
+        })  # fmt: skip
+    value = []
+    for row in cost_effectiveness(per_draw).itertuples():
+        if np.isnan(row.usd_median):
+            text = f"n/a: an effect in only {row.draws_with_effect} of {row.draws} draws"
+        else:
+            text = f"{fmt_usd(row.usd_median)} ({fmt_usd(row.usd_p05)} to {fmt_usd(row.usd_p95)})"
+        value.append({"cost per": row.effect, "US dollars, median (90% interval)": text})
+    return pd.DataFrame(rows), pd.DataFrame(value)
+
+
+def _signed(x: float) -> str:
+    text = rounded(abs(x))
+    return "0" if text == "0" else ("+" if x > 0 else "−") + text

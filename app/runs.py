@@ -136,6 +136,26 @@ def band_runs(scenario: Scenario, k: int) -> list[Results] | None:
     return [run(s, parameters)[0] for s, parameters in posterior_runs(scenario, k, posterior)]
 
 
+def paired_band_summaries(
+    reference: Scenario, other: Scenario, k: int, progress=None
+) -> tuple[list, list] | None:
+    """Yearly summaries of ``reference`` and ``other`` under the same ``k`` posterior draws
+    and seeds, or None without a posterior: the runs of ``migflow compare --draws``
+    (``calibration.uncertainty.paired_runs``). ``progress(done, total)`` after each run."""
+    posterior, _ = load_posterior_safely()
+    if posterior is None:
+        return None
+    from migflow.calibration.uncertainty import paired_runs
+
+    runs_a, runs_b = paired_runs(reference, other, k, posterior)
+    out, jobs = [], runs_a + runs_b
+    for done, (scenario, parameters) in enumerate(jobs, start=1):
+        out.append(run(scenario, parameters)[0].summary)
+        if progress is not None:
+            progress(done, len(jobs))
+    return out[:k], out[k:]
+
+
 @st.cache_data(show_spinner=False, max_entries=16)
 def packed_results(toml_text: str, fmt: str, _results: Results, _scenario: Scenario) -> bytes:
     """The download zip of a run (cached on the scenario's TOML text and the format)."""

@@ -160,6 +160,34 @@ def test_compare_shows_every_scenario_side_by_side_with_differences():
     assert len(at.get("plotly_chart")) == 2  # % change and year-by-year difference charts
 
 
+def test_compare_gives_each_difference_a_90_percent_interval_over_paired_draws():
+    if runs.load_posterior_safely()[0] is None:
+        pytest.skip("no shipped posterior")
+    at = start_app()
+    at.switch_page("pages/compare.py").run()
+    at.multiselect(key="cmp_choice").set_value(["baseline", "enforcement_darien_more"])
+    at.selectbox(key="cmp_scale").set_value(1000)
+    at.slider(key="cmp_k").set_value(5)
+    at.checkbox(key="cmp_sure").check()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("rough interval" in w.value for w in at.warning)
+    # side by side, difference, then this comparison's intervals and cost-effectiveness
+    differences = at.dataframe[2].value.set_index("indicator")
+    crossings = differences.loc[
+        next(i for i in differences.index if i.startswith("Darién crossings,"))
+    ]
+    assert crossings["difference (median)"].startswith("−")
+    low, high = crossings["90% interval"].split(" to ")
+    assert low.startswith("−") and high.startswith("−")  # fewer crossings in every draw
+    value = at.dataframe[3].value
+    assert list(value["cost per"]) == [
+        "Darién crossing averted",
+        "death on the way averted",
+        "extra person regularised",
+    ]
+
+
 BAD_UPLOADS = [
     ("broken.toml", b'name = "x"\n[[enforcement]\n', "invalid TOML"),
     (

@@ -99,3 +99,46 @@ series.update(
 )
 title = st.selectbox("Year by year", list(series), key="cmp_series")
 st.plotly_chart(charts.difference_figure(named, series[title], title), key="cmp_years")
+
+# ------------------------------------------------------------------ how sure
+st.subheader("How sure are these differences?")
+posterior, why = runs.load_posterior_safely()
+if posterior is None:
+    st.info(f"Intervals appear once a calibration posterior is shipped ({why}).")
+    st.stop()
+c1, c2 = st.columns([1, 2])
+sure = c1.checkbox(
+    "Compute 90% intervals", key="cmp_sure",
+    help="Runs every scenario once per posterior draw, each draw with the same parameters and "
+    "seed for all of them, and shows the spread of each difference (as `migflow compare "
+    "--draws` does).",
+)  # fmt: skip
+k = c2.slider("Posterior draws", 5, 40, 20, key="cmp_k")
+if sure:
+    if k < 20:
+        st.warning(f"{k} draws give a rough interval; use 20 or more for figures you report.")
+    reference_scenario = (
+        current if reference == current_label else base_scenario(reference)
+    ).with_changes(seed=int(seed), scale=int(scale))
+    for label in chosen[1:]:
+        other = (current if label == current_label else base_scenario(label)).with_changes(
+            seed=int(seed), scale=int(scale)
+        )
+        bar = st.progress(0.0, text=f"{label}: running {2 * k} runs")
+        pairs = runs.paired_band_summaries(
+            reference_scenario, other, k,
+            progress=lambda done, total, bar=bar: bar.progress(done / total),
+        )  # fmt: skip
+        bar.empty()
+        differences, value = indicators.difference_intervals(*pairs, period)
+        st.markdown(
+            f"**{label} minus {reference}**, {period[0]}–{period[1]}: median and 90% interval "
+            f"over {k} posterior draws (three significant figures)"
+        )
+        st.dataframe(differences, hide_index=True, key=f"cmp_sure_{label}")
+        st.dataframe(value, hide_index=True, key=f"cmp_value_{label}")
+    st.caption(
+        "Costs: every lever's extra spending at the unit costs of docs/levers.md. Not priced: "
+        "patrols, border staff and detention, and removals from Mexico and Central America. "
+        "A cost per unit is n/a when the effect is not there in every draw."
+    )
