@@ -125,13 +125,21 @@ def compare(
     scheduler: str = typer.Option(
         None, "--scheduler", help="Run the draws on this Dask scheduler (host:port)"
     ),
+    split: bool = typer.Option(
+        False,
+        "--split",
+        help="Each instrument B differs by: alone (A plus it) and last (B without it), with "
+        "its cost per Darién crossing averted",
+    ),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bars"),
     yes: bool = YES,
 ) -> None:
     """Print the differences between two scenarios' results (B minus A)."""
     from migflow import compare_command
 
-    compare_command.compare(a, b, out, seed, scale, draws, workers, scheduler, quiet, yes)
+    compare_command.compare(
+        a, b, out, seed, scale, draws, workers, scheduler, quiet, yes, split=split
+    )
 
 
 @app.command("list")

@@ -125,9 +125,11 @@ def compare(
     scheduler: str | None = None,
     quiet: bool = False,
     yes: bool = False,
+    split: bool = False,
 ) -> None:
     """Print the differences between two scenarios' results (B minus A); with ``draws``, each
-    with its median and 90% interval over posterior draws."""
+    with its median and 90% interval over posterior draws; with ``split``, each instrument B
+    differs by, alone and last."""
     with user_errors():
         check_draws(draws)
         if workers is not None and workers < 1:
@@ -138,6 +140,9 @@ def compare(
             second = second.with_changes(seed=first.seed)
         target = check_output_folder(out) if out is not None else None
         sides = [(src, s) for src, s in ((a, first), (b, second)) if isinstance(s, Scenario)]
+        if split:
+            _compare_split(sides, draws, target, workers, scheduler, quiet, yes)
+            return
         _check_work(sides, max(draws, 1), yes)
         if draws:
             _compare_draws((a, first), (b, second), draws, target, workers, scheduler, quiet)
@@ -217,6 +222,37 @@ def _print_cost_effectiveness(value: pd.DataFrame, name_a: str, name_b: str, dra
     console.print(UNPRICED, highlight=False)
 
 
+def _compare_split(sides, draws, target, workers, scheduler, quiet, yes) -> None:
+    from . import split_command
+
+    if len(sides) != 2:
+        raise InputError(
+            "needs two scenarios (files or names), not results folders", field="--split"
+        )
+    (a, first), (_, second) = sides
+    found, scenarios = split_command.split_scenarios(first, second)
+    _check_work([(a, s) for s in scenarios], max(draws, 1), yes)
+    split_command.warn_other_differences(first, second)
+    if 0 < draws < RECOMMENDED_DRAWS:
+        _warn_few(draws)
+    summaries = split_command.run_split(scenarios, draws, workers, scheduler, quiet)
+    table = split_command.split_table(found, summaries)
+    if target is not None:
+        split_command.write_split(target, table)
+    split_command.print_split(table, first.name, second.name, max(draws, 1))
+    if target is not None:
+        err.print(f"wrote {target}/split.csv", highlight=False, markup=False)
+
+
+def _warn_few(draws: int) -> None:
+    err.print(
+        f"warning: {draws} draws give a rough 90% interval that moves from one set of "
+        f"draws to the next; use --draws {RECOMMENDED_DRAWS} or more for figures you report",
+        highlight=False,
+        markup=False,
+    )
+
+
 def _compare_draws(
     side_a: tuple[str, Scenario],
     side_b: tuple[str, Scenario],
@@ -237,12 +273,7 @@ def _compare_draws(
 
     first, second = side_a[1], side_b[1]
     if draws < RECOMMENDED_DRAWS:
-        err.print(
-            f"warning: {draws} draws give a rough 90% interval that moves from one set of "
-            f"draws to the next; use --draws {RECOMMENDED_DRAWS} or more for figures you report",
-            highlight=False,
-            markup=False,
-        )
+        _warn_few(draws)
     runs_a, runs_b = paired_runs(first, second, draws)
     with dask_client(workers, scheduler) as client:
         with counting(f"{draws} posterior draws of both scenarios", "runs", quiet) as progress:

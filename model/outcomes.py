@@ -38,7 +38,8 @@ def rounded(x: float, digits: int = 3) -> str:
     dozen model runs is not known to the person, and printing it so is false precision."""
     if x == 0 or not math.isfinite(x):
         return f"{x:,.0f}"
-    return f"{round(x, digits - 1 - math.floor(math.log10(abs(x)))):,.0f}"
+    text = f"{round(x, digits - 1 - math.floor(math.log10(abs(x)))):,.0f}"
+    return "0" if text == "-0" else text
 
 
 @dataclass(frozen=True)
