@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from migflow.model.outcomes import MAIN_HOSTS, OUTCOME, rounded
+from migflow.model.outcomes import MAIN_HOSTS, OUTCOME, rounded, within
 from migflow.model.results import Results
 from migflow.model.scenario import Scenario
 
@@ -114,11 +114,6 @@ def headline(results: Results, baseline: Results, years: tuple[int, int]) -> lis
             )
         )
     return out
-
-
-def within(summary: pd.DataFrame, years: tuple[int, int]) -> pd.DataFrame:
-    """The rows of a yearly summary in ``years`` (inclusive)."""
-    return summary[(summary["year"] >= years[0]) & (summary["year"] <= years[1])]
 
 
 #: the "n/a" reason of each cost-effectiveness figure (calibration.uncertainty.EFFECTS)

@@ -125,6 +125,9 @@ def compare(
     scheduler: str = typer.Option(
         None, "--scheduler", help="Run the draws on this Dask scheduler (host:port)"
     ),
+    years: str = typer.Option(
+        None, "--years", help="Years to compare over, e.g. 2026-2035 (default: the whole window)"
+    ),
     split: bool = typer.Option(
         False,
         "--split",
@@ -138,7 +141,7 @@ def compare(
     from migflow import compare_command
 
     compare_command.compare(
-        a, b, out, seed, scale, draws, workers, scheduler, quiet, yes, split=split
+        a, b, out, seed, scale, draws, workers, scheduler, quiet, yes, split=split, years=years
     )
 
 

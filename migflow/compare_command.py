@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from migflow.model.errors import InputError
 from migflow.model.limits import check_agents, check_output_folder, check_time, estimate_work
 from migflow.model.outcomes import rounded as _rounded
+from migflow.model.outcomes import within
 from migflow.model.scenario import Scenario, load_scenario
 from migflow.model.terminal import check_draws, console, err, user_errors
 
@@ -81,19 +82,55 @@ def _results_for(item: str | Scenario, done: Results | None) -> tuple[str, Resul
     return str(results.manifest.get("scenario", {}).get("name", item)), results
 
 
-def comparison_rows(ra: Results, rb: Results) -> list[tuple[str, float, float]]:
-    """Every outcome of two results over the whole window: flows summed, stocks at the end
-    (the outcome registry, ``model/outcomes.py``)."""
+def comparison_rows(sa: pd.DataFrame, sb: pd.DataFrame) -> list[tuple[str, float, float]]:
+    """Every outcome of two yearly summaries over all their years: flows summed, stocks at
+    the end (the outcome registry, ``model/outcomes.py``)."""
     from migflow.model.outcomes import OUTCOMES
 
     rows = []
     for outcome in OUTCOMES:
         values = []
-        for res in (ra, rb):
-            s = res.summary
+        for s in (sa, sb):
             values.append(outcome.over(s, int(s["year"].min()), int(s["year"].max())))
         rows.append((_label(outcome), *values))
     return rows
+
+
+def _years_of(item: str | Scenario) -> tuple[int, int]:
+    if isinstance(item, Scenario):
+        return int(item.start[:4]), int(item.end[:4])
+    try:
+        months = json.loads((Path(item) / "manifest.json").read_text())["months"]
+        return int(months[0][:4]), int(months[1][:4])
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        raise InputError(f"cannot read results: {exc}", source=item) from None
+
+
+def _window(years: str | None, *items: str | Scenario) -> tuple[int, int] | None:
+    """``--years`` as (first, last): ``2026-2035`` or one year, inside both sides' windows."""
+    if years is None:
+        return None
+    parts = years.strip().split("-")
+    if not 1 <= len(parts) <= 2 or not all(
+        p.strip().isdigit() and len(p.strip()) == 4 for p in parts
+    ):
+        raise InputError(
+            f"must be a year or two, e.g. 2026-2035 or 2030 (got {years!r})", field="--years"
+        )
+    first, last = int(parts[0]), int(parts[-1])
+    lo = max(_years_of(item)[0] for item in items)
+    hi = min(_years_of(item)[1] for item in items)
+    if not lo <= first <= last <= hi:
+        raise InputError(
+            f"{years} is not inside the years both sides cover, {lo}-{hi}", field="--years"
+        )
+    return first, last
+
+
+def _span(window: tuple[int, int] | None) -> str:
+    if window is None:
+        return "whole window"
+    return f"{window[0]}-{window[1]}" if window[0] != window[1] else str(window[0])
 
 
 def _label(outcome) -> str:
@@ -126,6 +163,7 @@ def compare(
     quiet: bool = False,
     yes: bool = False,
     split: bool = False,
+    years: str | None = None,
 ) -> None:
     """Print the differences between two scenarios' results (B minus A); with ``draws``, each
     with its median and 90% interval over posterior draws; with ``split``, each instrument B
@@ -138,14 +176,17 @@ def compare(
         if isinstance(first, Scenario) and isinstance(second, Scenario):
             # one seed for both, so that their difference is the policy's, not noise's
             second = second.with_changes(seed=first.seed)
+        window = _window(years, first, second)
         target = check_output_folder(out) if out is not None else None
         sides = [(src, s) for src, s in ((a, first), (b, second)) if isinstance(s, Scenario)]
         if split:
-            _compare_split(sides, draws, target, workers, scheduler, quiet, yes)
+            _compare_split(sides, draws, target, workers, scheduler, quiet, yes, window)
             return
         _check_work(sides, max(draws, 1), yes)
         if draws:
-            _compare_draws((a, first), (b, second), draws, target, workers, scheduler, quiet)
+            _compare_draws(
+                (a, first), (b, second), draws, target, workers, scheduler, quiet, window
+            )
             return
         ran = {}
         if len(sides) == 2:  # two runs: side by side, one per core
@@ -161,13 +202,14 @@ def compare(
             ran = {id(scenario): run_scenario(scenario)}
         name_a, ra = _results_for(first, ran.get(id(first)))
         name_b, rb = _results_for(second, ran.get(id(second)))
-        rows = comparison_rows(ra, rb)
-        value = _cost_effectiveness([ra.summary], [rb.summary])
+        sa, sb = within(ra.summary, window), within(rb.summary, window)
+        rows = comparison_rows(sa, sb)
+        value = _cost_effectiveness([sa], [sb])
         if target is not None:
             _write_point(target, rows, value, name_a, name_b, a, b)
     from rich.table import Table
 
-    table = Table(title=f"{name_b} compared with {name_a} (whole window; stocks at the end)")
+    table = Table(title=f"{name_b} compared with {name_a} ({_span(window)}; stocks at the end)")
     for col in ("indicator", name_a, name_b, "difference", "change"):
         table.add_column(col, justify="right")
     for label, va, vb in rows:
@@ -222,7 +264,7 @@ def _print_cost_effectiveness(value: pd.DataFrame, name_a: str, name_b: str, dra
     console.print(UNPRICED, highlight=False)
 
 
-def _compare_split(sides, draws, target, workers, scheduler, quiet, yes) -> None:
+def _compare_split(sides, draws, target, workers, scheduler, quiet, yes, window) -> None:
     from . import split_command
 
     if len(sides) != 2:
@@ -236,10 +278,11 @@ def _compare_split(sides, draws, target, workers, scheduler, quiet, yes) -> None
     if 0 < draws < RECOMMENDED_DRAWS:
         _warn_few(draws)
     summaries = split_command.run_split(scenarios, draws, workers, scheduler, quiet)
+    summaries = [[within(s, window) for s in runs] for runs in summaries]
     table = split_command.split_table(found, summaries)
     if target is not None:
         split_command.write_split(target, table)
-    split_command.print_split(table, first.name, second.name, max(draws, 1))
+    split_command.print_split(table, first.name, second.name, max(draws, 1), _span(window))
     if target is not None:
         err.print(f"wrote {target}/split.csv", highlight=False, markup=False)
 
@@ -261,6 +304,7 @@ def _compare_draws(
     workers: int | None,
     scheduler: str | None,
     quiet: bool,
+    window: tuple[int, int] | None,
 ) -> None:
     from migflow.calibration.uncertainty import (
         cost_effectiveness,
@@ -278,13 +322,14 @@ def _compare_draws(
     with dask_client(workers, scheduler) as client:
         with counting(f"{draws} posterior draws of both scenarios", "runs", quiet) as progress:
             summaries = run_scenarios_on(client, runs_a + runs_b, progress, summary_only=True)
+    summaries = [within(s, window) for s in summaries]
     per_draw = outcome_differences(summaries[:draws], summaries[draws:])
     per_draw.insert(1, "seed", [runs_a[d][0].seed for d in per_draw["draw"]])
     bands = difference_bands(per_draw)
     value = cost_effectiveness(per_draw)
     if target is not None:
         _write_draws(target, per_draw, bands, value, side_a, side_b, draws)
-    _print_bands(bands, first.name, second.name, draws)
+    _print_bands(bands, first.name, second.name, draws, _span(window))
     _print_cost_effectiveness(value, first.name, second.name, draws)
     if target is not None:
         err.print(
@@ -295,7 +340,7 @@ def _compare_draws(
         )
 
 
-def _print_bands(bands: pd.DataFrame, name_a: str, name_b: str, draws: int) -> None:
+def _print_bands(bands: pd.DataFrame, name_a: str, name_b: str, draws: int, span: str) -> None:
     from rich.table import Table
 
     from migflow.model.outcomes import OUTCOME
@@ -303,7 +348,7 @@ def _print_bands(bands: pd.DataFrame, name_a: str, name_b: str, draws: int) -> N
     table = Table(
         title=(
             f"{name_b} compared with {name_a}: medians over {draws} posterior draws, both "
-            "run with the same parameters and seed in each draw; whole window, stocks at the "
+            f"run with the same parameters and seed in each draw; {span}, stocks at the "
             "end; 3 significant figures"
         )
     )

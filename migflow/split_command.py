@@ -124,7 +124,7 @@ def _cell(row, many: bool) -> str:
     return f"{text}\n({rounded(row['p05'])} to {rounded(row['p95'])})" if many else text
 
 
-def print_split(table: pd.DataFrame, name_a: str, name_b: str, draws: int) -> None:
+def print_split(table: pd.DataFrame, name_a: str, name_b: str, draws: int, span: str) -> None:
     from rich.table import Table
 
     from migflow.calibration.uncertainty import UNPRICED
@@ -132,7 +132,7 @@ def print_split(table: pd.DataFrame, name_a: str, name_b: str, draws: int) -> No
     many = draws > 1
     out = Table(
         title=f"Each instrument of {name_b} against {name_a}: alone ({name_a} plus it) and last "
-        f"({name_b} without it); whole window"
+        f"({name_b} without it); {span}"
         + (f"; median (90% interval) over {draws} draws" if many else "")
     )
     figures = list(dict.fromkeys(table["figure"]))

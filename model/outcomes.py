@@ -33,6 +33,14 @@ _NATIONALITY = {
 }  # fmt: skip
 
 
+def within(summary: pd.DataFrame, years: tuple[int, int] | None) -> pd.DataFrame:
+    """The rows of a yearly summary in ``years`` (inclusive; all of them for None): the
+    window an outcome is read over, flows summed in it and stocks at its end."""
+    if years is None:
+        return summary
+    return summary[(summary["year"] >= years[0]) & (summary["year"] <= years[1])]
+
+
 def rounded(x: float, digits: int = 3) -> str:
     """``x`` to ``digits`` significant figures, with thousands separators: a figure over a few
     dozen model runs is not known to the person, and printing it so is false precision."""

@@ -123,3 +123,21 @@ def test_draws_need_two_scenarios_not_results_folders(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.strip().startswith("error: --draws:")
     assert "results folder" in result.stderr and "Traceback" not in result.output
+
+
+def test_years_narrow_every_figure_to_that_window(tmp_path):
+    a = _file(tmp_path, "a")
+    b = _file(tmp_path, "b", parameters={"darien_disutility": 8.0})
+    tables = {}
+    for years in (None, "2017", "2015-2017"):
+        out = tmp_path / f"cmp_{years}"
+        extra = [] if years is None else ["--years", years]
+        result = runner.invoke(app, ["compare", str(a), str(b), "--out", str(out), *extra])
+        assert result.exit_code == 0, result.output
+        tables[years] = pd.read_csv(out / "comparison.csv").set_index("outcome")
+    whole, last_year = tables[None], tables["2017"]
+    pd.testing.assert_frame_equal(whole, tables["2015-2017"])  # the window is the whole run
+    assert last_year.loc["darien_crossings", "a"] < whole.loc["darien_crossings", "a"]  # a flow
+    assert last_year.loc["venezuelans_in_COL", "a"] == whole.loc["venezuelans_in_COL", "a"]
+    refused = runner.invoke(app, ["compare", str(a), str(b), "--years", "2014-2016"])
+    assert refused.exit_code == 2 and "2015-2017" in refused.stderr
