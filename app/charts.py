@@ -19,7 +19,7 @@ from migflow.model.geography import DARIEN, ORIGINS
 from migflow.model.outcomes import MAIN_HOSTS
 from migflow.model.results import Results
 
-from .documented import midpoint, month_end, points
+from .documented import documented_until, midpoint, month_end, points
 from .state import country_name
 
 SCENARIO_COLOUR = "#1f5aa6"
@@ -120,6 +120,20 @@ def _documented_traces(fig: go.Figure, pts: pd.DataFrame, colour: str, prefix: s
         )
 
 
+def _mark_projection(fig: go.Figure, documented: pd.DataFrame | None) -> None:
+    """Shade the years after the last documented figure: there the lines are the model's
+    alone (history as it happened is only an input there, its counts are not used)."""
+    until = documented_until(documented)
+    xs = [pd.Timestamp(x) for trace in fig.data for x in (trace.x if trace.x is not None else ())]
+    if until is None or not xs or max(xs) <= until:
+        return
+    fig.add_vrect(
+        x0=until, x1=max(xs), fillcolor="#888888", opacity=0.08, layer="below", line_width=0,
+        annotation_text=f"after {until.year}: model only, no documented counts",
+        annotation_position="top left", annotation_font_size=11,
+    )  # fmt: skip
+
+
 def _band_trace(fig: go.Figure, x, band: pd.DataFrame, colour: str, name: str) -> None:
     fig.add_trace(
         go.Scatter(x=x, y=band["hi"], mode="lines", line={"width": 0}, showlegend=False,
@@ -186,6 +200,7 @@ def series_figure(
     if documented is not None and spec.quantity is not None:
         pts = points(documented, spec.quantity, months=12, nationalities=spec.nationalities)
         _documented_traces(fig, pts, DOCUMENTED_COLOUR)
+    _mark_projection(fig, documented)
     return _layout(fig, spec.title, spec.y_title)
 
 
@@ -227,6 +242,7 @@ def venezuelans_figure(
         if documented is not None:
             pts = points(documented, "stock", country=host, nationalities=("VEN",))
             _documented_traces(fig, pts, colour, prefix=f"{name}: ")
+    _mark_projection(fig, documented)
     return _layout(fig, "Venezuelans in the main hosts (end of year)", "people", height=460)
 
 
@@ -249,6 +265,7 @@ def darien_monthly_figure(
                                  hovertemplate="%{y:,.0f}"))  # fmt: skip
     if documented is not None:
         _documented_traces(fig, points(documented, "darien_crossings", months=1), DOCUMENTED_COLOUR)
+    _mark_projection(fig, documented)
     return _layout(fig, "Darién crossings per month", "people a month")
 
 

@@ -41,6 +41,14 @@ def load_documented(
     return pd.DataFrame(columns=list(COLUMNS)), None
 
 
+def documented_until(table: pd.DataFrame) -> pd.Timestamp | None:
+    """The last day of the last month any documented figure covers (None for no figures):
+    where history as documented ends and the model alone goes on."""
+    if table is None or table.empty:
+        return None
+    return month_end(max(table["end"], key=parse_month))
+
+
 def _is_month(text: str) -> bool:
     try:
         parse_month(text)

@@ -18,7 +18,7 @@ from migflow.model.outcomes import MAIN_HOSTS, OUTCOME, rounded, within
 from migflow.model.results import Results
 from migflow.model.scenario import Scenario
 
-from .state import changes_from
+from .state import THIS_YEAR, changes_from
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,7 @@ CARDS: tuple[tuple[str, str], ...] = (
     ("legal_pathway_arrivals", "sum"),
     ("expected_deaths", "sum"),
     ("funding_musd", "sum"),
+    ("cost_musd", "sum"),
 )
 _READ = {"mean": _mean, "sum": _sum, "end": _end}
 _SUFFIX = {"mean": " per year", "sum": "", "end": " (end)"}
@@ -98,6 +99,19 @@ def _period(how: str, years: tuple[int, int]) -> str:
             "end": f"At the end of {y1}."}[how]  # fmt: skip
 
 
+def span_of(years: tuple[int, int]) -> str:
+    return f"{years[0]}–{years[1]}" if years[0] != years[1] else str(years[0])
+
+
+def card_label(name: str, how: str, years: tuple[int, int]) -> str:
+    """A card's title: what it counts, its unit when not people, and its period, e.g.
+    "Darién crossings, per year 2026–2030" or "Venezuelans in Colombia, end of 2030"."""
+    outcome = OUTCOME[name]
+    period = {"mean": f"per year {span_of(years)}", "sum": f"total {span_of(years)}",
+              "end": f"end of {years[1]}"}[how]  # fmt: skip
+    return f"{outcome.label}{_unit(outcome.unit)}, {period}"
+
+
 def headline(results: Results, baseline: Results, years: tuple[int, int]) -> list[Indicator]:
     """The headline indicators of ``results`` and of ``baseline`` over ``years``."""
     out = []
@@ -106,7 +120,7 @@ def headline(results: Results, baseline: Results, years: tuple[int, int]) -> lis
         out.append(
             Indicator(
                 name,
-                outcome.label + (_SUFFIX[how] if how == "mean" else ""),
+                card_label(name, how, years),
                 read(results, name, years),
                 read(baseline, name, years),
                 outcome.unit + ("/yr" if how == "mean" else ""),
@@ -154,9 +168,12 @@ def costs(results: Results, baseline: Results, years: tuple[int, int]) -> list[C
 
 
 def fmt(value: float, unit: str) -> str:
+    """Three significant figures: what the model can tell, not the digits it prints."""
+    text = rounded(abs(value), whole=unit != "$M")
+    sign = "−" if value < 0 and text != "0" else ""
     if unit == "$M":
-        return f"${value:,.1f} M"
-    return f"{value:,.0f}"
+        return f"{sign}${text} M"
+    return sign + text
 
 
 def fmt_change(indicator: Indicator) -> str:
@@ -187,11 +204,26 @@ def first_change_year(scenario: Scenario, reference: Scenario) -> int | None:
     return min(starts) if starts else None
 
 
-def default_period(scenario: Scenario, reference: Scenario, years: list[int]) -> tuple[int, int]:
-    """From the first year a lever differs from the baseline (else 2022) to the last year."""
-    first = first_change_year(scenario, reference) or 2022
+def default_period(years: list[int], today: int | None = None) -> tuple[int, int]:
+    """The window every figure is read over until the user moves it: from this year (the
+    what-ifs of scenarios/ start in January of the year the model is used in; the baseline is
+    the status quo from then) to the last year. One window for every scenario, so that the
+    baseline's own figures do not change with the scenario beside them."""
+    first = today if today is not None else THIS_YEAR
     first = min(max(first, years[0]), years[-1])
     return first, years[-1]
+
+
+def earlier_change(scenario: Scenario, reference: Scenario, period: tuple[int, int]) -> str:
+    """A note when ``scenario`` changes levers before the window starts (a what-if of
+    history): the window then misses part of its effect. Empty otherwise."""
+    first = first_change_year(scenario, reference)
+    if first is None or first >= period[0]:
+        return ""
+    return (
+        f"This scenario changes levers from {first}, before the years shown: move the start of "
+        f"the window to {first} to see all of its effect."
+    )
 
 
 def band(summaries: list[pd.DataFrame], column: str) -> pd.DataFrame:
@@ -293,3 +325,53 @@ def difference_intervals(
 def _signed(x: float) -> str:
     text = rounded(abs(x))
     return "0" if text == "0" else ("+" if x > 0 else "−") + text
+
+
+#: what the sentence above the cards speaks of: (outcome, fewer/more words)
+_SENTENCE = (
+    ("darien_crossings", "Darién crossings"),
+    ("us_border_arrivals", "arrivals at the US border"),
+    ("expected_deaths", "deaths on the way"),
+    ("regularisations", "people regularised"),
+    ("legal_pathway_arrivals", "legal pathway arrivals"),
+)
+
+
+def change_sentence(
+    results: Results, baseline: Results, years: tuple[int, int],
+    draws: tuple[list[pd.DataFrame], list[pd.DataFrame]] | None = None,
+) -> str:  # fmt: skip
+    """What changed against the baseline over ``years``, in plain words, totals rounded to
+    three significant figures; with ``draws`` (paired posterior runs of baseline and
+    scenario), each change with its 90% interval."""
+    from migflow.calibration.uncertainty import difference_bands, outcome_differences
+
+    bands = None
+    if draws is not None:
+        per_draw = outcome_differences(*([within(s, years) for s in side] for side in draws))
+        bands = difference_bands(per_draw).set_index("outcome")
+    parts = []
+    for name, words in _SENTENCE:
+        before, after = _sum(baseline, name, years), _sum(results, name, years)
+        diff = after - before
+        if rounded(diff) == "0":
+            continue
+        text = f"{rounded(abs(diff))} {'more' if diff > 0 else 'fewer'} {words}"
+        if before:
+            pct = 100 * diff / before
+            text += f" ({pct:+.{1 if abs(pct) < 1 else 0}f}%)".replace("-", "−")
+        if bands is not None:
+            lo, hi = bands.loc[name, "difference_p05"], bands.loc[name, "difference_p95"]
+            text += f", 90% interval {fmt(lo, 'people')} to {fmt(hi, 'people')}"
+        parts.append(text)
+    cost = _sum(results, "cost_musd", years) - _sum(baseline, "cost_musd", years)
+    span = span_of(years)
+    if not parts and rounded(cost) == "0":
+        return f"Over {span}, nothing shown here changes against the baseline."
+    money = (
+        f"every lever together costs {fmt(abs(cost), '$M')} {'more' if cost > 0 else 'less'}"
+        if rounded(cost, whole=False) != "0"
+        else "the cost of the levers does not change"
+    )
+    changes = "; ".join(parts) if parts else "no change in crossings, deaths or status"
+    return f"Against the baseline, over {span} in total: {changes}; {money}."

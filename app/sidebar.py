@@ -20,7 +20,7 @@ from .state import BORDERS, HOSTS, PATHWAYS, ROOT_CAUSE_ORIGINS, LeverInputs, co
 
 UPLOAD_PREFIX = "upload: "
 SCALES = (10, 20, 50, 100, 200, 500, 1000)
-DEFAULT_CHANGE_START = "2023-01"
+DEFAULT_CHANGE_START = f"{state.THIS_YEAR}-01"  # what-ifs act from now on
 
 
 def base_options() -> list[str]:

@@ -11,6 +11,7 @@ replaces the scenario's value while the change applies. A change applies from ``
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from migflow.model.calendar import format_month, parse_month
@@ -42,6 +43,11 @@ BORDERS = {
     "GTM-MEX": "Mexico's southern border (Guatemala → Mexico)",
     US_BORDER: "US southwest border (Mexico → US)",
 }
+
+
+#: The year the app is used in: what-ifs change levers "from now on" (January of it) and
+#: every figure is read from it to the end, unless the user chooses otherwise.
+THIS_YEAR = date.today().year
 
 
 def country_name(code: str) -> str:

@@ -41,13 +41,19 @@ def within(summary: pd.DataFrame, years: tuple[int, int] | None) -> pd.DataFrame
     return summary[(summary["year"] >= years[0]) & (summary["year"] <= years[1])]
 
 
-def rounded(x: float, digits: int = 3) -> str:
+def rounded(x: float, digits: int = 3, whole: bool = True) -> str:
     """``x`` to ``digits`` significant figures, with thousands separators: a figure over a few
-    dozen model runs is not known to the person, and printing it so is false precision."""
+    dozen model runs is not known to the person, and printing it so is false precision.
+    ``whole``: no decimals (people); otherwise as many as the significant figures need
+    (money in millions: 6.54)."""
     if x == 0 or not math.isfinite(x):
         return f"{x:,.0f}"
-    text = f"{round(x, digits - 1 - math.floor(math.log10(abs(x)))):,.0f}"
-    return "0" if text == "-0" else text
+    places = digits - 1 - math.floor(math.log10(abs(x)))
+    value = round(x, places)
+    if value:  # rounding may carry into a new digit: 99.95 -> 100
+        places = digits - 1 - math.floor(math.log10(abs(value)))
+    text = f"{value:,.{0 if whole else max(places, 0)}f}"
+    return "0" if text.strip("-0.,") == "" else text
 
 
 @dataclass(frozen=True)

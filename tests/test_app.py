@@ -45,7 +45,8 @@ def start_app() -> AppTest:
 
 
 def metric(at: AppTest, label: str):
-    found = [m for m in at.metric if m.label == label]
+    """The card whose title starts with ``label`` (titles end with their period)."""
+    found = [m for m in at.metric if m.label.startswith(label)]
     assert found, f"no metric {label!r}; have {[m.label for m in at.metric]}"
     return found[0]
 
@@ -65,17 +66,19 @@ def test_app_starts_on_the_baseline_already_run_without_exceptions():
     at = start_app()
     assert at.session_state["base_choice"] == "baseline"
     assert loads_scenario(at.session_state["applied_toml"]).name == "baseline"
+    first, last = at.session_state["window"]
+    span = f"{first}–{last}"
     labels = [m.label for m in at.metric]
     for expected in (
-        "Darién crossings per year",
-        "US border arrivals per year",
-        "Venezuelans in Colombia",
-        "Venezuelans in Peru",
-        "People regularised",
-        "Deaths on the way (expected)",
+        f"Darién crossings, per year {span}",
+        f"US border arrivals, per year {span}",
+        f"Venezuelans in Colombia, end of {last}",
+        f"Venezuelans in Peru, end of {last}",
+        f"People regularised, total {span}",
+        f"Deaths on the way (expected), total {span}",
     ):
         assert expected in labels
-    assert number(metric(at, "Darién crossings per year").value) > 0
+    assert number(metric(at, "Darién crossings, per year").value) > 0
     banner = [w.value for w in at.warning] + [s.value for s in at.success]
     assert any(b.startswith(("Uncalibrated starting values", "Calibrated")) for b in banner)
     assert len(at.get("plotly_chart")) >= 7  # five yearly series, monthly Darién, hosts, flows
@@ -96,8 +99,8 @@ def _funding_musd(scenario, first_year: int, last_year: int) -> float:
 
 def test_levers_move_the_indicators_in_the_expected_direction():
     at = start_app()
-    baseline_darien = number(metric(at, "Darién crossings per year").value)
-    baseline_pathways = number(metric(at, "Legal pathway arrivals").value)
+    baseline_darien = number(metric(at, "Darién crossings, per year").value)
+    baseline_pathways = number(metric(at, "Legal pathway arrivals,").value)
     # more labour visas alone: more legal pathway arrivals. (With the Darién tightened too,
     # fewer people head north and fewer of them take the baseline's parole and appointment
     # places, which go only to those bound for the US: the total can then fall.)
@@ -107,7 +110,7 @@ def test_levers_move_the_indicators_in_the_expected_direction():
     assert not at.exception, [e.value for e in at.exception]
     # over the edited scenario's period (from its first lever): the baseline read above is
     # over a longer window, in which the baseline's parole processes already ran
-    pathways = metric(at, "Legal pathway arrivals")
+    pathways = metric(at, "Legal pathway arrivals,")
     baseline_then = number(re.search(r"Baseline: ([\d,]+)", pathways.help).group(1))
     assert baseline_pathways > 0
     assert number(pathways.value) > baseline_then and pathways.delta.startswith("+")
@@ -118,13 +121,14 @@ def test_levers_move_the_indicators_in_the_expected_direction():
     assert not at.exception, [e.value for e in at.exception]
     scenario = loads_scenario(at.session_state["applied_toml"])
     assert scenario.name == "baseline_edited"
-    darien = metric(at, "Darién crossings per year")
+    darien = metric(at, "Darién crossings, per year")
     assert number(darien.value) < baseline_darien and darien.delta.startswith("−")
     spending = metric(at, "Integration + root-cause funding")
-    # $100 M a year, 2023-2030, on top of what the baseline spends then (the $240 M of
-    # 2022-10..2023-09 and the root-cause funding of 2021-2024 are history)
-    expected = 100 * 8 + _funding_musd(load_scenario("baseline"), 2023, 2030)
-    assert number(spending.value) == pytest.approx(expected, abs=1)
+    # $100 M a year from January of this year (where the sidebar's changes start, and the
+    # figures' window) to the end, on top of what the baseline spends then
+    first, last = at.session_state["window"]
+    expected = 100 * (last - first + 1) + _funding_musd(load_scenario("baseline"), first, last)
+    assert number(spending.value) == pytest.approx(expected, rel=0.01)  # three figures
     costs = {m.label: m for m in at.metric if m.label.startswith("Cost per")}
     per_crossing = costs["Cost per Darién crossing averted"]
     # fewer people reach the US border to be removed from it, which can outweigh the
@@ -213,13 +217,13 @@ def test_a_bad_upload_shows_the_error_and_the_app_keeps_working():
         assert any(filename in e and message in e for e in errors), (filename, errors)
         assert at.session_state["base_choice"] == "baseline"
         assert loads_scenario(at.session_state["applied_toml"]).name == "baseline"
-        assert metric(at, "Darién crossings per year").value  # results still shown
+        assert metric(at, "Darién crossings, per year").value  # results still shown
     # Still usable: a lever runs and gives results.
     at.slider(key="lv_enf_COL-PAN").set_value(0.5)
     run_button(at).click()
     at.run()
     assert not at.exception
-    assert metric(at, "Darién crossings per year").delta.startswith("−")
+    assert metric(at, "Darién crossings, per year").delta.startswith("−")
     assert not at.error  # the old message is gone once something else is run
 
 
@@ -403,12 +407,22 @@ def test_costs_are_not_available_when_the_denominator_is_not_positive():
     assert cost["cost_per_expected_deaths"].usd is None
 
 
-def test_indicator_period_starts_with_the_first_lever_that_differs_from_the_baseline():
-    base = load_scenario("baseline")
-    tps = load_scenario("colombia_tps_more")
+def test_every_scenario_is_read_over_one_window_from_this_year_by_default():
     years = list(range(2015, 2031))
-    assert indicators.default_period(tps, base, years) == (2026, 2030)
-    assert indicators.default_period(base, base, years) == (2022, 2030)
+    assert indicators.default_period(years, today=2026) == (2026, 2030)
+    assert indicators.default_period(years, today=2040) == (2030, 2030)  # clamped
+    base, without = load_scenario("baseline"), load_scenario("colombia_tps_without")
+    assert "from 2021" in indicators.earlier_change(base, without, (2026, 2030))
+    assert indicators.earlier_change(load_scenario("colombia_tps_more"), base, (2026, 2030)) == ""
+
+
+def test_the_sentence_says_what_changed_in_words_and_rounded():
+    base = _results(regularised=1000, crossings=50_000, cost_musd=0)
+    more = _results(regularised=3000, crossings=40_123, cost_musd=10)
+    text = indicators.change_sentence(more, base, (2023, 2024))
+    assert "9,880 fewer Darién crossings (−20%)" in text
+    assert "2,000 more people regularised" in text
+    assert "costs $10.0 M more" in text
 
 
 # ------------------------------------------------------------------ figures and data

@@ -105,7 +105,7 @@ def test_app_in_headless_chromium_runs_a_scenario_and_shows_results(app_server, 
             page.goto(app_server, wait_until="domcontentloaded")
             # Opens on the baseline, already run: charts drawn, indicators shown.
             page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for()
-            expect(page.get_by_text("Darién crossings per year").first).to_be_visible()
+            expect(page.get_by_text("Darién crossings, per year").first).to_be_visible()
             expect(page.get_by_text("This is the baseline.")).to_be_visible()
 
             # Double the labour visas and run.

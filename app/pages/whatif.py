@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pandas as pd
 import streamlit as st
 
@@ -38,17 +36,22 @@ else:
 
 # ------------------------------------------------------------------ headline indicators
 years = indicators.years_of(results)
-token = hashlib.sha1(st.session_state["applied_toml"].encode()).hexdigest()[:12]
-periods = st.session_state.setdefault("periods", {})  # kept per scenario, across pages
+# One window for every scenario, kept across pages until the user moves it.
+chosen = st.session_state.get("window") or indicators.default_period(years)
+chosen = tuple(min(max(y, years[0]), years[-1]) for y in chosen)
 period = st.select_slider(
-    "Years the indicators cover",
+    "Years the figures cover",
     options=years,
-    value=periods.get(token, indicators.default_period(scenario, reference, years)),
-    key=f"period_{token}",
-    help="Flows are averaged (per year) or summed over these years; stocks are read at the end "
-    "of the last one. By default: from the first year a lever differs from the baseline.",
+    value=chosen,
+    key="window_slider",
+    help="Every figure below is read over these years: flows per year or in total, "
+    "Venezuelans at the end of the last year. By default from this year to the end of the "
+    "scenario; it stays where you put it when you change scenario.",
 )
-periods[token] = period
+st.session_state["window"] = period
+note = indicators.earlier_change(scenario, reference, period)
+if note:
+    st.info(note)
 
 st.subheader("Headline indicators")
 span = f"{period[0]}–{period[1]}" if period[0] != period[1] else str(period[0])
@@ -57,6 +60,12 @@ st.caption(
     f"are counted at the end of {period[1]}."
     + ("" if is_baseline else " Below each value: the change against the baseline.")
 )
+if not is_baseline:
+    paired = None
+    if st.session_state.get("bands"):  # the bands below are on: give the changes intervals
+        k = int(st.session_state.get("band_k", 10))
+        paired = runs.paired_band_summaries(reference, scenario, k)
+    st.markdown(indicators.change_sentence(results, baseline, period, paired))
 heads = indicators.headline(results, baseline, period)
 for row in range(0, len(heads), 3):
     for col, ind in zip(st.columns(3), heads[row : row + 3], strict=False):
