@@ -85,6 +85,15 @@ def lever_id_problem(value: Any) -> str | None:
     return None
 
 
+def _each_valid(table: dict[str, float], problem_of) -> dict[str, float]:
+    """``table`` if ``problem_of(key, value)`` finds nothing wrong with any entry."""
+    for key, value in table.items():
+        problem = problem_of(key, value)
+        if problem:
+            raise ValueError(problem)
+    return table
+
+
 def _allowed(kind: str, value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise ValueError(f"unknown {kind} {value!r}; allowed: {', '.join(allowed)}")
@@ -268,23 +277,8 @@ class Scenario(_Strict):
             raise ValueError("must be printable text on one line (no control characters)")
         return v
 
-    @field_validator("parameters")
-    @classmethod
-    def _parameters(cls, v):
-        for name, value in v.items():
-            problem = parameter_problem(name, value)
-            if problem:
-                raise ValueError(problem)
-        return v
-
-    @field_validator("unit_costs")
-    @classmethod
-    def _unit_costs(cls, v):
-        for key, value in v.items():
-            problem = unit_cost_problem(key, value)
-            if problem:
-                raise ValueError(problem)
-        return v
+    _parameters = field_validator("parameters")(lambda v: _each_valid(v, parameter_problem))
+    _unit_costs = field_validator("unit_costs")(lambda v: _each_valid(v, unit_cost_problem))
 
     @field_validator("push")
     @classmethod

@@ -26,6 +26,7 @@ from scipy.special import expit
 from ..geography import CODES, HOST_MASK, INDEX, ORIGINS
 from ..population import INTEGRATED, IRREGULAR, N_FLAG_CODES, REGULARISED, STRANDED, TEMPORARY
 from ..random_streams import TWO32, threshold
+from ..removability import REMOVABLE
 from . import PURPOSE_PRIORITY, PURPOSE_SETTLE
 from .choice import choose, onward_logsum, start_journey, stay_value
 from .pathways import divert
@@ -91,7 +92,8 @@ def raw_hazards(model) -> tuple[np.ndarray, np.ndarray]:
     ret = np.broadcast_to(ret * settled, shape).copy()
     asylum_months = sched.asylum_months[t]
     grant = p["asylum_grant_rate"]
-    ret[_USA, :, IRREGULAR, :] += (1 - grant) / asylum_months
+    # a denied case ends in removal only where the nationality can be sent home
+    ret[_USA, :, IRREGULAR, :] += ((1 - grant) / asylum_months) * REMOVABLE[:, None]
     duration = model.temporary_duration(t)  # (C,) mean months of temporary stays
     temp_return = np.where(duration > 0, 1.0 / np.maximum(duration, 1.0), 0.0)
     ret = np.where(temporary & settled, temp_return[:, None, None, None], ret)
