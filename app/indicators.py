@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from migflow.model.outcomes import MAIN_HOSTS, OUTCOME, rounded, within
+from migflow.model.outcomes import MAIN_HOSTS, OUTCOME, rounded, signed, within
 from migflow.model.results import Results
 from migflow.model.scenario import Scenario
 
@@ -109,7 +109,7 @@ def card_label(name: str, how: str, years: tuple[int, int]) -> str:
     outcome = OUTCOME[name]
     period = {"mean": f"per year {span_of(years)}", "sum": f"total {span_of(years)}",
               "end": f"end of {years[1]}"}[how]  # fmt: skip
-    return f"{outcome.label}{_unit(outcome.unit)}, {period}"
+    return f"{outcome.heading}, {period}"
 
 
 def headline(results: Results, baseline: Results, years: tuple[int, int]) -> list[Indicator]:
@@ -150,7 +150,7 @@ def costs(results: Results, baseline: Results, years: tuple[int, int]) -> list[C
         [within(baseline.summary, years)], [within(results.summary, years)]
     )
     extra = per_draw.set_index("outcome").loc["cost_musd", "difference"]
-    span = f"{years[0]}–{years[1]}" if years[0] != years[1] else str(years[0])
+    span = span_of(years)
     out = []
     for row in cost_effectiveness(per_draw).itertuples():
         help_text = (
@@ -169,11 +169,9 @@ def costs(results: Results, baseline: Results, years: tuple[int, int]) -> list[C
 
 def fmt(value: float, unit: str) -> str:
     """Three significant figures: what the model can tell, not the digits it prints."""
-    text = rounded(abs(value), whole=unit != "$M")
-    sign = "−" if value < 0 and text != "0" else ""
     if unit == "$M":
-        return f"{sign}${text} M"
-    return sign + text
+        return signed(value, plus="", prefix="$", whole=False) + " M"
+    return signed(value, plus="")
 
 
 def fmt_change(indicator: Indicator) -> str:
@@ -195,7 +193,7 @@ def arrow(indicator: Indicator) -> str:
 def fmt_usd(usd: float) -> str:
     """US dollars to three significant figures (a model's cost per unit is not known to the
     dollar), the sign in front: −$5,600."""
-    return ("−" if usd < 0 else "") + f"${rounded(abs(usd))}"
+    return signed(usd, plus="", prefix="$")
 
 
 def first_change_year(scenario: Scenario, reference: Scenario) -> int | None:
@@ -301,14 +299,12 @@ def difference_intervals(
         [within(s, years) for s in summaries_a], [within(s, years) for s in summaries_b]
     )
     bands = difference_bands(per_draw)
-    span = f"{years[0]}–{years[1]}" if years[0] != years[1] else str(years[0])
     rows = []
     for row in bands.itertuples():
         outcome = OUTCOME[row.outcome]
-        how = f"at the end of {years[1]}" if outcome.kind == "stock" else f"total {span}"
-        unit = "" if outcome.unit == "people" else f" ({outcome.unit})"
+        how = f"at the end of {years[1]}" if outcome.kind == "stock" else f"total {span_of(years)}"
         rows.append({
-            "indicator": f"{outcome.label}{unit}, {how}",
+            "indicator": f"{outcome.heading}, {how}",
             "difference (median)": _signed(row.difference_median),
             "90% interval": f"{_signed(row.difference_p05)} to {_signed(row.difference_p95)}",
         })  # fmt: skip
@@ -323,8 +319,7 @@ def difference_intervals(
 
 
 def _signed(x: float) -> str:
-    text = rounded(abs(x))
-    return "0" if text == "0" else ("+" if x > 0 else "−") + text
+    return signed(x)
 
 
 #: what the sentence above the cards speaks of: (outcome, fewer/more words)

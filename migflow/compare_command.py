@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from migflow.model.errors import InputError
 from migflow.model.limits import check_agents, check_output_folder, check_time, estimate_work
 from migflow.model.outcomes import rounded as _rounded
-from migflow.model.outcomes import within
+from migflow.model.outcomes import signed, within
 from migflow.model.scenario import Scenario, load_scenario
 from migflow.model.terminal import check_draws, console, err, user_errors
 
@@ -82,18 +82,11 @@ def _results_for(item: str | Scenario, done: Results | None) -> tuple[str, Resul
     return str(results.manifest.get("scenario", {}).get("name", item)), results
 
 
-def comparison_rows(sa: pd.DataFrame, sb: pd.DataFrame) -> list[tuple[str, float, float]]:
-    """Every outcome of two yearly summaries over all their years: flows summed, stocks at
-    the end (the outcome registry, ``model/outcomes.py``)."""
-    from migflow.model.outcomes import OUTCOMES
+def comparison_rows(per_draw: pd.DataFrame) -> list[tuple[str, float, float]]:
+    """(label, A, B) of every outcome from ``outcome_differences`` of one pair of runs."""
+    from migflow.model.outcomes import OUTCOME
 
-    rows = []
-    for outcome in OUTCOMES:
-        values = []
-        for s in (sa, sb):
-            values.append(outcome.over(s, int(s["year"].min()), int(s["year"].max())))
-        rows.append((_label(outcome), *values))
-    return rows
+    return [(_label(OUTCOME[r.outcome]), r.a, r.b) for r in per_draw.itertuples()]
 
 
 def _years_of(item: str | Scenario) -> tuple[int, int]:
@@ -110,10 +103,8 @@ def _window(years: str | None, *items: str | Scenario) -> tuple[int, int] | None
     """``--years`` as (first, last): ``2026-2035`` or one year, inside both sides' windows."""
     if years is None:
         return None
-    parts = years.strip().split("-")
-    if not 1 <= len(parts) <= 2 or not all(
-        p.strip().isdigit() and len(p.strip()) == 4 for p in parts
-    ):
+    parts = [p.strip() for p in years.strip().split("-")]
+    if not 1 <= len(parts) <= 2 or not all(p.isdigit() and len(p) == 4 for p in parts):
         raise InputError(
             f"must be a year or two, e.g. 2026-2035 or 2030 (got {years!r})", field="--years"
         )
@@ -134,17 +125,11 @@ def _span(window: tuple[int, int] | None) -> str:
 
 
 def _label(outcome) -> str:
-    label = outcome.label if outcome.unit == "people" else f"{outcome.label} ({outcome.unit})"
-    return label + (", end" if outcome.kind == "stock" else "")
-
-
-def _fmt(x: float) -> str:
-    return f"{x:,.0f}"
+    return outcome.heading + (", end" if outcome.kind == "stock" else "")
 
 
 def _signed(x: float) -> str:
-    text = _rounded(x)
-    return text if text.startswith("-") or text == "0" else f"+{text}"
+    return signed(x, minus="-")  # ASCII: a terminal table
 
 
 def _change(diff: float, base: float) -> str:
@@ -202,18 +187,22 @@ def compare(
             ran = {id(scenario): run_scenario(scenario)}
         name_a, ra = _results_for(first, ran.get(id(first)))
         name_b, rb = _results_for(second, ran.get(id(second)))
-        sa, sb = within(ra.summary, window), within(rb.summary, window)
-        rows = comparison_rows(sa, sb)
-        value = _cost_effectiveness([sa], [sb])
+        from migflow.calibration.uncertainty import cost_effectiveness, outcome_differences
+
+        per_draw = outcome_differences([within(ra.summary, window)], [within(rb.summary, window)])
+        rows, value = comparison_rows(per_draw), cost_effectiveness(per_draw)
         if target is not None:
             _write_point(target, rows, value, name_a, name_b, a, b)
     from rich.table import Table
 
-    table = Table(title=f"{name_b} compared with {name_a} ({_span(window)}; stocks at the end)")
+    table = Table(
+        title=f"{name_b} compared with {name_a} ({_span(window)}; stocks at the end; "
+        "3 significant figures)"
+    )
     for col in ("indicator", name_a, name_b, "difference", "change"):
         table.add_column(col, justify="right")
     for label, va, vb in rows:
-        table.add_row(label, _fmt(va), _fmt(vb), f"{vb - va:+,.0f}", _change(vb - va, va))
+        table.add_row(label, _rounded(va), _rounded(vb), _signed(vb - va), _change(vb - va, va))
     console.print(table)
     _print_cost_effectiveness(value, name_a, name_b, draws=1)
     if target is not None:
@@ -222,12 +211,6 @@ def compare(
             highlight=False,
             markup=False,
         )
-
-
-def _cost_effectiveness(summaries_a: list, summaries_b: list) -> pd.DataFrame:
-    from migflow.calibration.uncertainty import cost_effectiveness, outcome_differences
-
-    return cost_effectiveness(outcome_differences(summaries_a, summaries_b))
 
 
 def _print_cost_effectiveness(value: pd.DataFrame, name_a: str, name_b: str, draws: int) -> None:

@@ -56,6 +56,16 @@ def rounded(x: float, digits: int = 3, whole: bool = True) -> str:
     return "0" if text.strip("-0.,") == "" else text
 
 
+def signed(
+    x: float, plus: str = "+", minus: str = "−", prefix: str = "", whole: bool = True
+) -> str:
+    """``rounded`` with its sign in front of ``prefix``: "+1,200", "−$5,610"; no sign on 0."""
+    text = rounded(abs(x), whole=whole)
+    if text == "0":
+        return prefix + text
+    return (plus if x > 0 else minus) + prefix + text
+
+
 @dataclass(frozen=True)
 class Outcome:
     name: str  # the column of Results.summary
@@ -65,6 +75,11 @@ class Outcome:
     #: what is counted, in plain words for policy staff (the app's help; no period: the
     #: reader adds it)
     counts: str = ""
+
+    @property
+    def heading(self) -> str:
+        """The label with its unit when it does not count people: "Cost of every lever ($M)"."""
+        return self.label if self.unit == "people" else f"{self.label} ({self.unit})"
 
     def _years(self, summary: pd.DataFrame, first: int, last: int):
         return summary.loc[(summary["year"] >= first) & (summary["year"] <= last), self.name]

@@ -75,7 +75,7 @@ def test_compare_reads_results_folders(tmp_path):
     runner.invoke(app, ["run", str(_small_file(tmp_path)), "--out", str(out), "--quiet"])
     result = runner.invoke(app, ["compare", str(out), str(out)])
     assert result.exit_code == 0, result.output
-    assert "+0" in result.stdout
+    assert "+0.0%" in result.stdout  # every difference is nothing
 
 
 def test_validate_accepts_the_shipped_baseline():

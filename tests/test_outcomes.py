@@ -39,7 +39,9 @@ def test_flows_and_stocks_are_read_by_their_kind(results):
 def test_the_cli_the_app_and_sweeps_show_the_registrys_numbers(results):
     s = results.summary
     first, last = int(s["year"].min()), int(s["year"].max())
-    rows = comparison_rows(results.summary, results.summary)
+    from migflow.calibration.uncertainty import outcome_differences
+
+    rows = comparison_rows(outcome_differences([results.summary], [results.summary]))
     assert len(rows) == len(OUTCOMES)
     for outcome, (label, value, _) in zip(OUTCOMES, rows, strict=True):
         assert label.startswith(outcome.label) and value == outcome.over(s, first, last)
