@@ -52,6 +52,10 @@ FREE = (
     # Cubans, Mexico's for Ecuadorians and Venezuelans) and the Venezuelans who did not fly
     # to Mexico before 2021 (US encounters FY2020-2021, the bound on those in the US)
     "air_km_equivalent",
+    # deterrence by ordinary interdiction: Venezuelans, Cubans and Nicaraguans, released at
+    # the US border from 2020-04 where others were turned back, came in numbers from 2021
+    # (US encounters FY2020-2023, the bound on Venezuelans in the US)
+    "beta_enforcement",
 )  # fmt: skip
 LOG_SCALE_PREFIXES = (
     "emigration_base", "onward_consider_hazard", "return_hazard", "programme_uptake",
