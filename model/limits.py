@@ -141,6 +141,21 @@ def check_time(
         raise InputError(message, source=source)
 
 
+def name_problem(name: str) -> str | None:
+    """Why ``name`` (a scenario's or a sweep's) cannot be used, or None. A name is free text
+    that arrives in shared files and becomes the default output folder; one that reads as a
+    path (``../x``, ``/tmp/x``, ``~root``, ``.``) would seem to choose where results go, so
+    it is refused rather than quietly rewritten."""
+    if not name.isprintable():
+        return "must be printable text on one line (no control characters)"
+    if "/" in name or "\\" in name or name.startswith("~") or name.strip(" .") == "":
+        return (
+            f"{name!r} reads as a path; a name is text without '/' or '\\', not starting "
+            "with '~' and not only dots (results go in results/<name>/, or where --out says)"
+        )
+    return None
+
+
 def safe_folder_name(name: str, fallback: str = "scenario") -> str:
     """A folder name made from a scenario or sweep name: letters, digits, ``.``, ``_``
     and ``-`` only, never starting with a dot (so never ``..`` or hidden), at most

@@ -45,7 +45,15 @@ from .calendar import format_month, parse_month
 from .costs import unit_cost_problem
 from .errors import InputError, read_user_file
 from .geography import CODES, EDGE_INDEX, HOSTS, ORIGINS
-from .limits import MAX_INDEX, MAX_MUSD_PER_YEAR, MAX_NAME_CHARS, MAX_PEOPLE, MAX_SCALE, MAX_SEED
+from .limits import (
+    MAX_INDEX,
+    MAX_MUSD_PER_YEAR,
+    MAX_NAME_CHARS,
+    MAX_PEOPLE,
+    MAX_SCALE,
+    MAX_SEED,
+    name_problem,
+)
 from .parameters import parameter_problem
 
 WINDOW_MIN, WINDOW_MAX = "2010-01", "2050-12"
@@ -273,8 +281,9 @@ class Scenario(_Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, v):
-        if not v.isprintable():
-            raise ValueError("must be printable text on one line (no control characters)")
+        problem = name_problem(v)
+        if problem:
+            raise ValueError(problem)
         return v
 
     _parameters = field_validator("parameters")(lambda v: _each_valid(v, parameter_problem))

@@ -29,6 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from migflow.model.errors import InputError
+from migflow.model.limits import MAX_NAME_CHARS, name_problem
 from migflow.model.parameters import SPEC_BY_NAME, default_parameters
 from migflow.model.provenance import calibration_identity, package_version, provenance
 from migflow.model.scenario import (
@@ -204,7 +205,7 @@ class GoalSpec(_Strict):
 class SweepFile(_Strict):
     """The whole sweep file."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
     description: str = ""
     base: str = Field(min_length=1)
     scale: int | None = Field(default=None, ge=1, le=100_000)
@@ -216,6 +217,14 @@ class SweepFile(_Strict):
     inputs: dict[str, InputSpec] = Field(min_length=1)
     outcomes: dict[str, OutcomeSpec] = Field(min_length=1)
     goals: list[GoalSpec] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v):
+        problem = name_problem(v)
+        if problem:
+            raise ValueError(problem)
+        return v
 
     @field_validator("window")
     @classmethod

@@ -396,20 +396,19 @@ def test_targets_with_nothing_in_the_window_blame_the_file_not_until(tmp_path):
 
 # ------------------------------------------------- 1. output folders and names from files
 
-HOSTILE_NAMES = [
+PATH_NAMES = [
     "/.",
     "/..",
     "../escape",
     "/tmp/x",
     "..",
     ".",
+    " . ",
     "a/../../b",
     "C:\\Windows\\x",
     "~root",
-    "-rf",
-    "name with spaces",
-    "é" * 120,
 ]
+ODD_NAMES = ["-rf", "name with spaces", "é" * 120, "a..b", ".hidden", "x~"]
 
 
 @contextmanager
@@ -448,8 +447,15 @@ def _assert_one_folder_under_results(work: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("name", HOSTILE_NAMES)
-def test_a_hostile_name_makes_a_safe_folder_under_results(tmp_path, name):
+@pytest.mark.parametrize("name", PATH_NAMES)
+def test_a_name_that_reads_as_a_path_is_refused(tmp_path, name):
+    result, work = _run_default_folder(tmp_path, name)
+    _refused(result, "small.toml", "name", "reads as a path")
+    assert list(work.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ODD_NAMES)
+def test_an_odd_name_makes_a_safe_folder_under_results(tmp_path, name):
     result, work = _run_default_folder(tmp_path, name)
     assert result.exit_code == 0, result.output
     _assert_one_folder_under_results(work)
@@ -569,6 +575,17 @@ def test_a_missing_or_hostile_sweep_base_names_the_sweep_file(tmp_path):
         bad.write_text(tomli_w.dumps({**raw, "base": base}), encoding="utf-8")
         result = runner.invoke(app, ["sweep", str(bad), "--dry-run"])
         _refused(result, "sweep.toml", "base")
+
+
+@pytest.mark.parametrize("name", PATH_NAMES)
+def test_a_sweep_name_that_reads_as_a_path_is_refused(tmp_path, name):
+    raw = tomllib.loads(EXAMPLE_SWEEP.read_text(encoding="utf-8"))
+    bad = tmp_path / "sweep.toml"
+    bad.write_text(tomli_w.dumps({**raw, "name": name}), encoding="utf-8")
+    with _cwd(tmp_path):
+        result = runner.invoke(app, ["sweep", str(bad)])
+    _refused(result, "sweep.toml", "name", "reads as a path")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sweep.toml"]
 
 
 # ------------------------------------------------------------ 3. bounds on the work asked
