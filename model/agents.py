@@ -10,9 +10,8 @@ from __future__ import annotations
 import itertools
 import weakref
 
-import mesa
-
 from .geography import COUNTRIES, EDGES, INDEX, ORIGINS
+from .mesa_core import mesa
 
 
 class _IdCounters(weakref.WeakKeyDictionary):

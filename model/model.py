@@ -8,7 +8,6 @@ that key (``random_streams.py``), which gives common random numbers across scena
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 
 from .agents import Country
@@ -37,6 +36,7 @@ from .mechanisms.movement import PathLookup, move
 from .mechanisms.news import path_values, react_to_news
 from .mechanisms.pathways import divert
 from .mechanisms.settlement import N_F, N_S, group_counts, settle
+from .mesa_core import mesa
 from .parameters import Parameters, default_parameters, mortality_name
 from .policy import PolicySchedule
 from .population import SETTLED, Population
