@@ -56,6 +56,10 @@ FREE = (
     # the US border from 2020-04 where others were turned back, came in numbers from 2021
     # (US encounters FY2020-2023, the bound on Venezuelans in the US)
     "beta_enforcement",
+    # waiting for a parole place instead of travelling: the Jan-2023 parole package, after
+    # which Cubans and Haitians in the Darién fell within months (monthly Darién crossings by
+    # nationality 2022-2023)
+    "pathway_wait_share",
 )  # fmt: skip
 LOG_SCALE_PREFIXES = (
     "emigration_base", "onward_consider_hazard", "return_hazard", "programme_uptake",

@@ -120,12 +120,14 @@ class MigrationModel(mesa.Model):
         self._last_path_values = path_values(self.utilities)
         new = emigrate(self)  # 1. emigration
         chosen = choose(self, new, allow_stay=False)  # 2. destination choice
-        diverted = divert(self, new, chosen, at_origin=True)  #    legal pathways at origin
-        going = ~diverted & (chosen >= 0)
+        #    legal pathways at origin, or waiting at home for a place on one
+        diverted, waiting = divert(self, new, chosen, at_origin=True, may_wait=True)
+        going = ~diverted & ~waiting & (chosen >= 0)
         start_journey(self, new[going], chosen[going])
         origins = self.pop.origin[new[diverted | going]]
         self.recorder.events_at("emigrated", ORIGIN_NODE[origins], origins)
-        self.pop.mark_removed(new[~diverted & (chosen < 0)])  # every path closed: no one left
+        # every path closed, or waiting at home: no one left
+        self.pop.mark_removed(new[~diverted & ~going])
         move(self)  # 3. movement, interdiction, Darién
         settle(self)  # 4. settlement
         self._record()  # 5. recording

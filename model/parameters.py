@@ -406,6 +406,17 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             "regularisation programme (capacity permitting).",
         ),
         ParameterSpec(
+            "pathway_wait_share",
+            0.0,
+            0.0,
+            1.0,
+            "share per month",
+            "Of the migrants who choose a destination a legal pathway open to them serves "
+            "(at home, or where they live abroad) and get no place on it this month, the "
+            "share who wait for one instead of travelling irregularly; the others go. 0 = "
+            "nobody waits: a pathway only ever moves the people it has places for.",
+        ),
+        ParameterSpec(
             "integrated_uptake_factor",
             2.0,
             1.0,

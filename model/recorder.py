@@ -34,6 +34,7 @@ EVENT_KINDS = (
     "expected_deaths",
     "darien_from_third_country",
     "rerouted",
+    "waiting_for_pathway",
 )
 KIND_INDEX = {k: i for i, k in enumerate(EVENT_KINDS)}
 REMOVAL_STATUS = {"died": 0, "deported": 1, "returned": 1}  # -> dead, returned

@@ -76,7 +76,12 @@ pathway = st.builds(
     st.sampled_from(["USA", "MEX", "CAN", "COL"]),
     st.floats(0, 50_000),
     st.integers(0, 24),
-    st.lists(st.sampled_from(["COL", "CRI", "GTM", "PAN"]), max_size=2, unique=True),
+    # offices in transit countries, or (parole) open at home and where migrants live
+    st.lists(
+        st.sampled_from(["COL", "CRI", "GTM", "PAN", "VEN", "HTI", "PER", "CHL"]),
+        max_size=3,
+        unique=True,
+    ),
     spans(),
 )
 programme = st.builds(
@@ -104,4 +109,6 @@ def scenarios(draw, scale: int = 1000) -> Scenario:
     data["enforcement"] += draw(st.lists(enforcement, max_size=3))
     data["pathways"] += draw(st.lists(pathway, max_size=2))
     data["regularisation"] += draw(st.lists(programme, max_size=2))
+    # a share of those left without a place on a pathway wait for one (0 = nobody waits)
+    data["parameters"] = {**data["parameters"], "pathway_wait_share": draw(st.floats(0, 1))}
     return Scenario.model_validate(data)

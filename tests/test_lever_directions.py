@@ -60,27 +60,41 @@ def test_more_enforcement_on_the_darien_never_raises_darien_crossings(scenario, 
 NO_NETWORK = {"beta_network": 0.0, "emigration_network_elasticity": 0.0}
 
 
-def _pathway(origins, capacity):
+#: where a pathway may take applicants besides their homes: the South American hosts, as
+#: the parole processes of 2022-2023 did (never Mexico: see the docstring below)
+SOUTH_AMERICA = ["COL", "ECU", "PER", "CHL", "BRA", "ARG"]
+
+
+def _pathway(origins, capacity, where_they_live=False):
     return {
         "name": "tested pathway",
         "kind": "labour",
         "origins": origins,
         "destination": "USA",
         "capacity_per_year": capacity,
+        "referral_countries": [*origins, *SOUTH_AMERICA] if where_they_live else [],
     }
 
 
-def _irregular_us_arrivals(scenario, origins, capacity):
-    results = run_scenario(_add(scenario, "pathways", _pathway(origins, capacity)))
+def _irregular_us_arrivals(scenario, origins, capacity, where_they_live=False):
+    lever = _pathway(origins, capacity, where_they_live)
+    results = run_scenario(_add(scenario, "pathways", lever))
     return _events_by_year(results, "us_border_arrival", origins=origins)
 
 
 origin_sets = st.lists(st.sampled_from(ORIGINS), min_size=1, max_size=3, unique=True)
 
 
-@given(scenarios(), origin_sets, st.floats(0, 50_000), st.floats(1, 100_000))
+@given(
+    scenarios(),
+    origin_sets,
+    st.floats(0, 50_000),
+    st.floats(1, 100_000),
+    st.floats(0, 1),
+    st.booleans(),
+)
 def test_more_legal_pathway_capacity_never_raises_irregular_us_arrivals_without_network_feedback(
-    scenario, origins, capacity, extra
+    scenario, origins, capacity, extra, wait_share, where_they_live
 ):
     """Exact for any increment once diaspora networks are switched off: a pathway only ever
     substitutes a legal journey for an irregular one (common random numbers).
@@ -96,10 +110,12 @@ def test_more_legal_pathway_capacity_never_raises_irregular_us_arrivals_without_
     while appointments at the US ports are open (a pathway referring in Mexico, CBP One):
     fewer arrivals at the border make an appointment likelier, which draws people up the
     road (ODD 7.4); the generated scenarios end before the baseline's appointments and
-    refer in no port."""
-    scenario = scenario.with_changes(parameters={**scenario.parameters, **NO_NETWORK})
-    low = _irregular_us_arrivals(scenario, origins, capacity)
-    high = _irregular_us_arrivals(scenario, origins, capacity + extra)
+    refer in no port. It holds whatever share of those left without a place wait for one,
+    and whether the pathway takes people at home only or where they live abroad too."""
+    parameters = {**scenario.parameters, **NO_NETWORK, "pathway_wait_share": wait_share}
+    scenario = scenario.with_changes(parameters=parameters)
+    low = _irregular_us_arrivals(scenario, origins, capacity, where_they_live)
+    high = _irregular_us_arrivals(scenario, origins, capacity + extra, where_they_live)
     assert (high <= low).all()
 
 

@@ -74,7 +74,7 @@ def test_a_pathway_takes_a_migrant_whichever_path_to_its_destination_they_chose(
         row, end = rows[p : p + 1], int(paths.end[p])
         if CODES[end] not in PATHWAY_HOSTS:
             continue
-        taken = divert(model, row, np.array([p]), at_origin=True)
+        taken, _ = divert(model, row, np.array([p]), at_origin=True)
         assert taken.tolist() == [True], (p, CODES[end])
         assert model.pop.loc[row[0]] == end and model.pop.status[row[0]] == REGULARISED
 
@@ -83,7 +83,7 @@ def test_a_migrant_who_stays_is_never_taken_by_a_pathway(open_to_everyone):
     model = open_to_everyone
     rows = np.flatnonzero(model.pop.status == TRANSIT)[:50]
     before = model.pop.loc[rows].copy()
-    taken = divert(model, rows, np.full(len(rows), STAY), at_origin=True)
+    taken, _ = divert(model, rows, np.full(len(rows), STAY), at_origin=True)
     assert not taken.any()
     np.testing.assert_array_equal(model.pop.loc[rows], before)
 
@@ -113,7 +113,7 @@ def test_a_permanent_pathway_arrival_is_neither_integrated_nor_temporary(open_to
     model = open_to_everyone
     row = np.flatnonzero(model.pop.status == TRANSIT)[-1:]
     usa = np.flatnonzero(model.paths.end == CODES.index("USA"))[0]
-    assert divert(model, row, np.array([usa]), at_origin=True).all()
+    assert divert(model, row, np.array([usa]), at_origin=True)[0].all()
     assert model.pop.flags[row[0]] == 0
 
 
@@ -156,11 +156,11 @@ def test_an_office_refers_only_its_nationalities_going_to_its_destination(office
     going_south = _settled_in_colombia(model, "VEN")[:20]
     other_nationality = _settled_in_colombia(model, "HTI")[:20]
     assert len(going_south) and len(other_nationality)
-    south = divert(model, going_south, np.full(len(going_south), to_peru), at_origin=False)
-    other = divert(model, other_nationality, np.full(len(other_nationality), to_usa), False)
+    south, _ = divert(model, going_south, np.full(len(going_south), to_peru), at_origin=False)
+    other, _ = divert(model, other_nationality, np.full(len(other_nationality), to_usa), False)
     assert not south.any() and not other.any()
     north = _settled_in_colombia(model, "VEN")[20:40]
-    assert divert(model, north, np.full(len(north), to_usa), at_origin=False).all()
+    assert divert(model, north, np.full(len(north), to_usa), at_origin=False)[0].all()
 
 
 def test_an_office_refers_a_single_traveller_passing_through(office_in_colombia):
@@ -184,6 +184,77 @@ def test_an_office_refers_a_single_traveller_passing_through(office_in_colombia)
     referred = _referrals_on_the_way(model, row, path, hops, path * lookup.width + hops)
     assert referred is not None and referred.tolist() == [True]
     assert model.pop.loc[row[0]] == CODES.index("USA")
+
+
+# ------------------------------------------- parole open at home and where migrants live
+
+
+def _parole_model(wait_share: float) -> MigrationModel:
+    """An uncapped parole for Venezuelans at home and in Colombia, as the parole processes
+    of 2022-2023 took applicants, with ``wait_share`` of the unserved waiting for a place."""
+    parole = {
+        "name": "parole",
+        "kind": "parole",
+        "origins": ["VEN"],
+        "destination": "USA",
+        "capacity_per_year": 10**8,
+        "referral_countries": ["VEN", "COL"],
+        "start": "2015-01",
+    }
+    data = small_baseline(scale=100).model_dump(mode="json", exclude_none=True)
+    data["pathways"] = [*data["pathways"], parole]
+    data["parameters"] = {**data["parameters"], "pathway_wait_share": wait_share}
+    model = MigrationModel(Scenario.model_validate(data))
+    for _ in range(14):
+        model.step()
+    model._open_slots()
+    return model
+
+
+def _venezuelans_in(model, country: str, n: int) -> np.ndarray:
+    pop = model.pop
+    rows = np.flatnonzero(
+        (pop.origin == ORIGINS.index("VEN")) & (pop.status != REGULARISED) & (pop.loc >= 0)
+    )
+    rows = rows[:n]
+    pop.loc[rows] = CODES.index(country)  # put them there, as if they were
+    return rows
+
+
+def _path(model, start: str, end: str) -> int:
+    paths = model.paths
+    return int(
+        np.flatnonzero((paths.start == CODES.index(start)) & (paths.end == CODES.index(end)))[0]
+    )
+
+
+def test_a_parole_takes_applicants_at_home_and_where_it_is_open_abroad_only():
+    model = _parole_model(0.0)
+    at_home = _venezuelans_in(model, "VEN", 10)
+    taken, _ = divert(model, at_home, np.full(10, _path(model, "VEN", "USA")), at_origin=True)
+    assert taken.all()
+    in_colombia = _venezuelans_in(model, "COL", 10)
+    taken, _ = divert(model, in_colombia, np.full(10, _path(model, "COL", "USA")), False)
+    assert taken.all()
+    in_peru = _venezuelans_in(model, "PER", 10)
+    taken, _ = divert(model, in_peru, np.full(10, _path(model, "PER", "USA")), False)
+    assert not taken.any()
+
+
+@pytest.mark.parametrize("share", [0.0, 1.0])
+def test_only_the_eligible_without_a_place_wait_and_only_where_waiting_is_allowed(share):
+    model = _parole_model(share)
+    model.pathway_slots[-1] = 0  # this month's places are gone; the chance was certain
+    going_north = _venezuelans_in(model, "COL", 10)
+    to_usa = np.full(10, _path(model, "COL", "USA"))
+    taken, waiting = divert(model, going_north, to_usa, at_origin=False, may_wait=True)
+    assert not taken.any()
+    assert waiting.tolist() == [share == 1.0] * 10
+    _, waiting = divert(model, going_north, to_usa, at_origin=False, may_wait=False)
+    assert not waiting.any()  # on the road, nobody stops to wait
+    going_south = _venezuelans_in(model, "COL", 20)[10:]
+    _, waiting = divert(model, going_south, np.full(10, _path(model, "COL", "PER")), False, True)
+    assert not waiting.any()  # the parole is not where they are going
 
 
 # ------------------------------------------------------------------ settlement hazards

@@ -213,5 +213,5 @@ def _referrals_on_the_way(model, rows, path, hop, at):
         return None
     _write_position(model.pop, rows[sub], loc[sub], hop[sub])  # divert reads where they are
     referred = np.zeros(len(rows), dtype=bool)
-    referred[sub] = divert(model, rows[sub], path[sub], at_origin=False)
+    referred[sub] = divert(model, rows[sub], path[sub], at_origin=False)[0]
     return referred

@@ -20,33 +20,49 @@ import numpy as np
 
 from ..geography import EDGE_INDEX, EDGE_SRC, INDEX, ORIGINS, US_BORDER
 from ..population import REGULARISED, TEMPORARY
+from ..random_streams import threshold
 from ..recorder import KIND_INDEX
-from . import PURPOSE_PATHWAY
+from . import PURPOSE_PATHWAY, PURPOSE_WAIT
 
 _USA = INDEX["USA"]
 _PORTS = EDGE_SRC[EDGE_INDEX[US_BORDER]]  # the country from which the US border is crossed
 
 
-def divert(model, rows: np.ndarray, chosen: np.ndarray, at_origin: bool) -> np.ndarray:
+def divert(
+    model, rows: np.ndarray, chosen: np.ndarray, at_origin: bool, may_wait: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Move applicants among ``rows`` (with chosen paths ``chosen``) onto pathways.
 
-    Returns a boolean mask over ``rows``: True where the migrant left by a legal pathway."""
+    A pathway takes applicants where it is open to them: with ``referral`` countries, those
+    who are in one of them (an origin listed there takes would-be emigrants at home); with
+    none, would-be emigrants at home only. Returns two boolean masks over ``rows``: who
+    left by a legal pathway, and, when ``may_wait``, who was eligible for a pathway open
+    this month, got no place and waits for one instead of travelling irregularly
+    (``_waiting``; one draw per migrant and month, so that more places only ever turn
+    travellers into waiters or the served)."""
     pop, sched, t = model.pop, model.policy, model.t
     taken = np.zeros(len(rows), dtype=bool)
+    chance = np.zeros(len(rows))  # of a place, on the best pathway open to each
     if len(rows) == 0:
-        return taken
+        return taken, taken.copy()
     ends = np.where(chosen >= 0, model.paths.end[np.maximum(chosen, 0)], -1)
     where_referred = pop.loc[rows]  # before any move: where each applicant is
     for k, pw in enumerate(sched.pathways):
-        if pw.capacity[t] <= 0 or at_origin == bool(pw.referral.any()):
+        if pw.capacity[t] <= 0:
             continue
-        slots = model.pathway_slots[k]
-        if slots == 0:
+        if pw.referral.any():
+            here = pw.referral[where_referred]
+        elif at_origin:
+            here = np.ones(len(rows), dtype=bool)
+        else:
             continue
-        eligible = ~taken & (ends == pw.substitutes_for) & pw.origins[pop.origin[rows]]
-        if not at_origin:
-            eligible &= pw.referral[pop.loc[rows]]
+        eligible = ~taken & here & (ends == pw.substitutes_for) & pw.origins[pop.origin[rows]]
         cand = np.flatnonzero(eligible)
+        if len(cand) == 0:
+            continue
+        places = pw.capacity[t] / model.scale  # this month's, in agents
+        chance[cand] = np.maximum(chance[cand], min(places / len(cand), 1.0))
+        slots = model.pathway_slots[k]
         if len(cand) > slots:
             priority = model.streams.raw(pop.key[rows[cand]], model.month, PURPOSE_PATHWAY, k)
             cand = cand[np.argsort(priority, kind="stable")[:slots]]
@@ -68,7 +84,26 @@ def divert(model, rows: np.ndarray, chosen: np.ndarray, at_origin: bool) -> np.n
             # southwest border encounters
             at_port = moved[where_referred[cand] == _PORTS]
             model.recorder.events_at("us_border_arrival", _USA, pop.origin[at_port])
-    return taken
+    chance[taken] = 0.0
+    waiting = _waiting(model, rows, chance) if may_wait else np.zeros_like(taken)
+    return taken, waiting
+
+
+def _waiting(model, rows: np.ndarray, chance: np.ndarray) -> np.ndarray:
+    """Who, of the applicants given no place this month, waits for one: probability
+    ``pathway_wait_share`` x their chance of a place (this month's places over this month's
+    eligible applicants where they are, at most 1), so that a pathway with few places for
+    many applicants holds few back, and more places only ever hold back more."""
+    share = model.params["pathway_wait_share"]
+    if share <= 0.0 or not chance.any():
+        return np.zeros(len(rows), dtype=bool)
+    sub = np.flatnonzero(chance > 0.0)
+    draws = model.streams.raw(model.pop.key[rows[sub]], model.month, PURPOSE_WAIT)
+    waiting = np.zeros(len(rows), dtype=bool)
+    waiting[sub] = draws < threshold(share * chance[sub])
+    where = model.pop.loc[rows[waiting]]
+    model.recorder.events_at("waiting_for_pathway", where, model.pop.origin[rows[waiting]])
+    return waiting
 
 
 def appointment_chance(model) -> np.ndarray:

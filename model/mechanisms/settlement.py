@@ -233,6 +233,10 @@ def _reconsider(model, rows: np.ndarray) -> None:
     rows, chosen = rows[moving], chosen[moving]
     if len(rows) == 0:
         return
-    model.recorder.events_at("departed_onward", pop.loc[rows], pop.origin[rows])
-    referred = divert(model, rows, chosen, at_origin=False)
-    start_journey(model, rows[~referred], chosen[~referred])
+    loc_before = pop.loc[rows]  # divert moves the referred to their destination
+    # eligible for a pathway open where they are but given no place: some wait there
+    referred, waiting = divert(model, rows, chosen, at_origin=False, may_wait=True)
+    leaving = ~waiting
+    model.recorder.events_at("departed_onward", loc_before[leaving], pop.origin[rows[leaving]])
+    going = leaving & ~referred
+    start_journey(model, rows[going], chosen[going])
