@@ -156,6 +156,15 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+def checked_name(name: str) -> str:
+    """``name`` if it can be used (``name_problem``); otherwise a ``ValueError`` saying why,
+    for the validators of scenario and sweep files."""
+    problem = name_problem(name)
+    if problem:
+        raise ValueError(problem)
+    return name
+
+
 def safe_folder_name(name: str, fallback: str = "scenario") -> str:
     """A folder name made from a scenario or sweep name: letters, digits, ``.``, ``_``
     and ``-`` only, never starting with a dot (so never ``..`` or hidden), at most

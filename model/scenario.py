@@ -52,7 +52,7 @@ from .limits import (
     MAX_PEOPLE,
     MAX_SCALE,
     MAX_SEED,
-    name_problem,
+    checked_name,
 )
 from .parameters import parameter_problem
 
@@ -278,13 +278,7 @@ class Scenario(_Strict):
     def _month(cls, v):
         return _check_month(v)
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v):
-        problem = name_problem(v)
-        if problem:
-            raise ValueError(problem)
-        return v
+    _name = field_validator("name")(checked_name)
 
     _parameters = field_validator("parameters")(lambda v: _each_valid(v, parameter_problem))
     _unit_costs = field_validator("unit_costs")(lambda v: _each_valid(v, unit_cost_problem))

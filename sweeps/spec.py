@@ -29,7 +29,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from migflow.model.errors import InputError
-from migflow.model.limits import MAX_NAME_CHARS, name_problem
+from migflow.model.limits import MAX_NAME_CHARS, checked_name
 from migflow.model.parameters import SPEC_BY_NAME, default_parameters
 from migflow.model.provenance import calibration_identity, package_version, provenance
 from migflow.model.scenario import (
@@ -218,13 +218,7 @@ class SweepFile(_Strict):
     outcomes: dict[str, OutcomeSpec] = Field(min_length=1)
     goals: list[GoalSpec] = Field(default_factory=list)
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v):
-        problem = name_problem(v)
-        if problem:
-            raise ValueError(problem)
-        return v
+    _name = field_validator("name")(checked_name)
 
     @field_validator("window")
     @classmethod
