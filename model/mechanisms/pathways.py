@@ -47,8 +47,11 @@ def divert(
         return taken, taken.copy()
     ends = np.where(chosen >= 0, model.paths.end[np.maximum(chosen, 0)], -1)
     where_referred = pop.loc[rows]  # before any move: where each applicant is
+    # the chance of a place matters only to those who may wait for one
+    need_chance = may_wait and model.params["pathway_wait_share"] > 0.0
     for k, pw in enumerate(sched.pathways):
-        if pw.capacity[t] <= 0:
+        slots = model.pathway_slots[k]
+        if pw.capacity[t] <= 0 or (slots == 0 and not need_chance):
             continue
         if pw.referral.any():
             here = pw.referral[where_referred]
@@ -60,9 +63,9 @@ def divert(
         cand = np.flatnonzero(eligible)
         if len(cand) == 0:
             continue
-        places = pw.capacity[t] / model.scale  # this month's, in agents
-        chance[cand] = np.maximum(chance[cand], min(places / len(cand), 1.0))
-        slots = model.pathway_slots[k]
+        if need_chance:
+            places = pw.capacity[t] / model.scale  # this month's, in agents
+            chance[cand] = np.maximum(chance[cand], min(places / len(cand), 1.0))
         if len(cand) > slots:
             priority = model.streams.raw(pop.key[rows[cand]], model.month, PURPOSE_PATHWAY, k)
             cand = cand[np.argsort(priority, kind="stable")[:slots]]
