@@ -66,11 +66,11 @@ def divert(
         if need_chance:
             places = pw.capacity[t] / model.scale  # this month's, in agents
             chance[cand] = np.maximum(chance[cand], min(places / len(cand), 1.0))
+        if slots == 0:
+            continue
         if len(cand) > slots:
             priority = model.streams.raw(pop.key[rows[cand]], model.month, PURPOSE_PATHWAY, k)
             cand = cand[np.argsort(priority, kind="stable")[:slots]]
-        if len(cand) == 0:
-            continue
         model.pathway_slots[k] -= len(cand)
         taken[cand] = True
         moved = rows[cand]
@@ -96,7 +96,8 @@ def _waiting(model, rows: np.ndarray, chance: np.ndarray) -> np.ndarray:
     """Who, of the applicants given no place this month, waits for one: probability
     ``pathway_wait_share`` x their chance of a place (this month's places over this month's
     eligible applicants where they are, at most 1), so that a pathway with few places for
-    many applicants holds few back, and more places only ever hold back more."""
+    many applicants holds few back, and more places make waiting likelier for those still
+    without one."""
     share = model.params["pathway_wait_share"]
     if share <= 0.0 or not chance.any():
         return np.zeros(len(rows), dtype=bool)
