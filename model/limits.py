@@ -141,27 +141,19 @@ def check_time(
         raise InputError(message, source=source)
 
 
-def name_problem(name: str) -> str | None:
-    """Why ``name`` (a scenario's or a sweep's) cannot be used, or None. A name is free text
-    that arrives in shared files and becomes the default output folder; one that reads as a
-    path (``../x``, ``/tmp/x``, ``~root``, ``.``) would seem to choose where results go, so
-    it is refused rather than quietly rewritten."""
+def checked_name(name: str) -> str:
+    """``name`` (a scenario's or a sweep's), or a ``ValueError`` saying why it cannot be
+    used, for the validators of those files. A name is free text that arrives in shared
+    files and becomes the default output folder; one that reads as a path (``../x``,
+    ``/tmp/x``, ``~root``, ``.``) would seem to choose where results go, so it is refused
+    rather than quietly rewritten."""
     if not name.isprintable():
-        return "must be printable text on one line (no control characters)"
+        raise ValueError("must be printable text on one line (no control characters)")
     if "/" in name or "\\" in name or name.startswith("~") or name.strip(" .") == "":
-        return (
+        raise ValueError(
             f"{name!r} reads as a path; a name is text without '/' or '\\', not starting "
             "with '~' and not only dots (results go in results/<name>/, or where --out says)"
         )
-    return None
-
-
-def checked_name(name: str) -> str:
-    """``name`` if it can be used (``name_problem``); otherwise a ``ValueError`` saying why,
-    for the validators of scenario and sweep files."""
-    problem = name_problem(name)
-    if problem:
-        raise ValueError(problem)
     return name
 
 

@@ -65,7 +65,6 @@ class MigrationModel(mesa.Model):
         self.paths = build_paths(self.params["air_km_equivalent"])
         self.path_lookup = PathLookup(self.paths, self.params["travel_km_per_month"])
         self.alternatives = alternative_table(self.paths)
-        self.referral_countries = np.zeros(N_C, dtype=bool)  # set each month (_open_slots)
         self.emigration_base = self.params.vector("emigration_base", ORIGINS)
         attractiveness = np.zeros(N_C)
         attractiveness[[CODES.index(h) for h in HOSTS]] = self.params.vector(
@@ -209,12 +208,6 @@ class MigrationModel(mesa.Model):
         self.pathway_slots = [
             self._slots(0, k, pw.capacity[t] / self.scale) for k, pw in enumerate(sched.pathways)
         ]
-        # where a referral pathway open this month takes applicants: only there do
-        # travellers on their way stop to be checked (movement._referrals_on_the_way)
-        self.referral_countries = np.zeros(N_C, dtype=bool)
-        for pw in sched.pathways:
-            if pw.capacity[t] > 0:
-                self.referral_countries |= pw.referral
         _, capacity, _ = self.programme_state(t)
         self.programme_slots = [self._slots(1, c, capacity[c] / self.scale) for c in range(N_C)]
         self.integration_slots = [

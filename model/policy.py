@@ -72,6 +72,7 @@ class PolicySchedule:
     programmes: list[Programme]
     programme_open: np.ndarray  # (T, O, C) bool: a newcomer of O to C could still qualify
     pathways: list[CompiledPathway]
+    referral_open: np.ndarray  # (T, C) bool: a referral pathway takes applicants there
     interdiction: np.ndarray  # (T, E, O)
     expulsion: np.ndarray  # (T, E, O) bool: the interdicted go back to the edge's source
     asylum_months: np.ndarray  # (T,)
@@ -133,6 +134,10 @@ class PolicySchedule:
                 )
             )
 
+        referral_open = np.zeros((n_t, n_c), dtype=bool)
+        for pw in pathways:
+            referral_open |= (pw.capacity > 0)[:, None] & pw.referral[None, :]
+
         interdiction = np.zeros((n_t, len(EDGES), n_o))
         expulsion = np.zeros((n_t, len(EDGES), n_o), dtype=bool)
         for lever in scenario.enforcement:
@@ -165,6 +170,7 @@ class PolicySchedule:
             programmes=programmes,
             programme_open=programme_open,
             pathways=pathways,
+            referral_open=referral_open,
             interdiction=interdiction,
             expulsion=expulsion,
             asylum_months=asylum,

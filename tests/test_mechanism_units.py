@@ -144,15 +144,17 @@ def _settled_in_colombia(model, origin: str) -> np.ndarray:
     )
 
 
-def _paths_from_colombia_to(model, host: str) -> np.ndarray:
+def _path(model, start: str, end: str) -> int:
+    """The first path from ``start`` to ``end``."""
     paths = model.paths
-    return np.flatnonzero((paths.start == CODES.index("COL")) & (paths.end == CODES.index(host)))
+    here, there = CODES.index(start), CODES.index(end)
+    return int(np.flatnonzero((paths.start == here) & (paths.end == there))[0])
 
 
 def test_an_office_refers_only_its_nationalities_going_to_its_destination(office_in_colombia):
     model = office_in_colombia
-    to_peru = _paths_from_colombia_to(model, "PER")[0]
-    to_usa = _paths_from_colombia_to(model, "USA")[0]
+    to_peru = _path(model, "COL", "PER")
+    to_usa = _path(model, "COL", "USA")
     going_south = _settled_in_colombia(model, "VEN")[:20]
     other_nationality = _settled_in_colombia(model, "HTI")[:20]
     assert len(going_south) and len(other_nationality)
@@ -219,13 +221,6 @@ def _venezuelans_in(model, country: str, n: int) -> np.ndarray:
     rows = rows[:n]
     pop.loc[rows] = CODES.index(country)  # put them there, as if they were
     return rows
-
-
-def _path(model, start: str, end: str) -> int:
-    paths = model.paths
-    return int(
-        np.flatnonzero((paths.start == CODES.index(start)) & (paths.end == CODES.index(end)))[0]
-    )
 
 
 def test_a_parole_takes_applicants_at_home_and_where_it_is_open_abroad_only():
