@@ -55,20 +55,25 @@ st.markdown(
   figures of 2015-2023 (without it they are starting values; the banner above says which).
   The baseline holds the policies of 2024-2025 as they happened, then keeps them; the push
   factors after 2023 are assumed levels, so later years are what-ifs, not projections.
-* **The 2023 wave is short and uncertain.** The model puts between about 350,000 and 400,000
-  people through the Darién in 2023, against 520,085 counted by Panama, and too few of them
-  are Venezuelans (about 160,000 to 220,000 against 328,650); 2022 is close (about 215,000
-  to 260,000 against 248,284). How big a wave grows is sensitive in the model, so effects of
-  levers on the Darién in 2023-like conditions are uncertain.
+* **The 2023 wave is short and uncertain.** The model puts about 390,000 to 440,000 people
+  through the Darién in 2023, against 520,085 counted by Panama, and too few of them are
+  Venezuelans (about 130,000 to 160,000 against 328,650) and too many Haitians (about 100,000
+  to 130,000 against 46,422); 2022 is too high (about 270,000 to 330,000 against 248,284).
+  How big a wave grows is sensitive in the model, so effects of levers on the Darién in
+  2023-like conditions are uncertain.
 * **It starts empty.** Nobody who left before the start year (2015) is abroad, so modelled
   stocks fall short of published ones, and old diasporas (e.g. in the US) barely pull.
-* **Costs are partial.** Only integration and root-cause funding carry a price. Programmes,
-  pathways and enforcement cost nothing in the model, so "cost per person regularised" and
-  "cost per crossing averted" count only that funding.
+* **Costs are unit costs.** Each lever is priced by what it did in the run times a cost per
+  person (a regularisation, a visa, a parole arrival, a removal) from public sources, some
+  of them rough; patrols and staff are not priced. The sources are in `docs/levers.md`.
+* **Waiting for a legal pathway rests on one episode.** How many people wait for a parole
+  place instead of crossing the Darién is fitted to the months after the US parole of
+  January 2023, when Cubans and Haitians in the Darién fell; larger pathways are an
+  extrapolation from it.
 * **The pull of regularisation rests on one episode.** How strongly an open programme draws
   newcomers is fitted to the 2021 rush of Haitians towards the US after its Temporary
-  Protected Status for Haiti, and sits at the top of its assumed range; a programme with no
-  arrival cut-off may pull more people than it would in reality.
+  Protected Status for Haiti; a programme with no arrival cut-off may pull more people than
+  it would in reality.
 * **Enforcement is a probability, not a budget.** The model cannot say what money buys what
   interdiction rate.
 * **Deaths are expected values.** The model multiplies each crossing by a death rate from
