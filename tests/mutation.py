@@ -63,7 +63,7 @@ MUTMUT_CONFIG = f"""[tool.mutmut]
 source_paths = ["migflow/"]
 only_mutate = ["migflow/model/mechanisms/*", "migflow/model/policy.py", "migflow/model/recorder.py"]
 also_copy = ["migflow/scenarios/", "migflow/calibration/", "migflow/app/"]
-pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x"]
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "-x", "-n", "0"]
 pytest_add_cli_args_test_selection = {SELECTION!r}
 """
 DETECTED = {"killed", "timeout", "segfault"}
@@ -111,7 +111,18 @@ def regression_baseline_catches(name: str, env: dict) -> bool:
     mutant active: a second figure, for the survivors of the tests of behaviour only."""
     mutants = STAGE / "mutants"
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider", REGRESSION],
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-x",
+            "-n",
+            "0",
+            "-p",
+            "no:cacheprovider",
+            REGRESSION,
+        ],
         cwd=mutants,
         env={**env, "MUTANT_UNDER_TEST": name, "PYTHONPATH": str(mutants)},
         capture_output=True,
