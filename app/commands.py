@@ -29,8 +29,10 @@ def streamlit_args(port: int, address: str, headless: bool) -> list[str]:
         str(port),
         "--server.headless",
         "true" if headless else "false",
+        # in MB: well above the app's own limit (1,000 kB, checked with the rest of an
+        # upload), so a file a little too large gets the app's message, not the browser's
         "--server.maxUploadSize",
-        "1",
+        "20",
         "--browser.gatherUsageStats",
         "false",
         "--client.toolbarMode",

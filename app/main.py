@@ -7,7 +7,11 @@ import streamlit as st
 
 HERE = Path(__file__).resolve().parent
 
-st.set_page_config(page_title="migflow: what if?", page_icon=":material/public:", layout="wide")
+# the icon is a file served by the app: a font or emoji icon would be fetched from another
+# host, which an offline ministry machine cannot reach
+st.set_page_config(
+    page_title="migflow: what if?", page_icon=str(HERE / "data" / "icon.png"), layout="wide"
+)
 
 pages = [
     st.Page(HERE / "pages" / "whatif.py", title="What if", icon=":material/explore:", default=True),

@@ -77,6 +77,7 @@ def _on_base_change() -> None:
     reset_levers(base)
     st.session_state["applied_toml"] = dumps_scenario(base)
     st.session_state["message"] = None
+    st.session_state["upload_message"] = None
 
 
 def _on_reset() -> None:
@@ -85,32 +86,61 @@ def _on_reset() -> None:
 
 
 def _on_upload() -> None:
-    uploaded = st.session_state.get("upload")
-    if uploaded is None:
+    ss = st.session_state
+    uploaded = ss.get("upload")
+    if uploaded is None:  # the file was taken away: its message goes with it
+        ss["upload_message"] = None
         return
     try:
         scenario = state.scenario_from_upload(uploaded.getvalue(), uploaded.name)
     except InputError as exc:
-        st.session_state["message"] = ("error", f"Upload refused: {exc}")
+        ss["upload_message"] = ("error", f"Upload refused: {exc}")
         return
     label = UPLOAD_PREFIX + scenario.name
-    st.session_state.setdefault("uploads", {})[label] = dumps_scenario(scenario)
-    st.session_state["base_choice"] = label
+    ss.setdefault("uploads", {})[label] = dumps_scenario(scenario)
+    ss["base_choice"] = label
     reset_levers(scenario)
-    st.session_state["applied_toml"] = dumps_scenario(scenario)
-    st.session_state["message"] = ("success", f"Loaded {uploaded.name}: {scenario.name}.")
+    ss["applied_toml"] = dumps_scenario(scenario)
+    ss["message"] = None
+    ss["upload_message"] = ("success", f"Loaded {uploaded.name}: {scenario.name}.")
 
 
-def _money(label: str, key: str, help: str, top: float = 5000.0, step: float = 10.0) -> None:
-    st.number_input(
-        label, min_value=0.0, max_value=top, step=step, format="%.1f", key=key, help=help
-    )
+def _on_run() -> None:
+    """Run the levers as they are in the boxes (before the page is drawn again, so the boxes
+    can still be corrected): out-of-range entries are brought inside their range and said so,
+    and levers that cannot make a scenario are refused in words, both beside the button."""
+    ss = st.session_state
+    period = ss.get(f"period_widget_{ss.get('lv_version', 0)}")
+    if period is not None:
+        ss["lv_period"] = tuple(period)
+    fixed, notes = state.corrected({k: ss[k] for k in state.number_boxes() if k in ss})
+    ss.update(fixed)
+    inputs = inputs_from_widgets()
+    problems = state.lever_problems(inputs)
+    if problems:
+        ss["message"] = ("error", " ".join(["Cannot run these levers.", *notes, *problems]))
+        return
+    try:
+        scenario = state.build_scenario(base_scenario(ss["base_choice"]), inputs)
+    except InputError as exc:
+        ss["message"] = ("error", f"Cannot run these levers. {state.in_words(exc)}")
+        return
+    ss["applied_toml"] = dumps_scenario(scenario)
+    ss["message"] = ("warning", " ".join(["Run with corrections.", *notes])) if notes else None
+    ss["upload_message"] = None  # what is shown now is this run, not the last upload
 
 
-def _people(label: str, key: str, help: str, top: float, step: float = 1000.0) -> None:
-    st.number_input(
-        label, min_value=0.0, max_value=top, step=step, format="%.0f", key=key, help=help
-    )
+def _show(box, message) -> None:
+    if message:
+        {"error": box.error, "warning": box.warning, "success": box.success}[message[0]](message[1])
+
+
+def _money(label: str, key: str, help: str, step: float = 10.0) -> None:
+    st.number_input(label, step=step, format="%.1f", key=key, help=help)
+
+
+def _people(label: str, key: str, help: str, step: float = 1000.0) -> None:
+    st.number_input(label, step=step, format="%.0f", key=key, help=help)
 
 
 def lever_widgets(base: Scenario) -> None:
@@ -151,7 +181,6 @@ def lever_widgets(base: Scenario) -> None:
                     f"lv_srv_{host}",
                     f"Extra people a month given integration services in {country_name(host)} "
                     "(0–200,000), without a cost in the model.",
-                    top=200_000.0,
                 )
     with st.expander("Regularisation programmes"):
         st.caption("A new programme per host: places a month (0–500,000). Eligibility below.")
@@ -160,9 +189,9 @@ def lever_widgets(base: Scenario) -> None:
                 f"{country_name(host)}: places/month",
                 f"lv_reg_{host}",
                 f"Places a month in a new regularisation programme in {country_name(host)} "
-                "(0–500,000). Eligible irregular migrants apply at `programme_uptake` a month; "
-                "an open programme also draws newcomers who could still qualify.",
-                top=500_000.0,
+                "(0–500,000). A share of the eligible migrants without papers apply each month "
+                "(a share fitted to the documented figures); an open programme "
+                "also draws newcomers who could still qualify.",
             )
         st.multiselect(
             "Open to nationals of",
@@ -188,7 +217,6 @@ def lever_widgets(base: Scenario) -> None:
                 f"lv_path_{key}",
                 f"{preset.help} Already open in this scenario in {start}: {existing:,.0f} a "
                 "year. Range 0–500,000.",
-                top=500_000.0,
             )
     with st.expander("Enforcement at the borders"):
         st.caption(
@@ -219,7 +247,7 @@ def lever_widgets(base: Scenario) -> None:
             key="lv_asylum",
             help="Months to decide an asylum case at the US (1–120; "
             f"{ss['lv_defaults']['asylum']} in this scenario). Shorter means grants and "
-            "removals come sooner, in the ratio set by `asylum_grant_rate`.",
+            "removals come sooner; the share of cases granted stays as it is.",
         )
     with st.expander("Root-cause funding, per origin"):
         st.caption(
@@ -242,8 +270,6 @@ def lever_widgets(base: Scenario) -> None:
         )
         st.number_input(
             "Random seed",
-            min_value=0,
-            max_value=2**32 - 1,
             step=1,
             key="lv_seed",
             help="0–4,294,967,295. Same scenario and seed give identical results; the "
@@ -309,28 +335,19 @@ def render_sidebar() -> Scenario:
         type=["toml"],
         key="upload",
         on_change=_on_upload,
-        max_upload_size=1,
+        # no limit in the browser: a file refused there leaves the last message standing;
+        # the size is checked with the rest of the file (state.scenario_from_upload)
         help="A scenario file as `migflow run` reads it (docs/scenarios.md). It is only "
         "parsed and validated; it may extend only a file in scenarios/.",
     )
-    message_box = sb.empty()  # filled below, once a submitted form has been handled
+    _show(sb, st.session_state.get("upload_message"))
     base = base_scenario(st.session_state["base_choice"])
     with sb.form("levers", border=False):
         st.subheader("Change levers")
         lever_widgets(base)
-        submitted = st.form_submit_button("Run scenario", type="primary", width="stretch")
+        st.form_submit_button("Run scenario", type="primary", width="stretch", on_click=_on_run)
+    _show(sb, st.session_state.get("message"))  # beside the button, in sight when pressing it
     sb.button("Reset levers", on_click=_on_reset, width="stretch")
     ss = st.session_state
     ss["lv_saved"] = {k: ss[k] for k in list(ss) if str(k).startswith("lv_") and k != "lv_saved"}
-    if submitted:
-        try:
-            scenario = state.build_scenario(base, inputs_from_widgets())
-        except InputError as exc:
-            st.session_state["message"] = ("error", f"Cannot run these levers: {exc}")
-        else:
-            st.session_state["applied_toml"] = dumps_scenario(scenario)
-            st.session_state["message"] = None
-    message = st.session_state.get("message")
-    if message:
-        (message_box.error if message[0] == "error" else message_box.success)(message[1])
     return applied_scenario()

@@ -134,6 +134,96 @@ class LeverInputs:
     scale: int | None = None
 
 
+@dataclass(frozen=True)
+class NumberBox:
+    """A number box of the sidebar: what it is in the widget's words and what it allows.
+
+    The boxes carry no bounds in the browser: a browser box with bounds refuses an
+    out-of-range entry by turning red and ignoring every later press of "Run scenario" without
+    a word. Out-of-range entries are instead corrected on Run, with a message beside the
+    button (``corrected``)."""
+
+    words: str
+    high: float
+    low: float = 0.0
+    whole: bool = False
+
+
+def number_boxes() -> dict[str, NumberBox]:
+    """Every number box of the sidebar by its session key."""
+    boxes = {}
+    for host in HOSTS:
+        name = country_name(host)
+        boxes[f"lv_int_{host}"] = NumberBox(f"Integration funding in {name}, $M a year", 5000)
+        boxes[f"lv_srv_{host}"] = NumberBox(f"People served a month in {name}", 200_000)
+        boxes[f"lv_reg_{host}"] = NumberBox(f"{name}: regularisation places a month", 500_000)
+    for key, preset in PATHWAYS.items():
+        boxes[f"lv_path_{key}"] = NumberBox(f"{preset.label}: extra places a year", 500_000)
+    for origin in ROOT_CAUSE_ORIGINS:
+        boxes[f"lv_rc_{origin}"] = NumberBox(
+            f"Root-cause funding in {country_name(origin)}, $M a year", 5000
+        )
+    boxes["lv_seed"] = NumberBox("Random seed", 2**32 - 1, whole=True)
+    return boxes
+
+
+def corrected(values: dict[str, object]) -> tuple[dict[str, float], list[str]]:
+    """The boxes' ``values`` brought inside what each allows, and one sentence per box that
+    had to change, in the widget's words. An empty box counts as its lowest value."""
+    fixed, notes = {}, []
+    for key, box in number_boxes().items():
+        if key not in values:
+            continue
+        value = values[key]
+        number = float(value) if isinstance(value, int | float) else float("nan")
+        if number != number:  # empty (or not a number)
+            new, why = box.low, "was empty"
+        elif number > box.high:
+            new, why = box.high, f"{number:,.0f} is more than the {box.high:,.0f} allowed"
+        elif number < box.low:
+            new, why = box.low, f"{number:,.0f} is less than the {box.low:,.0f} allowed"
+        else:
+            new, why = number, None
+        if box.whole and why is None and new != round(new):
+            new, why = float(round(new)), f"{number} is not a whole number"
+        fixed[key] = int(new) if box.whole else new
+        if why is not None:
+            notes.append(f"{box.words}: {why}; set to {new:,.0f}.")
+    return fixed, notes
+
+
+#: The scenario file's lever groups in the words of the sidebar's sections, for messages.
+GROUP_WORDS = {
+    "integration": "Integration funding and services",
+    "regularisation": "Regularisation programmes",
+    "pathways": "Legal pathways",
+    "enforcement": "Enforcement at the borders",
+    "asylum": "US asylum processing time",
+    "root_causes": "Root-cause funding",
+    "name": "Name of your scenario",
+    "seed": "Random seed",
+    "scale": "Scale",
+}
+
+
+def lever_problems(inputs: LeverInputs) -> list[str]:
+    """What stops ``inputs`` from making a scenario, in the sidebar's words (empty: none)."""
+    problems = []
+    if any(v > 0 for v in inputs.regularisation.values()) and not inputs.regularisation_origins:
+        problems.append(
+            "Regularisation programmes: choose at least one nationality under 'Open to "
+            "nationals of', or set the places to 0."
+        )
+    return problems
+
+
+def in_words(error: InputError) -> str:
+    """A scenario error from the levers, named by the sidebar section it comes from instead
+    of the scenario file's field (``regularisation[3].origins``)."""
+    head = (error.field or "").split("[")[0].split(".")[0]
+    return f"{GROUP_WORDS.get(head, 'The changes')}: {error.message}"
+
+
 def _active(lever, month: int) -> bool:
     first = parse_month(lever.start)
     last = parse_month(lever.end) if lever.end is not None else 10**9

@@ -354,6 +354,65 @@ def test_invalid_lever_values_are_refused_with_one_line_naming_the_field():
         state.build_scenario(base, inputs)
 
 
+def test_out_of_range_boxes_are_corrected_in_the_words_of_the_widget():
+    fixed, notes = state.corrected(
+        {"lv_int_COL": 99_999.0, "lv_srv_PER": -5.0, "lv_rc_HTI": None, "lv_seed": 7.5,
+         "lv_path_labour_nca": 9800.0}
+    )  # fmt: skip
+    assert fixed == {
+        "lv_int_COL": 5000.0, "lv_srv_PER": 0.0, "lv_rc_HTI": 0.0, "lv_seed": 8,
+        "lv_path_labour_nca": 9800.0,
+    }  # fmt: skip
+    assert notes == [
+        "Integration funding in Colombia, $M a year: 99,999 is more than the 5,000 allowed; "
+        "set to 5,000.",
+        "People served a month in Peru: -5 is less than the 0 allowed; set to 0.",
+        "Root-cause funding in Haiti, $M a year: was empty; set to 0.",
+        "Random seed: 7.5 is not a whole number; set to 8.",
+    ]
+    # every box of the sidebar is covered, each with a range that holds its default (0)
+    boxes = state.number_boxes()
+    assert all(box.low <= 0 < box.high for box in boxes.values())
+
+
+def test_lever_errors_name_the_section_of_the_sidebar_not_the_file_field():
+    inputs = state.LeverInputs(start="2027-01", end="2030-12", regularisation={"COL": 1000.0})
+    inputs.regularisation_origins = ()
+    (problem,) = state.lever_problems(inputs)
+    assert problem.startswith("Regularisation programmes: choose at least one nationality")
+    error = InputError("List should have at least 1 item", field="regularisation[3].origins")
+    assert state.in_words(error) == "Regularisation programmes: List should have at least 1 item"
+    assert state.lever_problems(state.LeverInputs(start="2027-01", end="2030-12")) == []
+
+
+def test_an_out_of_range_box_never_blocks_the_run_button_and_reset_clears_it():
+    at = start_app()
+    at.number_input(key="lv_int_COL").set_value(99_999.0)
+    run_button(at).click()
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    (note,) = [w.value for w in at.sidebar.warning]
+    assert "Integration funding in Colombia, $M a year: 99,999 is more than" in note
+    shown = loads_scenario(at.session_state["applied_toml"])
+    assert [lever.funding_musd_per_year for lever in shown.integration if lever.host == "COL"][
+        -1
+    ] == 5000.0
+    assert at.number_input(key="lv_int_COL").value == 5000.0
+    # a lever that cannot run is refused in words beside the button, and Reset clears all
+    at.number_input(key="lv_reg_PER").set_value(1000.0)
+    at.multiselect(key="lv_reg_origins").set_value([])
+    run_button(at).click()
+    at.run()
+    (error,) = [e.value for e in at.sidebar.error]
+    assert "choose at least one nationality" in error and "[" not in error
+    next(b for b in at.button if b.label == "Reset levers").click()
+    at.run()
+    assert not at.sidebar.error and not at.sidebar.warning
+    assert at.number_input(key="lv_int_COL").value == 0.0
+    assert at.number_input(key="lv_reg_PER").value == 0.0
+    assert at.multiselect(key="lv_reg_origins").value == ["VEN"]
+
+
 def test_uploads_are_only_parsed_and_may_extend_only_shipped_files(tmp_path):
     ok = state.scenario_from_upload(b'extends = "colombia_tps_more.toml"\nname = "u"\n', "u.toml")
     assert ok.name == "u" and ok.regularisation

@@ -1,7 +1,9 @@
 """The app in a real browser: `migflow app` serves it on localhost, headless Chromium (Debian's
-package, driven by Playwright) opens it, waits for the charts, changes a lever, clicks "Run
-scenario" and checks that the page shows the new results. The screenshot is saved in the
-test's temporary folder (its path is printed)."""
+package, driven by Playwright) opens it, waits for the charts, types an out-of-range number
+(which a browser box with bounds would silently refuse, blocking the Run button), resets,
+changes a lever, clicks "Run scenario" and checks that the page shows the new results, that
+no request left the machine and that the browser console logged no error. The screenshot is
+saved in the test's temporary folder (its path is printed)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -31,6 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SERVER_START_S = 60
+LOCAL = {"localhost", "127.0.0.1", None}  # None: data: and blob: addresses
 PAGE_WAIT_MS = 90_000
 
 pytestmark = pytest.mark.skipif(
@@ -98,6 +102,12 @@ def test_app_in_headless_chromium_runs_a_scenario_and_shows_results(app_server, 
         )
         try:
             page = browser.new_page()
+            elsewhere, console_errors = [], []
+            page.on(
+                "request",
+                lambda r: urlparse(r.url).hostname not in LOCAL and elsewhere.append(r.url),
+            )
+            page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
             page.set_default_timeout(PAGE_WAIT_MS)
             # ``expect`` has its own timeout (5 s by default), separate from the page's: a
             # scenario run plus its baseline can take longer than that on a loaded machine
@@ -107,6 +117,18 @@ def test_app_in_headless_chromium_runs_a_scenario_and_shows_results(app_server, 
             page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for()
             expect(page.get_by_text("Darién crossings, per year").first).to_be_visible()
             expect(page.get_by_text("This is the baseline.")).to_be_visible()
+
+            # An out-of-range entry is corrected on Run with a message beside the button,
+            # and Reset puts the box back.
+            page.get_by_text("Integration funding and services, per host", exact=True).click()
+            colombia = page.get_by_role("spinbutton", name="$M a year").first
+            colombia.fill("99999")
+            page.get_by_role("button", name="Run scenario").click()
+            expect(page.get_by_text("99,999 is more than the 5,000 allowed")).to_be_visible()
+            expect(colombia).to_have_value("5000.0")
+            page.get_by_role("button", name="Reset levers").click()
+            expect(colombia).to_have_value("0.0")
+            expect(page.get_by_text("99,999 is more than the 5,000 allowed")).to_have_count(0)
 
             # Double the labour visas and run.
             page.get_by_text("Legal pathways", exact=True).click()
@@ -132,4 +154,6 @@ def test_app_in_headless_chromium_runs_a_scenario_and_shows_results(app_server, 
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000
+    assert elsewhere == [], f"requests to other hosts: {elsewhere[:5]}"
+    assert console_errors == [], console_errors[:5]
     print(f"screenshot: {shot} (browser test took {time.monotonic() - began:.1f} s)")
