@@ -60,7 +60,7 @@ def _is_month(text: str) -> bool:
 def short_source(source: str) -> str:
     """A legend label for a source: its publisher ("Panama Servicio Nacional de Migración")."""
     if source.lower().startswith("seed"):
-        return "seed documents"
+        return "Los Angeles Declaration statements"
     return re.split(r",| \(|;", source, maxsplit=1)[0].strip() or "documented"
 
 

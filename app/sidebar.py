@@ -322,13 +322,15 @@ def render_sidebar() -> Scenario:
     options = base_options()
     if st.session_state.get("base_choice") not in options:
         st.session_state["base_choice"] = "baseline"
+    titles = state.scenario_titles()
     sb.selectbox(
         "Start from",
         options,
         key="base_choice",
+        format_func=lambda name: titles.get(name, name),
         on_change=_on_base_change,
-        help="A scenario file from scenarios/ (each adds one instrument of the seed documents "
-        "to the baseline) or one you uploaded. Picking one runs it at once.",
+        help="A shipped scenario (history without one instrument, or with more of it from "
+        "2026) or one you uploaded. Picking one runs it at once.",
     )
     sb.file_uploader(
         "…or upload a scenario (TOML, at most 1,000 kB)",

@@ -10,14 +10,17 @@ replaces the scenario's value while the change applies. A change applies from ``
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
 
 from migflow.model.calendar import format_month, parse_month
 from migflow.model.errors import InputError
 from migflow.model.geography import COUNTRIES, US_BORDER
 from migflow.model.limits import check_agents, check_time, estimate_work
+from migflow.model.parameters import SPEC_BY_NAME
 from migflow.model.policy import DEFAULT_ASYLUM_MONTHS
 from migflow.model.scenario import (
     LEVER_GROUPS,
@@ -167,28 +170,32 @@ def number_boxes() -> dict[str, NumberBox]:
     return boxes
 
 
+def correct(box: NumberBox, value: object) -> tuple[float, str | None]:
+    """``value`` brought inside what ``box`` allows, and why it had to change (None if it
+    did not). An empty box counts as its lowest value."""
+    number = float(value) if isinstance(value, int | float) else float("nan")
+    if number != number:  # empty (or not a number)
+        new, why = box.low, "was empty"
+    elif number > box.high:
+        new, why = box.high, f"{number:,.0f} is more than the {box.high:,.0f} allowed"
+    elif number < box.low:
+        new, why = box.low, f"{number:,.0f} is less than the {box.low:,.0f} allowed"
+    else:
+        new, why = number, None
+    if box.whole and why is None and new != round(new):
+        new, why = float(round(new)), f"{number} is not a whole number"
+    new = int(new) if box.whole else new
+    return new, None if why is None else f"{box.words}: {why}; set to {new:,.0f}."
+
+
 def corrected(values: dict[str, object]) -> tuple[dict[str, float], list[str]]:
-    """The boxes' ``values`` brought inside what each allows, and one sentence per box that
-    had to change, in the widget's words. An empty box counts as its lowest value."""
+    """The sidebar boxes' ``values`` (by session key) brought inside what each allows, and one
+    sentence per box that had to change, in the widget's words."""
     fixed, notes = {}, []
     for key, box in number_boxes().items():
-        if key not in values:
-            continue
-        value = values[key]
-        number = float(value) if isinstance(value, int | float) else float("nan")
-        if number != number:  # empty (or not a number)
-            new, why = box.low, "was empty"
-        elif number > box.high:
-            new, why = box.high, f"{number:,.0f} is more than the {box.high:,.0f} allowed"
-        elif number < box.low:
-            new, why = box.low, f"{number:,.0f} is less than the {box.low:,.0f} allowed"
-        else:
-            new, why = number, None
-        if box.whole and why is None and new != round(new):
-            new, why = float(round(new)), f"{number} is not a whole number"
-        fixed[key] = int(new) if box.whole else new
-        if why is not None:
-            notes.append(f"{box.words}: {why}; set to {new:,.0f}.")
+        if key in values:
+            fixed[key], note = correct(box, values[key])
+            notes += [note] if note else []
     return fixed, notes
 
 
@@ -342,6 +349,10 @@ def build_scenario(base: Scenario, inputs: LeverInputs) -> Scenario:
         if musd > 0:
             data["root_causes"].append({"origin": origin, "funding_musd_per_year": musd, **dated})
     made = changes(inputs)
+    if inputs.name.strip():
+        data["title"] = inputs.name.strip()
+    elif made:
+        data["title"] = f"{base.shown_title}, with your changes"
     if made:
         data["name"] = inputs.name.strip() or f"{base.name}_edited"
         window = f" ({inputs.start}..{inputs.end})"
@@ -358,6 +369,17 @@ def build_scenario(base: Scenario, inputs: LeverInputs) -> Scenario:
 def shipped_scenarios() -> dict[str, Path]:
     """Shipped scenario files by name (file stem), baseline first."""
     return {p.stem: p for p in list_scenarios()}
+
+
+@cache
+def scenario_titles() -> dict[str, str]:
+    """The plain-words title of each shipped scenario by name (the name if it has none), read
+    from each file's own ``title`` without resolving what it extends."""
+    titles = {}
+    for name, path in shipped_scenarios().items():
+        title = tomllib.loads(path.read_text(encoding="utf-8")).get("title")
+        titles[name] = title if isinstance(title, str) and title.strip() else name
+    return titles
 
 
 def scenario_from_upload(data: bytes, filename: str) -> Scenario:
@@ -398,9 +420,44 @@ def same_policy(a: Scenario, b: Scenario) -> bool:
     return a.model_dump(mode="json", exclude=skip) == b.model_dump(mode="json", exclude=skip)
 
 
+#: A lever entry's fields in the app's words (fields not listed are not shown).
+FIELD_WORDS = {
+    "host": "in",
+    "origin": "in",
+    "funding_musd_per_year": "$M a year",
+    "services_per_month": "people served a month",
+    "capacity_per_month": "places a month",
+    "capacity_per_year": "places a year",
+    "origins": "for nationals of",
+    "destination": "to",
+    "referral_countries": "applications taken in",
+    "arrived_before": "for those who arrived before",
+    "duration_months": "stay (months)",
+    "edge": "border",
+    "interdiction": "share of crossings stopped",
+    "expulsion": "expelled",
+    "processing_months": "months to decide an asylum case",
+}
+
+
+def _words(field: str, value) -> str:
+    """One field of a lever entry in words: country codes as names, numbers with commas."""
+    if field == "edge":
+        value = " → ".join(country_name(c) for c in str(value).split("-"))
+    elif isinstance(value, list):
+        value = ", ".join(country_name(v) for v in value)
+    elif isinstance(value, bool):
+        value = "yes" if value else "no"
+    elif isinstance(value, int | float):
+        value = f"{value:,.2f}".rstrip("0").rstrip(".") if value != int(value) else f"{value:,.0f}"
+    elif field in ("host", "origin", "destination"):
+        value = country_name(str(value))
+    return f"{FIELD_WORDS[field]} {value}"
+
+
 def changes_from(scenario: Scenario, reference: Scenario) -> list[dict[str, str]]:
     """The lever entries (and parameter or trajectory changes) of ``scenario`` that
-    ``reference`` does not have, one row each: lever, what, from, to, note."""
+    ``reference`` does not have, one row each in words: lever, what, from, to, note."""
     ref = reference.model_dump(mode="json")
     mine = scenario.model_dump(mode="json")
     rows = []
@@ -408,14 +465,19 @@ def changes_from(scenario: Scenario, reference: Scenario) -> list[dict[str, str]
         for lever in mine[group]:
             if lever in ref[group]:
                 continue
-            what = ", ".join(
-                f"{k} = {v}"
+            what = "; ".join(
+                _words(k, v)
                 for k, v in lever.items()
-                if k not in ("start", "end", "note", "name") and v not in ("", [], None)
+                if k in FIELD_WORDS
+                and v not in ("", [], None)
+                # a zero or "no" is the field's default, except a border left open
+                and (k == "interdiction" or v not in (0, False))
             )
+            if lever.get("name"):
+                what = f"{lever['name']}: {what}"
             rows.append(
                 {
-                    "lever": group,
+                    "lever": GROUP_WORDS[group],
                     "what": what,
                     "from": lever["start"],
                     "to": lever.get("end") or scenario.end,
@@ -424,13 +486,14 @@ def changes_from(scenario: Scenario, reference: Scenario) -> list[dict[str, str]
             )
     for name, value in mine["parameters"].items():
         if ref["parameters"].get(name) != value:
+            spec = SPEC_BY_NAME.get(name.split(".")[0])
             rows.append(
                 {
-                    "lever": "parameter",
-                    "what": f"{name} = {value}",
+                    "lever": "How migrants behave (a model parameter)",
+                    "what": f"{spec.doc if spec else name} Set to {value:,.4g}.",
                     "from": scenario.start,
                     "to": scenario.end,
-                    "note": "behavioural parameter, for the whole run",
+                    "note": f"for the whole run ({name})",
                 }
             )
     for table in ("push", "opportunity"):
@@ -438,8 +501,8 @@ def changes_from(scenario: Scenario, reference: Scenario) -> list[dict[str, str]
             if ref[table].get(code) != trajectory:
                 rows.append(
                     {
-                        "lever": table,
-                        "what": f"{table}.{code} trajectory differs",
+                        "lever": {"push": "Pressure to leave", "opportunity": "Opportunity"}[table],
+                        "what": f"{country_name(code)}: a different path over the years",
                         "from": min(trajectory),
                         "to": max(trajectory),
                         "note": "",

@@ -22,6 +22,7 @@ def history_scenario(end: str, scale: int = 100, seed: int = 20221006) -> Scenar
     base = load_scenario("baseline")
     return base.clipped(end=end).with_changes(
         name="history",
+        title="History as it happened, to the targets' end",
         description="history as it happened, to the targets' end",
         scale=scale,
         seed=seed,

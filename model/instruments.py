@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from .scenario import LEVER_GROUPS, Scenario
 
 #: top-level fields that are not policy: they may differ without being an instrument
-_NOT_POLICY = ("name", "description", "seed", "scale", *LEVER_GROUPS)
+_NOT_POLICY = ("name", "title", "description", "seed", "scale", *LEVER_GROUPS)
 
 
 @dataclass(frozen=True)

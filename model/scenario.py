@@ -256,6 +256,9 @@ class Scenario(_Strict):
     """A complete, resolved scenario."""
 
     name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    #: what the app and reports call the scenario, in plain words (empty: its name); one
+    #: file's own, never inherited through ``extends``
+    title: str = Field(default="", max_length=120)
     description: str = ""
     start: Month = "2015-01"
     end: Month = "2030-12"
@@ -279,6 +282,18 @@ class Scenario(_Strict):
         return _check_month(v)
 
     _name = field_validator("name")(checked_name)
+
+    @field_validator("title")
+    @classmethod
+    def _title(cls, v):
+        if not v.isprintable():
+            raise ValueError("must be one line of printable text")
+        return v.strip()
+
+    @property
+    def shown_title(self) -> str:
+        """The title, or the name for a scenario without one."""
+        return self.title or self.name
 
     _parameters = field_validator("parameters")(lambda v: _each_valid(v, parameter_problem))
     _unit_costs = field_validator("unit_costs")(lambda v: _each_valid(v, unit_cost_problem))
@@ -611,6 +626,7 @@ def _resolve(
     if without is not None:
         parent = _without(parent, without, owners, source, parent_path.name)
     owners.add(data, source, parent)
+    parent = {k: v for k, v in parent.items() if k != "title"}  # a title names one file
     return _merge(parent, data), owners
 
 

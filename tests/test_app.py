@@ -154,13 +154,16 @@ def test_compare_shows_every_scenario_side_by_side_with_differences():
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     side_by_side, difference = at.dataframe[0].value, at.dataframe[1].value
-    more = ["enforcement_darien_more", "labour_visas_nca_more"]
-    assert list(side_by_side.columns) == ["baseline", *more]
-    assert list(difference.columns) == more
+    # the columns are the scenarios' titles, in plain words
+    title = state.scenario_titles()
+    base, darien, visas = (title[n] for n in at.session_state["cmp_choice"])
+    assert darien == "Stronger enforcement in the Darién (from 2026)"
+    assert list(side_by_side.columns) == [base, darien, visas]
+    assert list(difference.columns) == [darien, visas]
     row = "Darién crossings per year"
-    assert side_by_side.loc[row, "enforcement_darien_more"] < side_by_side.loc[row, "baseline"]
-    assert difference.loc[row, "enforcement_darien_more"] < 0
-    assert difference.loc["Legal pathway arrivals", "labour_visas_nca_more"] > 0
+    assert side_by_side.loc[row, darien] < side_by_side.loc[row, base]
+    assert difference.loc[row, darien] < 0
+    assert difference.loc["Legal pathway arrivals", visas] > 0
     assert len(at.get("plotly_chart")) == 2  # % change and year-by-year difference charts
 
 
@@ -336,9 +339,17 @@ def test_levers_are_added_on_top_of_the_scenario_and_unchanged_levers_add_nothin
     )
     assert state.enforcement_at(edited, "GTM-MEX", "2024-06") == 0.0
     assert state.asylum_at(edited, "2024-01") == 6.0 and state.asylum_at(edited, "2022-01") == 48
-    assert [row["lever"] for row in state.changes_from(edited, base)] == [
-        "integration", "regularisation", "pathways", "enforcement", "asylum", "root_causes",
+    rows = state.changes_from(edited, base)
+    assert [row["lever"] for row in rows] == [
+        state.GROUP_WORDS[g]
+        for g in ("integration", "regularisation", "pathways", "enforcement", "asylum",
+                  "root_causes")
     ]  # fmt: skip
+    # in words: country names, not codes or file fields
+    assert rows[0]["what"] == "in Peru; $M a year 100"
+    assert rows[3]["what"] == "border Colombia → Panama; share of crossings stopped 0.4"
+    assert not any(re.search(r"\b[A-Z]{3}\b|_", row["what"]) for row in rows), rows
+    assert edited.title == "Baseline: history as it happened, then no change, with your changes"
     labour = state.PATHWAYS["labour_nca"]
     before = state.pathway_capacity(base, labour, "2024-01")  # 9,800 and the FY2022 9,200
     assert before == 19_000

@@ -66,6 +66,10 @@ def _no_simulation():
     def refuse(*args, **kwargs):
         raise _Started
 
+    # imported before the patch, so that no module binds the stand-in by name for the
+    # rest of the session (patching report.simulate_draws would import it under the patch)
+    import migflow.calibration.report  # noqa: F401
+
     with (
         mock.patch("migflow.model.run.run_scenario", refuse),
         mock.patch("migflow.calibration.report.simulate_draws", refuse),

@@ -35,20 +35,35 @@ if "cmp_choice" not in st.session_state or any(
                                else options[min(1, len(options) - 1)])  # fmt: skip
     st.session_state["cmp_choice"] = ["baseline", second] if second != "baseline" else ["baseline"]
 
+titles = state.scenario_titles()
+
+
+def shown(label: str) -> str:
+    """What a choice is called on the page: its title, in plain words."""
+    if label == current_label:
+        return CURRENT_PREFIX + current.shown_title
+    return titles.get(label, label)
+
+
 chosen = st.multiselect(
     "Scenarios (the first is the reference)",
     options,
     key="cmp_choice",
     max_selections=6,
-    help="Shipped files from scenarios/, files you uploaded on the What-if page "
+    format_func=shown,
+    help="Shipped scenarios, files you uploaded on the What-if page "
     f"({UPLOAD_PREFIX}…) and the scenario you edited there ({CURRENT_PREFIX}…).",
 )
 with st.expander("Seed and scale for all of them"):
     c1, c2 = st.columns(2)
+    # no bounds in the browser, where an out-of-range entry would be silently ignored
     seed = c1.number_input(
-        "Random seed", 0, 2**32 - 1, int(current.seed), step=1, key="cmp_seed",
+        "Random seed", value=int(current.seed), step=1, key="cmp_seed",
         help="0–4,294,967,295; the same for every scenario compared.",
     )  # fmt: skip
+    seed, seed_note = state.correct(state.number_boxes()["lv_seed"], seed)
+    if seed_note:
+        c1.warning(seed_note)
     scale = c2.selectbox(
         "Scale (people per agent)", sorted({*SCALES, int(current.scale)}),
         index=sorted({*SCALES, int(current.scale)}).index(int(current.scale)), key="cmp_scale",
@@ -64,7 +79,7 @@ for label in chosen:
     scenario = current if label == current_label else base_scenario(label)
     scenario = scenario.with_changes(seed=int(seed), scale=int(scale))
     results, _ = runs.run(scenario)
-    named.append((label, results))
+    named.append((shown(label), results))
 
 common = sorted(set.intersection(*(set(indicators.years_of(r)) for _, r in named)))
 if not common:
@@ -87,7 +102,7 @@ table = indicators.comparison_table(named, period)
 st.subheader(f"Side by side, {period[0]}–{period[1]}")
 height = 35 * (len(table) + 1) + 3  # every row, no inner scrolling
 st.dataframe(table.style.format("{:,.0f}"), height=height, key="cmp_table")
-reference = chosen[0]
+reference = shown(chosen[0])
 diff = table.drop(columns=reference).sub(table[reference], axis=0)
 st.markdown(f"**Difference from {reference}** (scenario minus reference)")
 st.dataframe(diff.style.format("{:+,.0f}"), height=height, key="cmp_diff")
@@ -118,13 +133,13 @@ if sure:
     if k < 20:
         st.warning(f"{k} draws give a rough interval; use 20 or more for figures you report.")
     reference_scenario = (
-        current if reference == current_label else base_scenario(reference)
+        current if chosen[0] == current_label else base_scenario(chosen[0])
     ).with_changes(seed=int(seed), scale=int(scale))
     for label in chosen[1:]:
         other = (current if label == current_label else base_scenario(label)).with_changes(
             seed=int(seed), scale=int(scale)
         )
-        bar = st.progress(0.0, text=f"{label}: running {2 * k} runs")
+        bar = st.progress(0.0, text=f"{shown(label)}: running {2 * k} runs")
         pairs = runs.paired_band_summaries(
             reference_scenario, other, k,
             progress=lambda done, total, bar=bar: bar.progress(done / total),
@@ -132,8 +147,8 @@ if sure:
         bar.empty()
         differences, value = indicators.difference_intervals(*pairs, period)
         st.markdown(
-            f"**{label} minus {reference}**, {period[0]}–{period[1]}: median and 90% interval "
-            f"over {k} posterior draws (three significant figures)"
+            f"**{shown(label)} minus {reference}**, {period[0]}–{period[1]}: median and 90% "
+            f"interval over {k} posterior draws (three significant figures)"
         )
         st.dataframe(differences, hide_index=True, key=f"cmp_sure_{label}")
         st.dataframe(value, hide_index=True, key=f"cmp_value_{label}")

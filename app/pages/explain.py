@@ -43,7 +43,7 @@ st.markdown(
   (4) In a host, people are regularised (programmes, ordinary channels, US asylum), receive
   integration services, move on or return. (5) Everything is counted.
 * **Levers are policy, parameters are behaviour.** The sidebar's levers are the instruments of
-  the seed documents (the Los Angeles Declaration statements): integration funding, regularisation
+  the Los Angeles Declaration statements: integration funding, regularisation
   programmes, legal pathways, enforcement, asylum processing, root-cause funding. How strongly
   people respond to them is set by parameters that calibration fits to documented figures.
 * **Same seed, same random numbers.** A scenario and its baseline share their random draws,

@@ -20,9 +20,10 @@ calibrated, status = runs.calibration_status(results)
 )
 
 st.markdown(
-    f"**{scenario.name}**: {scenario.description or 'no description'}  \n"
-    f"{scenario.start} to {scenario.end} · seed {scenario.seed} · {scenario.scale} people per "
-    f"agent · computed in {seconds:.2f} s (cached runs return at once)"
+    f"**{scenario.shown_title}**  \n{scenario.description or 'no description'}  \n"
+    f"{scenario.start} to {scenario.end} · file name {scenario.name} · seed {scenario.seed} · "
+    f"{scenario.scale} people per agent · computed in {seconds:.1f} s (cached runs return at "
+    "once)"
 )
 if is_baseline:
     st.info(
@@ -134,7 +135,7 @@ with tab_series:
                     else "."
                 )
             )
-    names = (scenario.name, "baseline")
+    names = ("this scenario", "baseline")
     shown_baseline = None if is_baseline else baseline
     left, right = st.columns(2)
     for i, key in enumerate(("darien", "us", "regularisations", "pathways", "deaths")):
@@ -159,8 +160,9 @@ with tab_series:
     )
     st.caption(
         "Documented: UNHCR end-year counts of Venezuelans (refugees, asylum-seekers and others in "
-        "need of protection) and the seed documents' figures. The model counts only those who "
-        "left since its start year, so it falls short of stocks built up before."
+        "need of protection) and figures from the Los Angeles Declaration statements. The model "
+        "counts only those who left since its start year, so it falls short of stocks built up "
+        "before."
     )
     if documented_path is not None:
         where = documented_path.relative_to(documented.ROOT)
