@@ -14,8 +14,10 @@ Import Mesa through this module (``from .mesa_core import mesa``).
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import sys
 import types
+from contextlib import contextmanager
 from pathlib import Path
 
 DEFERRED = ("mesa.space", "mesa.discrete_space", "mesa.experimental")
@@ -66,6 +68,24 @@ if "mesa" not in sys.modules:
         for _name in DEFERRED:
             _defer(_name, _dir)
 
-import mesa  # noqa: E402  (after the deferred modules are in place)
+
+@contextmanager
+def _frames_without_source():
+    """Mesa's modules name their loggers at import (``mesa.mesa_logging``) from
+    ``inspect.stack()`` and ``inspect.getouterframes``, which by default also read a line of
+    source for every frame on the stack: about 0.2 s per process under a command line's deep
+    stack, for names that need only the frames. While Mesa is imported both read no source
+    (``context=0``); they return the same frames and names."""
+    stack, outer = inspect.stack, inspect.getouterframes
+    inspect.stack = lambda context=1: outer(sys._getframe(1), 0)
+    inspect.getouterframes = lambda frame, context=1: outer(frame, 0)
+    try:
+        yield
+    finally:
+        inspect.stack, inspect.getouterframes = stack, outer
+
+
+with _frames_without_source():
+    import mesa  # after the deferred modules are in place
 
 __all__ = ["mesa"]

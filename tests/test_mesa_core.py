@@ -48,3 +48,17 @@ def test_mesa_imported_first_is_left_alone():
         "print(type(sys.modules['mesa.space']).__name__, 'scipy.spatial' in sys.modules)"
     )
     assert out == "module True"
+
+
+def test_mesa_names_its_loggers_as_it_would_and_inspect_is_left_as_it_was():
+    probe = (
+        "import inspect, mesa.mesa_logging as ml, mesa.model\n"
+        "wrapped = [c.cell_contents for c in mesa.model.Model.__init__.__closure__\n"
+        "           if isinstance(c.cell_contents, str)]\n"
+        "print(sorted(ml._module_loggers), wrapped, inspect.stack.__qualname__,\n"
+        "      inspect.getouterframes.__qualname__)"
+    )
+    ours = _run("import migflow.model.model\n" + probe)
+    plain = _run(probe)
+    assert ours == plain
+    assert "'Model'" in ours and " stack getouterframes" in ours

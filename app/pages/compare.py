@@ -6,6 +6,7 @@ import streamlit as st
 
 from migflow.app import charts, indicators, runs, state
 from migflow.app.sidebar import SCALES, UPLOAD_PREFIX, applied_scenario, base_scenario
+from migflow.model.outcomes import rounded, signed
 from migflow.model.scenario import dumps_scenario
 
 CURRENT_PREFIX = "current: "
@@ -101,11 +102,12 @@ period = st.select_slider(
 table = indicators.comparison_table(named, period)
 st.subheader(f"Side by side, {period[0]}–{period[1]}")
 height = 35 * (len(table) + 1) + 3  # every row, no inner scrolling
-st.dataframe(table.style.format("{:,.0f}"), height=height, key="cmp_table")
+# three significant figures: what the model can tell, not the digits it prints
+st.dataframe(table.style.format(rounded), height=height, key="cmp_table")
 reference = shown(chosen[0])
 diff = table.drop(columns=reference).sub(table[reference], axis=0)
 st.markdown(f"**Difference from {reference}** (scenario minus reference)")
-st.dataframe(diff.style.format("{:+,.0f}"), height=height, key="cmp_diff")
+st.dataframe(diff.style.format(signed), height=height, key="cmp_diff")
 st.plotly_chart(charts.percent_change_figure(table, reference), key="cmp_pct")
 
 series = {spec.title: spec.column for spec in charts.SERIES.values()}
