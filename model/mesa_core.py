@@ -69,16 +69,29 @@ if "mesa" not in sys.modules:
             _defer(_name, _dir)
 
 
+def _frames(frame) -> list[inspect.FrameInfo]:
+    """``frame`` and its callers as ``inspect.getouterframes`` lists them, without looking up
+    any source file."""
+    out = []
+    while frame is not None:
+        code = frame.f_code
+        out.append(
+            inspect.FrameInfo(frame, code.co_filename, frame.f_lineno, code.co_name, None, None)
+        )
+        frame = frame.f_back
+    return out
+
+
 @contextmanager
 def _frames_without_source():
     """Mesa's modules name their loggers at import (``mesa.mesa_logging``) from
-    ``inspect.stack()`` and ``inspect.getouterframes``, which by default also read a line of
-    source for every frame on the stack: about 0.2 s per process under a command line's deep
-    stack, for names that need only the frames. While Mesa is imported both read no source
-    (``context=0``); they return the same frames and names."""
+    ``inspect.stack()`` and ``inspect.getouterframes``, which look up the source file of every
+    frame on the stack and read a line of it: about 0.2 s per process under a command line's
+    deep stack, for names that need only the frames. While Mesa is imported both list the
+    same frames with the names Mesa reads, and no source."""
     stack, outer = inspect.stack, inspect.getouterframes
-    inspect.stack = lambda context=1: outer(sys._getframe(1), 0)
-    inspect.getouterframes = lambda frame, context=1: outer(frame, 0)
+    inspect.stack = lambda context=1: _frames(sys._getframe(1))
+    inspect.getouterframes = lambda frame, context=1: _frames(frame)
     try:
         yield
     finally:
