@@ -668,3 +668,34 @@ def test_the_explain_page_runs_and_names_every_segment_where_people_die():
     assert not at.exception, [e.value for e in at.exception]
     text = " ".join(" ".join(m.value for m in at.markdown).split())
     assert "Darién Gap, crossing Central America and Mexico, and at the US border" in text
+
+
+def test_the_brief_tells_the_changes_costs_evidence_and_how_to_reproduce_them():
+    from html import unescape
+
+    from migflow.app import brief
+    from migflow.model.run import run_scenario
+
+    base = load_scenario("baseline").with_changes(scale=1000)
+    scenario = load_scenario("enforcement_darien_more").with_changes(scale=1000)
+    results, baseline = run_scenario(scenario), run_scenario(base)
+    years = (2026, 2030)
+    page = brief.brief_html(scenario, base, results, baseline, years, "Calibrated.")
+    body = page[page.index("<body>") :]
+    text = unescape(
+        re.sub(r"\s+", " ", re.sub(r"<script.*?</script>|<[^>]+>", " ", body, flags=re.S))
+    )
+    assert "What if: Stronger enforcement in the Darién (from 2026)?" in text
+    # the headline table holds the app's own figures for the same runs and years
+    darien = next(i for i in indicators.headline(results, baseline, years) if "Darién" in i.label)
+    assert indicators.fmt_change(darien) in text and darien.label in text
+    assert "Enforcement at the borders" in text and "border Colombia → Panama" in text
+    # the evidence of the lever, as docs/levers.md states it
+    assert "October 2022 expulsions of Venezuelans" in text
+    assert "No intervals" in text and "Darién crossing averted" in text  # a cost per unit
+    # the charts' script is inlined once: the page needs no other host
+    assert page.count("<script") >= 3 and not re.search(r'src="https?://', page)
+    # the scenario files in the brief run as they are
+    toml = re.findall(r"<pre>(.*?)</pre>", page, flags=re.S)
+    assert loads_scenario(unescape(toml[0]), source="brief").name == scenario.name
+    assert brief.lever_evidence().keys() >= {"integration", "enforcement", "pathways"}

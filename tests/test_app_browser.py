@@ -1,9 +1,9 @@
 """The app in a real browser: `migflow app` serves it on localhost, headless Chromium (Debian's
 package, driven by Playwright) opens it, waits for the charts, types an out-of-range number
 (which a browser box with bounds would silently refuse, blocking the Run button), resets,
-changes a lever, clicks "Run scenario" and checks that the page shows the new results, that
-no request left the machine and that the browser console logged no error. The screenshot is
-saved in the test's temporary folder (its path is printed)."""
+changes a lever, clicks "Run scenario" and checks that the page shows the new results,
+downloads its brief, and that no request left the machine and the browser console logged no
+error. The screenshot is saved in the test's temporary folder (its path is printed)."""
 
 from __future__ import annotations
 
@@ -148,6 +148,14 @@ def test_app_in_headless_chromium_runs_a_scenario_and_shows_results(app_server, 
             expect(pathways.locator('[data-testid="stMetricDelta"]')).to_contain_text("+")
             page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for()
             expect(page.get_by_text("Cost per Darién crossing averted")).to_be_visible()
+            # The brief for a meeting downloads as one page that names the change.
+            with page.expect_download() as download:
+                page.get_by_role("button", name="Brief for a meeting (HTML, prints to PDF)").click()
+            saved = tmp_path / "brief.html"
+            download.value.save_as(saved)
+            assert "<h1>What if: Baseline: history as it happened, then no change, with your " in (
+                saved.read_text(encoding="utf-8")
+            )
             time.sleep(1.0)  # let the charts finish drawing before the screenshot
             shot = tmp_path / "app.png"
             page.screenshot(path=str(shot), full_page=True)

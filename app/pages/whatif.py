@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from migflow.app import charts, documented, downloads, indicators, runs
+from migflow.app import brief, charts, documented, downloads, indicators, runs
 from migflow.app.sidebar import render_sidebar
 from migflow.app.state import changes_from
 
@@ -96,6 +96,19 @@ if not is_baseline:
         "Costs: every lever's extra spending against the baseline, at the unit costs of "
         "docs/levers.md. Not priced: patrols, border staff and detention (enforcement costs "
         "only its removals home), and removals from Mexico and Central America."
+    )
+    st.download_button(
+        "Brief for a meeting (HTML, prints to PDF)",
+        # made when pressed: the charts' script makes it a few megabytes
+        data=lambda: brief.brief_html(
+            scenario, reference, results, baseline, period, status, paired
+        ),
+        file_name=f"{downloads.file_stem(scenario.name)}_brief.html",
+        mime="text/html",
+        help="One page to print or send: the question, these changes (with their 90% "
+        "intervals when the uncertainty bands are on), costs, three charts, the levers and the "
+        "evidence they rest on, and the scenario files that reproduce it. Opens offline.",
+        key="download_brief",
     )
 st.caption(
     "Differences use the same seed for both runs (common random numbers), so they show the "
