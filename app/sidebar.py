@@ -197,7 +197,7 @@ def lever_widgets(base: Scenario) -> None:
             "Open to nationals of",
             state.REGULARISATION_ORIGINS,
             key="lv_reg_origins",
-            format_func=lambda o: f"{o} ({country_name(o)})",
+            format_func=country_name,
             help="Origins eligible for the new programmes (at least one).",
         )
         st.checkbox(

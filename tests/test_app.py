@@ -699,3 +699,37 @@ def test_the_brief_tells_the_changes_costs_evidence_and_how_to_reproduce_them():
     toml = re.findall(r"<pre>(.*?)</pre>", page, flags=re.S)
     assert loads_scenario(unescape(toml[0]), source="brief").name == scenario.name
     assert brief.lever_evidence().keys() >= {"integration", "enforcement", "pathways"}
+
+
+def test_the_map_draws_each_route_as_wide_as_its_people_and_the_change_in_colour():
+    from migflow.app import route_map
+    from migflow.model.run import run_scenario
+
+    base = run_scenario(load_scenario("baseline").with_changes(scale=1000))
+    more = run_scenario(load_scenario("enforcement_darien_more").with_changes(scale=1000))
+    years = (2026, 2030)
+    flows = route_map.edge_flows(more, base, years).set_index("edge")
+    # people a year: the flow table's crossings over the five years, divided by five
+    links = charts.flow_links(more, years).groupby("edge")["people"].sum()
+    assert flows.loc["COL-PAN", "people"] == pytest.approx(links["COL-PAN"] / 5)
+    assert flows.loc["COL-PAN", "change"] < 0  # stronger enforcement: fewer in the Darién
+
+    def routes(fig):
+        return [t for t in fig.data if t.hovertemplate and "people a year" in t.hovertemplate]
+
+    fig = route_map.map_figure(more, base, years)
+    widths = {t.hovertemplate.split(":")[0]: t.line.width for t in routes(fig)}
+    top = flows["people"].idxmax()
+    src, dst = top.split("-")
+    assert widths[f"{state.country_name(src)} → {state.country_name(dst)}"] == route_map.WIDEST
+    # widths to scale: the Darién's line against the widest, as its people against the most
+    darien = widths["Colombia → Panama (the Darién)"]
+    assert darien == pytest.approx(
+        max(1.0, route_map.WIDEST * flows.loc["COL-PAN", "people"] / flows["people"].max())
+    )
+    changed = route_map.map_figure(more, base, years, change=True)
+    colours = {t.hovertemplate.split(":")[0]: t.line.color for t in routes(changed)}
+    assert colours["Colombia → Panama (the Darién)"] == route_map.FEWER
+    # drawn on plain axes from the shipped shapes: no map service, nothing fetched
+    assert not any(t.type in ("scattergeo", "choropleth", "scattermapbox") for t in fig.data)
+    assert fig.data[0].fill == "toself" and len(fig.data[0].x) > 1000

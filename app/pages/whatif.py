@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from migflow.app import brief, charts, documented, downloads, indicators, runs
+from migflow.app import brief, charts, documented, downloads, indicators, route_map, runs
 from migflow.app.sidebar import render_sidebar
 from migflow.app.state import changes_from
 
@@ -117,7 +117,9 @@ st.caption(
 
 # ------------------------------------------------------------------ charts
 table, documented_path = documented.load_documented()
-tab_series, tab_flows, tab_data = st.tabs(["Time series", "Flows", "Tables and downloads"])
+tab_series, tab_map, tab_flows, tab_data = st.tabs(
+    ["Time series", "Map", "Flows", "Tables and downloads"]
+)
 
 with tab_series:
     band_summaries = None
@@ -181,12 +183,32 @@ with tab_series:
         where = documented_path.relative_to(documented.ROOT)
         st.caption(f"Documented figures read from `{where}`.")
 
+with tab_map:
+    change = not is_baseline and (
+        st.radio(
+            "Show",
+            ["People on each route", "Change against the baseline"],
+            horizontal=True,
+            key="map_view",
+        )
+        == "Change against the baseline"
+    )
+    st.plotly_chart(route_map.map_figure(results, baseline, period, change=change), key="chart_map")
+    st.caption(
+        "Each line joins two countries' points (capitals; the United States at its southwest "
+        "border) and is as wide as the people crossing that way a year on average, over the "
+        "years chosen above; dashed lines are flights. Numbers are on the eight largest; "
+        "hover over a line for its figure. Only crossings that succeed are counted (an "
+        "attempt stopped at a border is not), and returns and back-and-forth moves are left "
+        "out."
+    )
+
 with tab_flows:
     origins = st.multiselect(
         "Nationalities",
         charts.ORIGINS,
         default=list(charts.ORIGINS),
-        format_func=lambda o: f"{o} ({charts.country_name(o)})",
+        format_func=charts.country_name,
         key="flow_origins",
     )
     if origins:
