@@ -1,24 +1,41 @@
-"""Sweeps: browse a finished (or running) parameter sweep.
+"""Sweeps: start a small parameter sweep, or browse one, without writing code.
 
-A self-contained page: it reads a sweep folder written by ``migflow sweep`` through the
-``migflow.sweeps`` API and shows the outcome distributions, the sensitivity indices with their
-confidence intervals, and the PRIM box for a goal the user sets. It runs nothing.
+A self-contained page. A small sweep (a few levers of a short menu, their ranges, a run
+budget) is built in plain words (``app.sweep_builder``), written as the sweep file
+``migflow sweep`` reads, and run on a local Dask cluster with a progress bar. Any sweep under
+``results/sweeps/`` (the app's own, or one written by ``migflow sweep --out
+results/sweeps/NAME``) can then be read: the outcome distributions, the sensitivity indices
+with their confidence intervals, and the PRIM box for a goal the user sets. Only folders
+under ``results/sweeps/`` are offered: the page never opens a path typed by a user.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
+import tomli_w
 
+from migflow.app import state
+from migflow.app.sweep_builder import (
+    LEVERS,
+    MAX_RUNS,
+    MIN_RUNS,
+    SCALES,
+    SWEEPS_DIR,
+    sweep_file,
+    sweep_folder,
+    sweep_log,
+    sweep_toml,
+)
 from migflow.model.errors import InputError
 from migflow.sweeps import GoalSpec, discover, indices, load_results
 from migflow.sweeps.store import RUNS, SWEEP_JSON
-
-SWEEPS_DIR = Path("results") / "sweeps"
 
 
 def _signature(folder: str) -> tuple:
@@ -37,31 +54,132 @@ def _indices(folder: str, signature: tuple) -> tuple[pd.DataFrame, list[str]]:
     return indices(_load(folder, signature))
 
 
+def _start_sweep() -> None:
+    """Build the sweep from the form, write its file, and start ``migflow sweep`` on it in a
+    process of its own (a local cluster of two workers). It goes on if the page is closed;
+    the page follows it from the runs stored in its folder. (Not started from this script:
+    Streamlit runs a page as ``__main__``, which the cluster's worker processes would run
+    again.)"""
+    from migflow.sweeps.spec import sweep_from_dict
+
+    ss = st.session_state
+    chosen = ss.get("sw_levers") or []
+    ranges = {k: (float(ss[f"sw_low_{k}"]), float(ss[f"sw_high_{k}"])) for k in chosen}
+    try:
+        data = sweep_file(
+            ss["sw_name"], ss["sw_base"], ranges, int(ss["sw_runs"]), int(ss["sw_from"]),
+            int(ss["sw_scale"]),
+        )  # fmt: skip
+        out = sweep_folder(ss["sw_name"])
+        if out.exists() or sweep_toml(out).exists():
+            raise InputError(
+                f"a sweep named {out.name!r} exists; give this one another name", source="sweep"
+            )
+        sweep_from_dict(data, source="sweep")  # every check before anything is written
+    except InputError as exc:
+        st.error(f"Cannot start this sweep. {exc}")
+        return
+    SWEEPS_DIR.mkdir(parents=True, exist_ok=True)
+    sweep_toml(out).write_text(tomli_w.dumps(data), encoding="utf-8")
+    command = [sys.executable, "-m", "migflow", "sweep", str(sweep_toml(out)), "--out",
+               str(out), "--workers", "2", "--batch-size", "8", "--quiet", "--yes"]  # fmt: skip
+    with open(sweep_log(out), "wb") as log:
+        subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    st.success(f"Sweep {out.name!r} started: {int(ss['sw_runs']):,} runs. Its results fill in "
+               "below as they come.")  # fmt: skip
+    ss["sweep_folder"] = str(out)
+
+
+@st.fragment(run_every="3s")
+def _follow(folder: str, starting: bool = False) -> None:
+    """A running sweep's progress, read again every few seconds (``starting``: before its
+    first runs are stored); the whole page again once there is more to show."""
+    if starting:
+        if (Path(folder) / SWEEP_JSON).exists():
+            st.rerun()
+        log = sweep_log(Path(folder))
+        last = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+        st.info(
+            "Starting the sweep on this machine..." + (f" Last message: {last[0]}" if last else "")
+        )
+        return
+    res = _load(folder, _signature(folder))
+    if res.complete:
+        st.rerun()
+    st.progress(
+        res.stored / max(res.expected, 1),
+        text=f"{res.stored:,} of {res.expected:,} runs stored (this refreshes by itself)",
+    )
+
+
 def _known_folders() -> list[str]:
+    """Sweep folders under results/sweeps/: those of migflow sweep, and those the app has
+    just started."""
     if not SWEEPS_DIR.is_dir():
         return []
-    return sorted(str(p.parent) for p in SWEEPS_DIR.glob(f"*/{SWEEP_JSON}"))
+    done = {p.parent for p in SWEEPS_DIR.glob(f"*/{SWEEP_JSON}")}
+    started = {p.with_suffix("") for p in SWEEPS_DIR.glob("*.log")}
+    return sorted(str(p) for p in done | {s for s in started if sweep_toml(s).is_file()})
 
 
 st.title("Parameter sweeps")
 st.caption(
-    "Browse a sweep written by `migflow sweep FILE --out DIR`: what the outcomes look like "
-    "over the runs, which inputs drive them, and where a goal holds."
+    "Run one scenario many times with a few levers varied over ranges, to see which lever "
+    "drives an outcome and under which settings a goal holds."
 )
 
 known = _known_folders()
-folder = st.text_input(
-    "Sweep folder",
-    value=known[0] if known else "",
-    key="sweep_folder",
-    help="A folder written by migflow sweep (it holds sweep.json and runs/)",
-)
-if known:
-    st.caption("Sweeps found: " + ", ".join(f"`{k}`" for k in known))
-if not folder:
-    st.info("Run a sweep first, e.g. `migflow sweep scenarios/sweeps/example.toml`.")
-    st.stop()
+with st.expander("Start a small sweep", expanded=not known):
+    titles = state.scenario_titles()
+    with st.form("new_sweep", border=False):
+        st.text_input("Name of the sweep", value="my_sweep", max_chars=60, key="sw_name")
+        st.selectbox(
+            "Scenario to vary", list(titles), format_func=titles.get, key="sw_base",
+        )  # fmt: skip
+        st.multiselect(
+            "Levers to vary (one to three)", list(LEVERS), default=["darien_enforcement"],
+            format_func=lambda k: LEVERS[k].words, max_selections=3, key="sw_levers",
+        )  # fmt: skip
+        st.caption(
+            "Ranges, for the levers chosen above (the others are ignored): each run draws "
+            "one value of each lever from its range."
+        )
+        for key, lever in LEVERS.items():
+            c1, c2 = st.columns(2)
+            c1.number_input(f"{lever.words}: from", value=lever.default[0], key=f"sw_low_{key}")
+            c2.number_input("to", value=lever.default[1], key=f"sw_high_{key}")
+        c1, c2, c3 = st.columns(3)
+        c1.slider(
+            "Runs", MIN_RUNS, MAX_RUNS, 32, step=8, key="sw_runs",
+            help="Each run takes about a second at 1,000 people per agent on two cores.",
+        )  # fmt: skip
+        c2.selectbox("From year", list(range(state.THIS_YEAR, 2030)), key="sw_from",
+                     help="The levers act from January of this year; outcomes are read from "
+                     "it to 2030.")  # fmt: skip
+        c3.selectbox("People per agent", SCALES, key="sw_scale",
+                     help="Larger is faster and coarser.")  # fmt: skip
+        started = st.form_submit_button("Start the sweep", type="primary")
+    if started:
+        _start_sweep()
+        known = _known_folders()
 
+if not known:
+    st.info("No sweep yet under results/sweeps/: start one above.")
+    st.stop()
+if st.session_state.get("sweep_folder") not in known:
+    st.session_state["sweep_folder"] = known[-1]
+folder = st.selectbox(
+    "Sweep",
+    known,
+    key="sweep_folder",
+    format_func=lambda f: Path(f).name,
+    help="The sweeps under results/sweeps/: the app's, and those run with "
+    "`migflow sweep FILE --out results/sweeps/NAME`.",
+)
+
+if not (Path(folder) / SWEEP_JSON).exists():
+    _follow(folder, starting=True)
+    st.stop()
 try:
     signature = _signature(folder)
     res = _load(folder, signature)
@@ -84,7 +202,12 @@ cols[1].metric("failed runs", f"{res.failed:,}")
 cols[2].metric("sampler", plan.file.sampler.method)
 cols[3].metric("seeds per point", len(plan.seeds))
 if not res.complete:
-    st.warning("The sweep is incomplete: run the same `migflow sweep` command to finish it.")
+    _follow(folder)
+    st.warning(
+        "The sweep is incomplete (stopped, or still running). `migflow sweep "
+        f"{sweep_toml(Path(folder))} --out {folder}` finishes it without repeating a run "
+        "(for a sweep started in the app)."
+    )
 with st.expander("Inputs and outcomes"):
     st.markdown("\n".join(f"- {i.describe()}" for i in plan.inputs))
     st.markdown(

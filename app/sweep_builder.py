@@ -1,0 +1,153 @@
+"""A small sweep from the app: a few levers, their ranges and a run budget, in plain words.
+
+Policy staff who do not write sweep files pick levers from a short menu; this module turns
+the choice into the sweep file ``migflow sweep`` reads (``migflow.sweeps.spec``), so the app's
+sweep is one a modeller can rerun, extend or resume from the command line. Plain Python (no
+Streamlit), tested directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from migflow.model.errors import InputError
+from migflow.model.limits import checked_name
+
+#: where the app writes sweeps and the only place its sweeps page reads them from
+SWEEPS_DIR = Path("results") / "sweeps"
+
+SCALES = (1000, 500, 100)
+MIN_RUNS, MAX_RUNS = 8, 256
+
+
+@dataclass(frozen=True)
+class SweptLever:
+    """A lever the app can sweep: its words, the sweep path and the range it allows."""
+
+    words: str
+    path: str
+    low: float
+    high: float
+    default: tuple[float, float]
+    add: dict = field(default_factory=dict)
+
+
+LEVERS: dict[str, SweptLever] = {
+    "darien_enforcement": SweptLever(
+        "Darién enforcement (share of crossings stopped)",
+        "enforcement[edge=COL-PAN].interdiction", 0.0, 1.0, (0.0, 0.5),
+    ),
+    "us_border_enforcement": SweptLever(
+        "US southwest border enforcement (share of crossings stopped)",
+        "enforcement[edge=MEX-USA].interdiction", 0.0, 1.0, (0.1, 0.6),
+    ),
+    "mexico_south_enforcement": SweptLever(
+        "Mexico's southern border enforcement (share of crossings stopped)",
+        "enforcement[edge=GTM-MEX].interdiction", 0.0, 1.0, (0.0, 0.5),
+    ),
+    "integration_COL": SweptLever(
+        "Integration funding in Colombia ($M a year)",
+        "integration[host=COL].funding_musd_per_year", 0.0, 5000.0, (0.0, 300.0),
+    ),
+    "integration_PER": SweptLever(
+        "Integration funding in Peru ($M a year)",
+        "integration[host=PER].funding_musd_per_year", 0.0, 5000.0, (0.0, 300.0),
+    ),
+    "labour_visas": SweptLever(
+        "US worker visas for Guatemala, Honduras, El Salvador (extra places a year)",
+        'pathways[name="Worker visas, northern Central America (swept in the app)"]'
+        ".capacity_per_year",
+        0.0, 500_000.0, (0.0, 40_000.0),
+        {"kind": "labour", "origins": ["GTM", "HND", "SLV"], "destination": "USA",
+         "duration_months": 8},
+    ),
+    "root_causes_HND": SweptLever(
+        "Root-cause funding in Honduras ($M a year)",
+        "root_causes[origin=HND].funding_musd_per_year", 0.0, 5000.0, (0.0, 1000.0),
+    ),
+}  # fmt: skip
+
+#: what every app sweep measures, over the years its levers act (name: indicator, words)
+OUTCOMES = {
+    "darien_crossings": ("darien_crossings", "Darién crossings a year"),
+    "us_border_arrivals": ("us_border_arrivals", "US border arrivals a year"),
+    "deaths": ("expected_deaths", "deaths on the way a year (expected)"),
+    "cost_musd": ("cost_musd", "cost of every lever, $M a year"),
+}
+
+
+def _name(name: str) -> str:
+    if not name.strip():
+        raise InputError("name of the sweep: give the sweep a name", source="sweep")
+    try:
+        return checked_name(name.strip())
+    except ValueError as exc:
+        raise InputError(f"name of the sweep: {exc}", source="sweep") from None
+
+
+def sweep_folder(name: str) -> Path:
+    """The folder of the app's sweep ``name``: always directly under ``SWEEPS_DIR``."""
+    return SWEEPS_DIR / _name(name)
+
+
+def sweep_toml(folder: Path) -> Path:
+    """The sweep file the app writes for the sweep in ``folder``, beside it (``migflow sweep``
+    wants an empty folder to start in): the sweep can be rerun, extended or finished from it."""
+    return folder.parent / f"{folder.name}.toml"
+
+
+def sweep_log(folder: Path) -> Path:
+    """What the app's ``migflow sweep`` process printed, beside the folder."""
+    return folder.parent / f"{folder.name}.log"
+
+
+def sweep_file(
+    name: str,
+    base: str,
+    ranges: dict[str, tuple[float, float]],
+    runs: int,
+    from_year: int,
+    scale: int = 1000,
+    end_year: int = 2030,
+) -> dict:
+    """The sweep file of the app's choices: a Latin hypercube of ``runs`` points over the
+    chosen levers' ``ranges``, each lever acting from January of ``from_year``, outcomes
+    over ``from_year``..``end_year``. Raises ``InputError`` in the form's words."""
+    problems = []
+    if not ranges:
+        problems.append("choose at least one lever")
+    for key, (low, high) in ranges.items():
+        lever = LEVERS[key]
+        if not (lever.low <= low < high <= lever.high):
+            problems.append(
+                f"{lever.words}: from {low:,g} to {high:,g} is not a range inside "
+                f"{lever.low:,g}..{lever.high:,g} with the first number below the second"
+            )
+    if not MIN_RUNS <= runs <= MAX_RUNS:
+        problems.append(f"runs: {runs} is outside {MIN_RUNS}..{MAX_RUNS}")
+    if scale not in SCALES:
+        problems.append(f"scale: {scale} is not one of {', '.join(map(str, SCALES))}")
+    if problems:
+        raise InputError("; ".join(problems), source="sweep")
+    start = f"{from_year}-01"
+    inputs = {
+        key: {
+            "path": LEVERS[key].path,
+            "range": [float(low), float(high)],
+            "add": {**LEVERS[key].add, "start": start, "note": "swept in the app"},
+        }
+        for key, (low, high) in ranges.items()
+    }
+    return {
+        "name": _name(name),
+        "description": "A sweep started in the migflow app",
+        "base": base,
+        "scale": int(scale),
+        "sampler": {"method": "latin", "samples": int(runs), "seed": 1},
+        "inputs": inputs,
+        "outcomes": {
+            key: {"indicator": indicator, "years": [from_year, end_year]}
+            for key, (indicator, _) in OUTCOMES.items()
+        },
+    }
