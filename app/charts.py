@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from migflow.model.geography import DARIEN, ORIGINS
-from migflow.model.outcomes import MAIN_HOSTS
+from migflow.model.outcomes import MAIN_HOSTS, rounded
 from migflow.model.results import Results
 
 from .documented import documented_until, midpoint, month_end, points
@@ -306,15 +306,26 @@ def sankey_figure(
         + (" (the Darién)" if e == DARIEN else "")
         for e, o in zip(links["edge"], links["origin"], strict=True)
     ]
+    # a node's number: the larger of what enters and what leaves it, as its height shows
+    through = {
+        c: max(
+            links.loc[links["edge"].str.endswith(f"-{c}"), "people"].sum(),
+            links.loc[links["edge"].str.startswith(f"{c}-"), "people"].sum(),
+        )
+        for c in countries
+    }
     fig = go.Figure(
         go.Sankey(
             arrangement="snap",
+            domain={"x": [0.0, 0.84]},  # the legend to the right of it
             node={
-                "label": [country_name(c) for c in countries],
-                "pad": 14,
+                "label": [
+                    f"{country_name(c).split(' (')[0]} {rounded(through[c])}" for c in countries
+                ],
+                "pad": 18,
                 "thickness": 14,
                 "color": "#cfd8e3",
-                "hovertemplate": "%{label}: %{value:,.0f} people<extra></extra>",
+                "hovertemplate": "%{label} people<extra></extra>",
             },
             link={
                 "source": src,
@@ -326,11 +337,21 @@ def sankey_figure(
             },
         )
     )
+    # the colours' legend: one entry per nationality drawn (a Sankey has no legend of its own)
+    for origin in dict.fromkeys(links["origin"]):
+        fig.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", name=country_name(origin),
+            marker={"size": 12, "color": ORIGIN_COLOURS[origin], "symbol": "square"},
+        ))  # fmt: skip
     y0, y1 = years
     fig.update_layout(
-        title=f"Who crossed which border, {y0}–{y1} (colour = nationality)",
-        height=560,
+        title=f"Who crossed which border, {y0}–{y1}: people in all, colour = nationality",
+        height=620,
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"title": {"text": "Nationality"}},
+        xaxis={"visible": False},
+        yaxis={"visible": False},
+        plot_bgcolor="white",
     )
     return fig
 

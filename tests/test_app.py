@@ -29,6 +29,7 @@ from migflow.cli import app as cli
 from migflow.model.calendar import parse_month
 from migflow.model.errors import InputError
 from migflow.model.geography import EDGES
+from migflow.model.outcomes import rounded
 from migflow.model.parameters import Parameters
 from migflow.model.results import Results
 from migflow.model.scenario import load_scenario, loads_scenario
@@ -542,6 +543,14 @@ def test_sankey_counts_the_darien_crossings_of_the_run():
     assert darien == pytest.approx(results.darien_crossings())
     fig = charts.sankey_figure(results, (2015, 2030))
     assert fig.data[0].type == "sankey"
+    # each country's number is the larger of what enters and what leaves it
+    labels = dict(label.rsplit(" ", 1) for label in fig.data[0].node.label)
+    into_panama = links.loc[links["edge"].str.endswith("-PAN"), "people"].sum()
+    out_of_panama = links.loc[links["edge"].str.startswith("PAN-"), "people"].sum()
+    assert labels["Panama"] == rounded(max(into_panama, out_of_panama))
+    # a legend entry per nationality drawn, by name
+    named = {t.name for t in fig.data[1:]}
+    assert named == {state.country_name(o) for o in set(links["origin"])}
 
 
 # ------------------------------------------------------------------ runs and calibration
