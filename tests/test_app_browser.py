@@ -2,8 +2,10 @@
 package, driven by Playwright) opens it, waits for the charts, types an out-of-range number
 (which a browser box with bounds would silently refuse, blocking the Run button), resets,
 changes a lever, clicks "Run scenario" and checks that the page shows the new results,
-downloads its brief, and that no request left the machine and the browser console logged no
-error. The screenshot is saved in the test's temporary folder (its path is printed)."""
+downloads its brief, starts a small sweep on the Sweeps page and sees it complete, and that
+no request left the machine and the browser console logged no error. The server runs in a
+fresh folder, as a user's would. The screenshot is saved in the test's temporary folder (its
+path is printed)."""
 
 from __future__ import annotations
 
@@ -57,7 +59,7 @@ def app_server(tmp_path):
     command = "import sys; from migflow.cli import main; sys.argv[0] = 'migflow'; main()"
     server = subprocess.Popen(
         [sys.executable, "-c", command, "app", "--port", str(port), "--headless"],
-        cwd=ROOT,
+        cwd=tmp_path,  # a user's folder, not the checkout: results and sweeps are written here
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -159,6 +161,14 @@ def test_app_in_headless_chromium_runs_a_scenario_and_shows_results(app_server, 
             time.sleep(1.0)  # let the charts finish drawing before the screenshot
             shot = tmp_path / "app.png"
             page.screenshot(path=str(shot), full_page=True)
+
+            # A small sweep started from the Sweeps page runs and is shown.
+            page.get_by_role("link", name="Sweeps").click()
+            page.get_by_label("Name of the sweep").fill("browser_check")
+            page.get_by_role("slider", name="Runs").press("Home")  # the fewest: 8
+            page.get_by_role("button", name="Start the sweep").click()
+            runs = page.locator('[data-testid="stMetric"]').filter(has_text="runs stored")
+            expect(runs).to_contain_text("8 / 8", timeout=240_000)
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000
