@@ -22,7 +22,6 @@ from urllib.parse import urlparse
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).resolve().parent.parent
 # This machine's notes: headless, no sandbox (root), no GPU, and no background connections,
 # which the closed network would refuse.
 CHROMIUM_ARGS = [
