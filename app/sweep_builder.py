@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from migflow.model.errors import InputError
+from migflow.model.geography import US_BORDER
 from migflow.model.limits import checked_name
+
+from .state import BORDERS, PATHWAYS, number_boxes
 
 #: where the app writes sweeps and the only place its sweeps page reads them from
 SWEEPS_DIR = Path("results") / "sweeps"
@@ -33,40 +36,43 @@ class SweptLever:
     add: dict = field(default_factory=dict)
 
 
-LEVERS: dict[str, SweptLever] = {
-    "darien_enforcement": SweptLever(
-        "Darién enforcement (share of crossings stopped)",
-        "enforcement[edge=COL-PAN].interdiction", 0.0, 1.0, (0.0, 0.5),
-    ),
-    "us_border_enforcement": SweptLever(
-        "US southwest border enforcement (share of crossings stopped)",
-        "enforcement[edge=MEX-USA].interdiction", 0.0, 1.0, (0.1, 0.6),
-    ),
-    "mexico_south_enforcement": SweptLever(
-        "Mexico's southern border enforcement (share of crossings stopped)",
-        "enforcement[edge=GTM-MEX].interdiction", 0.0, 1.0, (0.0, 0.5),
-    ),
-    "integration_COL": SweptLever(
-        "Integration funding in Colombia ($M a year)",
-        "integration[host=COL].funding_musd_per_year", 0.0, 5000.0, (0.0, 300.0),
-    ),
-    "integration_PER": SweptLever(
-        "Integration funding in Peru ($M a year)",
-        "integration[host=PER].funding_musd_per_year", 0.0, 5000.0, (0.0, 300.0),
-    ),
-    "labour_visas": SweptLever(
-        "US worker visas for Guatemala, Honduras, El Salvador (extra places a year)",
-        'pathways[name="Worker visas, northern Central America (swept in the app)"]'
-        ".capacity_per_year",
-        0.0, 500_000.0, (0.0, 40_000.0),
-        {"kind": "labour", "origins": ["GTM", "HND", "SLV"], "destination": "USA",
-         "duration_months": 8},
-    ),
-    "root_causes_HND": SweptLever(
-        "Root-cause funding in Honduras ($M a year)",
-        "root_causes[origin=HND].funding_musd_per_year", 0.0, 5000.0, (0.0, 1000.0),
-    ),
-}  # fmt: skip
+def _levers() -> dict[str, SweptLever]:
+    """The menu: each border of the sidebar's enforcement sliders, integration funding in
+    the two largest hosts, worker visas and root-cause funding, in the sidebar's words."""
+    levers = {}
+    for key, edge, default in (
+        ("darien_enforcement", "COL-PAN", (0.0, 0.5)),
+        ("us_border_enforcement", US_BORDER, (0.1, 0.6)),
+        ("mexico_south_enforcement", "GTM-MEX", (0.0, 0.5)),
+    ):
+        levers[key] = SweptLever(
+            f"{BORDERS[edge]}: share of crossings stopped",
+            f"enforcement[edge={edge}].interdiction", 0.0, 1.0, default,
+        )  # fmt: skip
+    boxes = number_boxes()
+    for host in ("COL", "PER"):
+        box = boxes[f"lv_int_{host}"]
+        levers[f"integration_{host}"] = SweptLever(
+            box.words, f"integration[host={host}].funding_musd_per_year", 0.0, box.high,
+            (0.0, 300.0),
+        )  # fmt: skip
+    visas = PATHWAYS["labour_nca"]
+    levers["labour_visas"] = SweptLever(
+        f"{visas.label}: extra places a year",
+        f'pathways[name="{visas.label} (swept in the app)"].capacity_per_year',
+        0.0, boxes["lv_path_labour_nca"].high, (0.0, 40_000.0),
+        {"kind": visas.kind, "origins": list(visas.origins), "destination": visas.destination,
+         "duration_months": visas.duration_months},
+    )  # fmt: skip
+    box = boxes["lv_rc_HND"]
+    levers["root_causes_HND"] = SweptLever(
+        box.words, "root_causes[origin=HND].funding_musd_per_year", 0.0, box.high,
+        (0.0, 1000.0),
+    )  # fmt: skip
+    return levers
+
+
+LEVERS: dict[str, SweptLever] = _levers()
 
 #: what every app sweep measures, over the years its levers act (name: indicator, words)
 OUTCOMES = {
