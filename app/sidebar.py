@@ -16,7 +16,17 @@ from migflow.model.errors import InputError
 from migflow.model.scenario import Scenario, dumps_scenario, load_scenario, loads_scenario
 
 from . import state
-from .state import BORDERS, HOSTS, PATHWAYS, ROOT_CAUSE_ORIGINS, LeverInputs, country_name
+from .state import (
+    BORDERS,
+    HOSTS,
+    MAX_FUNDING_MUSD,
+    MAX_PLACES,
+    MAX_SERVED,
+    PATHWAYS,
+    ROOT_CAUSE_ORIGINS,
+    LeverInputs,
+    country_name,
+)
 
 UPLOAD_PREFIX = "upload: "
 SCALES = (10, 20, 50, 100, 200, 500, 1000)
@@ -135,12 +145,17 @@ def _show(box, message) -> None:
         {"error": box.error, "warning": box.warning, "success": box.success}[message[0]](message[1])
 
 
+def _allowed(key: str) -> str:
+    box = state.number_boxes()[key]
+    return f" Allowed: {box.low:,.0f} to {box.high:,.0f}."
+
+
 def _money(label: str, key: str, help: str, step: float = 10.0) -> None:
-    st.number_input(label, step=step, format="%.1f", key=key, help=help)
+    st.number_input(label, step=step, format="%.1f", key=key, help=help + _allowed(key))
 
 
 def _people(label: str, key: str, help: str, step: float = 1000.0) -> None:
-    st.number_input(label, step=step, format="%.0f", key=key, help=help)
+    st.number_input(label, step=step, format="%.0f", key=key, help=help + _allowed(key))
 
 
 def lever_widgets(base: Scenario) -> None:
@@ -160,9 +175,10 @@ def lever_widgets(base: Scenario) -> None:
     start = ss["lv_period"][0]
     with st.expander("Integration funding and services, per host"):
         st.caption(
-            "Extra funding ($ million a year, 0–5,000) buys integration services for settled "
+            f"Extra funding ($ million a year, up to {MAX_FUNDING_MUSD:,.0f}) buys integration "
+            "services for settled "
             "migrants, with diminishing returns; 'served' adds people reached directly a "
-            "month (0–200,000), e.g. integration centres."
+            f"month (up to {MAX_SERVED:,.0f}), e.g. integration centres."
         )
         for host in HOSTS:
             st.markdown(f"**{country_name(host)}**")
@@ -172,7 +188,7 @@ def lever_widgets(base: Scenario) -> None:
                     "$M a year",
                     f"lv_int_{host}",
                     f"Extra integration funding in {country_name(host)}, $ million a year "
-                    "(0–5,000). Integrated migrants return and move on less and apply more to "
+                    "Integrated migrants return and move on less and apply more to "
                     "regularisation programmes (docs/scenarios.md § 5.1).",
                 )
             with c2:
@@ -180,16 +196,19 @@ def lever_widgets(base: Scenario) -> None:
                     "served/mo",
                     f"lv_srv_{host}",
                     f"Extra people a month given integration services in {country_name(host)} "
-                    "(0–200,000), without a cost in the model.",
+                    "without a cost in the model.",
                 )
     with st.expander("Regularisation programmes"):
-        st.caption("A new programme per host: places a month (0–500,000). Eligibility below.")
+        st.caption(
+            f"A new programme per host: places a month (up to {MAX_PLACES:,.0f}). Eligibility "
+            "below."
+        )
         for host in HOSTS:
             _people(
                 f"{country_name(host)}: places/month",
                 f"lv_reg_{host}",
                 f"Places a month in a new regularisation programme in {country_name(host)} "
-                "(0–500,000). A share of the eligible migrants without papers apply each month "
+                "A share of the eligible migrants without papers apply each month "
                 "(a share fitted to the documented figures); an open programme "
                 "also draws newcomers who could still qualify.",
             )
@@ -208,15 +227,15 @@ def lever_widgets(base: Scenario) -> None:
         )
     with st.expander("Legal pathways"):
         st.caption(
-            "Extra places a year (0–500,000) on legal routes that replace irregular journeys."
+            f"Extra places a year (up to {MAX_PLACES:,.0f}) on legal routes that replace "
+            "irregular journeys."
         )
         for key, preset in PATHWAYS.items():
             existing = state.pathway_capacity(base, preset, start)
             _people(
                 f"{preset.label}: extra places/yr",
                 f"lv_path_{key}",
-                f"{preset.help} Already open in this scenario in {start}: {existing:,.0f} a "
-                "year. Range 0–500,000.",
+                f"{preset.help} Already open in this scenario in {start}: {existing:,.0f} a year.",
             )
     with st.expander("Enforcement at the borders"):
         st.caption(
@@ -251,14 +270,15 @@ def lever_widgets(base: Scenario) -> None:
         )
     with st.expander("Root-cause funding, per origin"):
         st.caption(
-            "$ million a year (0–5,000). Lowers emigration with a lag (24 months by default), "
+            f"$ million a year (up to {MAX_FUNDING_MUSD:,.0f}). Lowers emigration with a lag "
+            "(24 months by default), "
             "up to a maximum share, with diminishing returns; the effect persists."
         )
         for origin in ROOT_CAUSE_ORIGINS:
             _money(
                 f"{country_name(origin)}: $M/yr",
                 f"lv_rc_{origin}",
-                f"Root-cause funding in {country_name(origin)}, $ million a year (0–5,000).",
+                f"Root-cause funding in {country_name(origin)}, $ million a year.",
                 step=25.0,
             )
     with st.expander("Advanced: name, seed and scale"):
@@ -272,7 +292,8 @@ def lever_widgets(base: Scenario) -> None:
             "Random seed",
             step=1,
             key="lv_seed",
-            help="0–4,294,967,295. Same scenario and seed give identical results; the "
+            help="A whole number from 0 to 4,294,967,295. Same scenario and seed give "
+            "identical results; the "
             "baseline is run with the same seed, so differences are the levers' effect.",
         )
         options = sorted({*SCALES, int(ss["lv_scale"])})

@@ -152,19 +152,25 @@ class NumberBox:
     whole: bool = False
 
 
+#: the most a sidebar box allows: funding ($M a year), people served a month, places
+MAX_FUNDING_MUSD, MAX_SERVED, MAX_PLACES = 5000.0, 200_000.0, 500_000.0
+
+
 def number_boxes() -> dict[str, NumberBox]:
     """Every number box of the sidebar by its session key."""
     boxes = {}
     for host in HOSTS:
         name = country_name(host)
-        boxes[f"lv_int_{host}"] = NumberBox(f"Integration funding in {name}, $M a year", 5000)
-        boxes[f"lv_srv_{host}"] = NumberBox(f"People served a month in {name}", 200_000)
-        boxes[f"lv_reg_{host}"] = NumberBox(f"{name}: regularisation places a month", 500_000)
+        boxes[f"lv_int_{host}"] = NumberBox(
+            f"Integration funding in {name}, $M a year", MAX_FUNDING_MUSD
+        )
+        boxes[f"lv_srv_{host}"] = NumberBox(f"People served a month in {name}", MAX_SERVED)
+        boxes[f"lv_reg_{host}"] = NumberBox(f"{name}: regularisation places a month", MAX_PLACES)
     for key, preset in PATHWAYS.items():
-        boxes[f"lv_path_{key}"] = NumberBox(f"{preset.label}: extra places a year", 500_000)
+        boxes[f"lv_path_{key}"] = NumberBox(f"{preset.label}: extra places a year", MAX_PLACES)
     for origin in ROOT_CAUSE_ORIGINS:
         boxes[f"lv_rc_{origin}"] = NumberBox(
-            f"Root-cause funding in {country_name(origin)}, $M a year", 5000
+            f"Root-cause funding in {country_name(origin)}, $M a year", MAX_FUNDING_MUSD
         )
     boxes["lv_seed"] = NumberBox("Random seed", 2**32 - 1, whole=True)
     return boxes
