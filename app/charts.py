@@ -388,8 +388,12 @@ def percent_change_figure(table: pd.DataFrame, reference: str) -> go.Figure:
     return fig
 
 
-def difference_figure(named: list[tuple[str, Results]], column: str, title: str) -> go.Figure:
-    """Yearly difference of ``column`` for each scenario minus the first one."""
+def difference_figure(
+    named: list[tuple[str, Results]], column: str, title: str,
+    documented: pd.DataFrame | None = None,
+) -> go.Figure:  # fmt: skip
+    """Yearly difference of ``column`` for each scenario minus the first one; the years after
+    the last of the ``documented`` figures shaded as the model's alone."""
     ref_name, ref = named[0]
     fig = go.Figure()
     base = ref.summary.set_index("year")[column]
@@ -413,4 +417,13 @@ def difference_figure(named: list[tuple[str, Results]], column: str, title: str)
         margin={"l": 10, "r": 10, "t": 50, "b": 10},
         legend={"orientation": "h", "yanchor": "top", "y": -0.12},
     )
+    until = documented_until(documented)
+    last = max(int(r.summary["year"].max()) for _, r in named)
+    if until is not None and last > until.year:
+        fig.add_vrect(
+            x0=until.year + 0.5, x1=last + 0.5, fillcolor="#888888", opacity=0.08,
+            layer="below", line_width=0, annotation_position="top left",
+            annotation_text=f"after {until.year}: model only, no documented counts",
+            annotation_font_size=11,
+        )  # fmt: skip
     return fig

@@ -742,3 +742,12 @@ def test_the_map_draws_each_route_as_wide_as_its_people_and_the_change_in_colour
     # drawn on plain axes from the shipped shapes: no map service, nothing fetched
     assert not any(t.type in ("scattergeo", "choropleth", "scattermapbox") for t in fig.data)
     assert fig.data[0].fill == "toself" and len(fig.data[0].x) > 1000
+
+
+def test_the_year_by_year_difference_tells_projection_from_history():
+    results, _ = runs.run(load_scenario("baseline"))
+    table, _ = documented.load_documented()
+    fig = charts.difference_figure([("a", results), ("b", results)], "darien_crossings", "x", table)
+    last = documented.documented_until(table).year
+    shaded = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert [(s.x0, s.x1) for s in shaded] == [(last + 0.5, 2030.5)]

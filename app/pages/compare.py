@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from migflow.app import charts, indicators, runs, state
+from migflow.app import charts, documented, indicators, runs, state
 from migflow.app.sidebar import SCALES, UPLOAD_PREFIX, applied_scenario, base_scenario
 from migflow.model.outcomes import rounded, signed
 from migflow.model.scenario import dumps_scenario
@@ -115,7 +115,10 @@ series.update(
     {f"Venezuelans in {state.country_name(h)}": f"venezuelans_in_{h}" for h in charts.MAIN_HOSTS}
 )
 title = st.selectbox("Year by year", list(series), key="cmp_series")
-st.plotly_chart(charts.difference_figure(named, series[title], title), key="cmp_years")
+documented_table, _ = documented.load_documented()
+st.plotly_chart(
+    charts.difference_figure(named, series[title], title, documented_table), key="cmp_years"
+)
 
 # ------------------------------------------------------------------ how sure
 st.subheader("How sure are these differences?")
