@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from migflow.model.geography import DARIEN, ORIGINS
-from migflow.model.outcomes import MAIN_HOSTS, rounded
+from migflow.model.outcomes import MAIN_HOSTS, rounded, signed
 from migflow.model.results import Results
 
 from .documented import documented_until, midpoint, month_end, points
@@ -25,6 +25,7 @@ from .state import country_name
 SCENARIO_COLOUR = "#1f5aa6"
 BASELINE_COLOUR = "#7f7f7f"
 DOCUMENTED_COLOUR = "#d62728"
+MORE_COLOUR, FEWER_COLOUR = "#d62728", "#1f77b4"  # a change against the baseline
 PALETTE = qualitative.Plotly + qualitative.D3
 ORIGIN_COLOURS = {o: PALETTE[i % len(PALETTE)] for i, o in enumerate(ORIGINS)}
 HOST_COLOURS = {h: qualitative.Safe[i] for i, h in enumerate(MAIN_HOSTS)}
@@ -287,6 +288,61 @@ def flow_links(
     return links[links["people"] > 0].reset_index(drop=True)
 
 
+def _sankey(
+    links: pd.DataFrame, colours: list[str], numbers: list[str], legend: dict[str, str],
+    node_numbers: bool, title: str,
+) -> go.Figure:  # fmt: skip
+    """A left-to-right Sankey of ``links`` (edge, origin, people >= 0), each link coloured and
+    numbered as given, with ``legend`` (name: colour) beside it; a Sankey has no legend of
+    its own, so the entries are markers off any axis."""
+    countries = sorted(
+        set(links["edge"].str.split("-").str[0]) | set(links["edge"].str.split("-").str[1]),
+        key=lambda c: (c not in ORIGINS, c),
+    )
+    index = {c: i for i, c in enumerate(countries)}
+    hover = [
+        f"{country_name(o)}: {country_name(e.split('-')[0])} → {country_name(e.split('-')[1])}"
+        + (" (the Darién)" if e == DARIEN else "")
+        + f": {n} people"
+        for e, o, n in zip(links["edge"], links["origin"], numbers, strict=True)
+    ]
+    names = [country_name(c).split(" (")[0] for c in countries]
+    if node_numbers:  # the larger of what enters and what leaves, as the node's height shows
+        names = [
+            f"{name} " + rounded(max(
+                links.loc[links["edge"].str.endswith(f"-{c}"), "people"].sum(),
+                links.loc[links["edge"].str.startswith(f"{c}-"), "people"].sum(),
+            ))
+            for name, c in zip(names, countries, strict=True)
+        ]  # fmt: skip
+    fig = go.Figure(
+        go.Sankey(
+            arrangement="snap",
+            domain={"x": [0.0, 0.84]},  # the legend to the right of it
+            node={"label": names, "pad": 18, "thickness": 14, "color": "#cfd8e3",
+                  "hovertemplate": "%{label}<extra></extra>"},
+            link={
+                "source": [index[e.split("-")[0]] for e in links["edge"]],
+                "target": [index[e.split("-")[1]] for e in links["edge"]],
+                "value": links["people"].to_numpy(),
+                "color": colours,
+                "customdata": hover,
+                "hovertemplate": "%{customdata}<extra></extra>",
+            },
+        )
+    )  # fmt: skip
+    for name, colour in legend.items():
+        fig.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", name=name,
+            marker={"size": 12, "color": colour, "symbol": "square"},
+        ))  # fmt: skip
+    fig.update_layout(
+        title=title, height=620, margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        xaxis={"visible": False}, yaxis={"visible": False}, plot_bgcolor="white",
+    )  # fmt: skip
+    return fig
+
+
 def sankey_figure(
     results: Results, years: tuple[int, int], origins: tuple[str, ...] | None = None
 ) -> go.Figure:
@@ -294,66 +350,42 @@ def sankey_figure(
     nationality. A country's node is as tall as the larger of what enters and what leaves it;
     the part that enters and does not leave stayed there (or returned, or is still on its way)."""
     links = flow_links(results, years, origins)
-    countries = sorted(
-        set(links["edge"].str.split("-").str[0]) | set(links["edge"].str.split("-").str[1]),
-        key=lambda c: (c not in ORIGINS, c),
+    fig = _sankey(
+        links,
+        [_alpha(ORIGIN_COLOURS[o], 0.55) for o in links["origin"]],
+        [rounded(p) for p in links["people"]],
+        {country_name(o): ORIGIN_COLOURS[o] for o in dict.fromkeys(links["origin"])},
+        node_numbers=True,
+        title=f"Who crossed which border, {years[0]}–{years[1]}: people in all, "
+        "colour = nationality",
     )
-    index = {c: i for i, c in enumerate(countries)}
-    src = [index[e.split("-")[0]] for e in links["edge"]]
-    dst = [index[e.split("-")[1]] for e in links["edge"]]
-    labels = [
-        f"{country_name(o)}: {country_name(e.split('-')[0])} → {country_name(e.split('-')[1])}"
-        + (" (the Darién)" if e == DARIEN else "")
-        for e, o in zip(links["edge"], links["origin"], strict=True)
-    ]
-    # a node's number: the larger of what enters and what leaves it, as its height shows
-    through = {
-        c: max(
-            links.loc[links["edge"].str.endswith(f"-{c}"), "people"].sum(),
-            links.loc[links["edge"].str.startswith(f"{c}-"), "people"].sum(),
-        )
-        for c in countries
-    }
-    fig = go.Figure(
-        go.Sankey(
-            arrangement="snap",
-            domain={"x": [0.0, 0.84]},  # the legend to the right of it
-            node={
-                "label": [
-                    f"{country_name(c).split(' (')[0]} {rounded(through[c])}" for c in countries
-                ],
-                "pad": 18,
-                "thickness": 14,
-                "color": "#cfd8e3",
-                "hovertemplate": "%{label} people<extra></extra>",
-            },
-            link={
-                "source": src,
-                "target": dst,
-                "value": links["people"].to_numpy(),
-                "color": [_alpha(ORIGIN_COLOURS[o], 0.55) for o in links["origin"]],
-                "customdata": labels,
-                "hovertemplate": "%{customdata}: %{value:,.0f} people<extra></extra>",
-            },
-        )
-    )
-    # the colours' legend: one entry per nationality drawn (a Sankey has no legend of its own)
-    for origin in dict.fromkeys(links["origin"]):
-        fig.add_trace(go.Scatter(
-            x=[None], y=[None], mode="markers", name=country_name(origin),
-            marker={"size": 12, "color": ORIGIN_COLOURS[origin], "symbol": "square"},
-        ))  # fmt: skip
-    y0, y1 = years
-    fig.update_layout(
-        title=f"Who crossed which border, {y0}–{y1}: people in all, colour = nationality",
-        height=620,
-        margin={"l": 10, "r": 10, "t": 50, "b": 10},
-        legend={"title": {"text": "Nationality"}},
-        xaxis={"visible": False},
-        yaxis={"visible": False},
-        plot_bgcolor="white",
-    )
+    fig.update_layout(legend={"title": {"text": "Nationality"}})
     return fig
+
+
+def sankey_change_figure(
+    results: Results, baseline: Results, years: tuple[int, int],
+    origins: tuple[str, ...] | None = None,
+) -> go.Figure:  # fmt: skip
+    """The change against ``baseline`` of the people crossing each border over ``years``, by
+    nationality: each link as wide as the change, red where more cross, blue where fewer."""
+    keys = ["edge", "origin"]
+    both = (
+        flow_links(results, years, origins)
+        .merge(flow_links(baseline, years, origins), on=keys, how="outer", suffixes=("", "_base"))
+        .fillna(0.0)
+    )
+    change = both["people"] - both["people_base"]
+    links = both.assign(people=change.abs())[change.abs() >= 0.5].reset_index(drop=True)
+    signs = change[change.abs() >= 0.5].to_numpy()
+    return _sankey(
+        links,
+        [_alpha(MORE_COLOUR if v > 0 else FEWER_COLOUR, 0.6) for v in signs],
+        [signed(v) for v in signs],
+        {"more than the baseline": MORE_COLOUR, "fewer than the baseline": FEWER_COLOUR},
+        node_numbers=False,
+        title=f"Change against the baseline in who crossed which border, {years[0]}–{years[1]}",
+    )
 
 
 def percent_change_figure(table: pd.DataFrame, reference: str) -> go.Figure:

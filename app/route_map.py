@@ -22,11 +22,11 @@ from migflow.model.geography import COUNTRIES, DARIEN, EDGE_INDEX, EDGES
 from migflow.model.outcomes import rounded, signed
 from migflow.model.results import Results
 
-from .charts import flow_links
+from .charts import FEWER_COLOUR, MORE_COLOUR, flow_links
 from .state import country_name
 
 SHAPES = Path(__file__).resolve().parent / "data" / "americas.geojson"
-MORE, FEWER, FLOW = "#d62728", "#1f77b4", "#1f5aa6"
+MORE, FEWER, FLOW = MORE_COLOUR, FEWER_COLOUR, "#1f5aa6"
 WIDEST = 18.0  # pixels, for the largest flow (or change) on the map
 LABELS = 8  # routes with their number written on the map (the largest)
 #: the frame: Mexico's north to Chile's south

@@ -751,3 +751,20 @@ def test_the_year_by_year_difference_tells_projection_from_history():
     last = documented.documented_until(table).year
     shaded = [s for s in fig.layout.shapes if s.type == "rect"]
     assert [(s.x0, s.x1) for s in shaded] == [(last + 0.5, 2030.5)]
+
+
+def test_the_flow_diagrams_change_view_draws_each_difference_in_its_colour():
+    base, _ = runs.run(load_scenario("baseline"))
+    more, _ = runs.run(load_scenario("enforcement_darien_more"))
+    years = (2026, 2030)
+    fig = charts.sankey_change_figure(more, base, years)
+    link = fig.data[0].link
+    darien = [i for i, h in enumerate(link.customdata) if "(the Darién)" in h]
+    change = (
+        charts.flow_links(more, years).query("edge == 'COL-PAN'")["people"].sum()
+        - charts.flow_links(base, years).query("edge == 'COL-PAN'")["people"].sum()
+    )
+    assert change < 0  # stronger enforcement: fewer in the Darién
+    assert sum(link.value[i] for i in darien) == pytest.approx(abs(change))
+    assert {link.color[i] for i in darien} == {charts._alpha(charts.FEWER_COLOUR, 0.6)}
+    assert {t.name for t in fig.data[1:]} == {"more than the baseline", "fewer than the baseline"}

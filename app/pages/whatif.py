@@ -212,7 +212,11 @@ with tab_flows:
         key="flow_origins",
     )
     if origins:
-        st.plotly_chart(charts.sankey_figure(results, period, tuple(origins)), key="chart_sankey")
+        if not is_baseline and st.toggle("Change against the baseline", key="sankey_change"):
+            fig = charts.sankey_change_figure(results, baseline, period, tuple(origins))
+        else:
+            fig = charts.sankey_figure(results, period, tuple(origins))
+        st.plotly_chart(fig, key="chart_sankey")
         st.caption(
             "People crossing each border in the years chosen above, left to right from origin "
             "through transit to host; returns and back-and-forth moves are left out. What "
