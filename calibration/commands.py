@@ -190,6 +190,28 @@ def print_untargeted(table) -> None:
     console.print(t)
 
 
+def print_spread(table, box_width: float) -> None:
+    """What the data decide (``identification.spread_table``): the verdicts counted, and the
+    parameters that are not simply filling their box named."""
+    from rich.table import Table
+
+    counts = table["verdict"].value_counts()
+    console.print(
+        f"Spread of the ensemble against each fitted parameter's range (ABC box: "
+        f"±{box_width:.0%} of the range around the point): "
+        + "; ".join(f"{n} {v}" for v, n in counts.items())
+    )
+    others = table[~table["verdict"].str.startswith("fills")]
+    if not others.empty:
+        t = Table(title="Parameters the data narrow within their box, or at a bound")
+        for col in ("parameter", "point", "5-95% of the ensemble", "verdict"):
+            t.add_column(col)
+        for _, r in others.iterrows():
+            t.add_row(r["parameter"], f"{r['point']:.4g}", f"{r['p05']:.4g} .. {r['p95']:.4g}",
+                      r["verdict"])  # fmt: skip
+        console.print(t)
+
+
 def _report_seconds(posterior, targets, draws: int) -> float:
     """Estimated time of ``_report``: ``draws`` runs of the history scenario."""
     from .history import history_scenario
@@ -232,6 +254,7 @@ def calibration_report(
 ) -> None:
     """Documented vs simulated for every target, ARD per group, and PNG plots."""
     from .calibrate import select_targets
+    from .identification import spread_table
     from .posterior import load_posterior
     from .report import untargeted_stocks
     from .targets import load_targets
@@ -255,6 +278,10 @@ def calibration_report(
         loose = untargeted_stocks(point_stocks, chosen)
         print_untargeted(loose)
         loose.to_csv(out / "untargeted_stocks.csv", index=False)
+        box = float(post.settings.get("settings", {}).get("prior_width", 0.0))
+        spread = spread_table(post.ensemble, post.point, box)
+        print_spread(spread, box)
+        spread.to_csv(out / "parameter_spread.csv", index=False)
 
 
 @commands.command("hindcast")

@@ -331,3 +331,30 @@ def test_goals_name_their_unit_and_the_documented_figures_meet_every_one():
     measured = goals(targets, targets["value"].to_numpy())
     assert set(measured["unit"]) == {"people", "share", "ARD"}
     assert measured["met"].all(), measured
+
+
+def test_the_spread_table_tells_a_box_filled_from_a_parameter_the_data_narrow():
+    from migflow.calibration.identification import spread_table
+
+    rng = np.random.default_rng(0)
+    n, box = 400, 0.02
+    space = ParameterSpace(("stay_utility", "beta_network", "retry_hazard"))
+    # stay_utility (range 0..8) spread over its whole box, beta_network (0..1.5) over a tenth
+    # of it, retry_hazard (0..0.9) at the top of its range
+    ensemble = pd.DataFrame({
+        "stay_utility": 4.0 + rng.uniform(-1, 1, n) * box * 8,
+        "beta_network": 0.75 + rng.uniform(-1, 1, n) * box * 1.5 / 10,
+        "retry_hazard": 0.9 - rng.uniform(0, 1, n) * 0.002,
+        "weight": np.full(n, 1 / n),
+    })  # fmt: skip
+    point = {"stay_utility": 4.0, "beta_network": 0.75, "retry_hazard": 0.9}
+    table = spread_table(ensemble, point, box, space).set_index("parameter")
+    assert table.loc["stay_utility", "share_of_box"] == pytest.approx(0.9, abs=0.05)
+    assert table.loc["stay_utility", "verdict"].startswith("fills its box")
+    assert table.loc["beta_network", "share_of_box"] == pytest.approx(0.09, abs=0.02)
+    assert table.loc["beta_network", "verdict"] == "narrowed within its box"
+    assert table.loc["retry_hazard", "verdict"] == "at a bound of its range"
+    # the shipped ensemble: every fitted parameter is in the table
+    posterior = load_posterior()
+    shipped = spread_table(posterior.ensemble, posterior.point, 0.02)
+    assert set(shipped["parameter"]) == set(posterior.settings["free_parameters"])
