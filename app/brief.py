@@ -125,7 +125,12 @@ def brief_html(
         f'<p class="sub">Against {html.escape(reference.shown_title)}, {span}. migflow '
         f"{html.escape(package_version())}, brief made on {today.isoformat()}.</p>",
         "<h2>The question</h2>",
-        f"<p>{html.escape(scenario.description or scenario.shown_title)}</p>",
+        f"<p>What does <strong>{html.escape(scenario.shown_title)}</strong> change against "
+        f"{html.escape(reference.shown_title)}, over {span}: in the Darién, at the US border, "
+        "in deaths on the way, in people regularised, and in what it costs?</p>",
+        f'<p class="note">The scenario file says: {html.escape(scenario.description)}</p>'
+        if scenario.description
+        else "",
         "<h2>What changes</h2>",
         f"<p>{_plain(indicators.change_sentence(results, baseline, years, draws))}</p>",
         _table(
