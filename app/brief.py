@@ -80,24 +80,25 @@ def _plain(markdown: str) -> str:
 
 
 def headline_table(
-    results: Results, baseline: Results, years: tuple[int, int], intervals: pd.DataFrame | None
-) -> pd.DataFrame:
-    """The app's headline cards as rows: what, baseline, this scenario, change (and the 90%
-    interval of the change over paired posterior draws, when they were run)."""
-    rows = []
-    for ind in indicators.headline(results, baseline, years):
-        rows.append({
-            "indicator": ind.label,
-            "baseline": indicators.fmt(ind.baseline, ind.unit),
-            "this scenario": indicators.fmt(ind.value, ind.unit),
-            "change": indicators.fmt_change(ind),
-        })  # fmt: skip
-    table = pd.DataFrame(rows)
-    if intervals is not None:
-        by_start = {i.split(",")[0]: v for i, v in zip(
-            intervals["indicator"], intervals["90% interval"], strict=True)}  # fmt: skip
-        table["90% interval of the change (total over the years)"] = [
-            by_start.get(label.split(",")[0], "") for label in table["indicator"]
+    results: Results, baseline: Results, years: tuple[int, int],
+    draws: tuple[list[pd.DataFrame], list[pd.DataFrame]] | None = None,
+) -> pd.DataFrame:  # fmt: skip
+    """The app's headline cards as rows: what, baseline, this scenario, change, and with
+    paired posterior ``draws`` the 90% interval of the change, read as the card reads it."""
+    cards = indicators.headline(results, baseline, years)
+    table = pd.DataFrame({
+        "indicator": [c.label for c in cards],
+        "baseline": [indicators.fmt(c.baseline, c.unit) for c in cards],
+        "this scenario": [indicators.fmt(c.value, c.unit) for c in cards],
+        "change": [indicators.fmt_change(c) for c in cards],
+    })  # fmt: skip
+    if draws is not None:
+        bands = indicators.card_intervals(draws, years)
+        table["90% interval of the change"] = [
+            " to ".join(indicators.fmt_signed(v, c.unit) for v in bands[c.key])
+            if c.key in bands
+            else ""
+            for c in cards
         ]
     return table
 
@@ -117,9 +118,9 @@ def brief_html(
     side, scenario side), or None when they were not run."""
     today = today or date.today()
     span = indicators.span_of(years)
-    intervals = value = None
+    value = None
     if draws is not None:
-        intervals, value = indicators.difference_intervals(*draws, years)
+        _, value = indicators.difference_intervals(*draws, years)
     parts = [
         f"<h1>What if: {html.escape(scenario.shown_title)}?</h1>",
         f'<p class="sub">Against {html.escape(reference.shown_title)}, {span}. migflow '
@@ -134,7 +135,7 @@ def brief_html(
         "<h2>What changes</h2>",
         f"<p>{_plain(indicators.change_sentence(results, baseline, years, draws))}</p>",
         _table(
-            headline_table(results, baseline, years, intervals),
+            headline_table(results, baseline, years, draws),
             numeric=("baseline", "this scenario", "change"),
         ),
         '<p class="note">Per-year figures are averages over the years, totals are summed over '

@@ -112,6 +112,26 @@ def card_label(name: str, how: str, years: tuple[int, int]) -> str:
     return f"{outcome.heading}, {period}"
 
 
+def card_intervals(
+    draws: tuple[list[pd.DataFrame], list[pd.DataFrame]], years: tuple[int, int]
+) -> dict[str, tuple[float, float]]:
+    """The 90% interval of each headline card's change over paired posterior draws
+    (baseline side, scenario side), read as the card reads it: a yearly average, a total, or
+    a stock at the end of ``years``; by the card's outcome."""
+    from migflow.calibration.uncertainty import difference_bands, outcome_differences
+
+    per_draw = outcome_differences(*([within(s, years) for s in side] for side in draws))
+    bands = difference_bands(per_draw).set_index("outcome")
+    n_years = years[1] - years[0] + 1
+    out = {}
+    for name, how in CARDS:
+        if name in bands.index:
+            share = 1 / n_years if how == "mean" else 1.0
+            low, high = bands.loc[name, ["difference_p05", "difference_p95"]]
+            out[name] = (float(low) * share, float(high) * share)
+    return out
+
+
 def headline(results: Results, baseline: Results, years: tuple[int, int]) -> list[Indicator]:
     """The headline indicators of ``results`` and of ``baseline`` over ``years``."""
     out = []
@@ -174,14 +194,19 @@ def fmt(value: float, unit: str) -> str:
     return signed(value, plus="")
 
 
+def fmt_signed(value: float, unit: str) -> str:
+    """``fmt`` with a sign in front: "+1,200", "−$35.5 M", "±0"."""
+    sign = "+" if value > 0 else ("−" if value < 0 else "±")
+    return sign + fmt(abs(value), unit)
+
+
 def fmt_change(indicator: Indicator) -> str:
     diff = indicator.difference
-    sign = "+" if diff > 0 else ("−" if diff < 0 else "±")
-    text = fmt(abs(diff), indicator.unit)
+    text = fmt_signed(diff, indicator.unit)
     if indicator.baseline:
         pct = f"{100 * diff / indicator.baseline:+.1f}%".replace("-", "−")
-        return f"{sign}{text} ({pct})"
-    return f"{sign}{text}"
+        return f"{text} ({pct})"
+    return text
 
 
 def arrow(indicator: Indicator) -> str:

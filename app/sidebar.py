@@ -292,7 +292,8 @@ def lever_widgets(base: Scenario) -> None:
             "Random seed",
             step=1,
             key="lv_seed",
-            help="A whole number from 0 to 4,294,967,295. Same scenario and seed give "
+            help=f"A whole number from 0 to {state.number_boxes()['lv_seed'].high:,}. Same "
+            "scenario and seed give "
             "identical results; the "
             "baseline is run with the same seed, so differences are the levers' effect.",
         )

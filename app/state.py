@@ -25,6 +25,7 @@ from migflow.model.policy import DEFAULT_ASYLUM_MONTHS
 from migflow.model.scenario import (
     LEVER_GROUPS,
     MAX_FILE_BYTES,
+    MAX_SEED,
     Scenario,
     list_scenarios,
     loads_scenario,
@@ -156,8 +157,10 @@ class NumberBox:
 MAX_FUNDING_MUSD, MAX_SERVED, MAX_PLACES = 5000.0, 200_000.0, 500_000.0
 
 
+@cache
 def number_boxes() -> dict[str, NumberBox]:
-    """Every number box of the sidebar by its session key."""
+    """Every number box of the sidebar by its session key (built once: read for each box's
+    help and on every Run; do not change the mapping returned)."""
     boxes = {}
     for host in HOSTS:
         name = country_name(host)
@@ -172,7 +175,7 @@ def number_boxes() -> dict[str, NumberBox]:
         boxes[f"lv_rc_{origin}"] = NumberBox(
             f"Root-cause funding in {country_name(origin)}, $M a year", MAX_FUNDING_MUSD
         )
-    boxes["lv_seed"] = NumberBox("Random seed", 2**32 - 1, whole=True)
+    boxes["lv_seed"] = NumberBox("Random seed", MAX_SEED, whole=True)
     return boxes
 
 

@@ -2,14 +2,19 @@
 
 Policy staff who do not write sweep files pick levers from a short menu; this module turns
 the choice into the sweep file ``migflow sweep`` reads (``migflow.sweeps.spec``), so the app's
-sweep is one a modeller can rerun, extend or resume from the command line. Plain Python (no
-Streamlit), tested directly.
+sweep is one a modeller can rerun, extend or resume from the command line, and starts that
+command on it in a process of its own (``launch``). Plain Python (no Streamlit), tested
+directly.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import tomli_w
 
 from migflow.model.errors import InputError
 from migflow.model.geography import US_BORDER
@@ -157,3 +162,20 @@ def sweep_file(
             for key, (indicator, _) in OUTCOMES.items()
         },
     }
+
+
+def launch(data: dict, folder: Path) -> subprocess.Popen:
+    """Write the sweep file of ``data`` beside ``folder`` and start ``migflow sweep`` on it in
+    a process of its own (two local workers, its output in ``sweep_log``), which goes on if
+    the page is closed. Not a cluster started in the app's process: Streamlit runs a page as
+    ``__main__``, which every worker process of a local cluster would run again."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    sweep_toml(folder).write_text(tomli_w.dumps(data), encoding="utf-8")
+    command = [
+        sys.executable, "-m", "migflow", "sweep", str(sweep_toml(folder)), "--out", str(folder),
+        "--workers", "2", "--batch-size", "8", "--quiet", "--yes",
+    ]  # fmt: skip
+    with open(sweep_log(folder), "wb") as log:
+        return subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .space import ParameterSpace
+from .uncertainty import BAND_PERCENTILES
 
 #: a spread covering at least this share of the ABC box: the data leave it open there
 FILLS_BOX = 0.5
@@ -44,7 +45,9 @@ def spread_table(
             continue
         sub = ParameterSpace((name,))
         unit = np.array([sub.to_unit({name: v})[0] for v in ensemble[name].to_numpy(float)])
-        lo, hi = _weighted_quantile(unit, weights, 0.05), _weighted_quantile(unit, weights, 0.95)
+        # the band every interval of the project uses (5th-95th), weighted by the ensemble
+        low_q, _, high_q = (p / 100 for p in BAND_PERCENTILES)
+        lo, hi = _weighted_quantile(unit, weights, low_q), _weighted_quantile(unit, weights, high_q)
         at = sub.to_unit({name: point[name]})[0] if name in point else np.nan
         share = hi - lo
         of_box = share / (2 * box_width) if box_width > 0 else np.nan

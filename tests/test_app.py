@@ -768,3 +768,18 @@ def test_the_flow_diagrams_change_view_draws_each_difference_in_its_colour():
     assert sum(link.value[i] for i in darien) == pytest.approx(abs(change))
     assert {link.color[i] for i in darien} == {charts._alpha(charts.FEWER_COLOUR, 0.6)}
     assert {t.name for t in fig.data[1:]} == {"more than the baseline", "fewer than the baseline"}
+
+
+def test_each_cards_interval_is_read_as_the_card_reads_its_change():
+    """With every draw the same pair of runs, each card's 90% interval is its own change at
+    both ends: a yearly average for a per-year card, not the total over the years, and the
+    card's own outcome, not another whose label starts alike."""
+    from migflow.app import brief
+
+    base, _ = runs.run(load_scenario("baseline"))
+    more, _ = runs.run(load_scenario("enforcement_darien_more"))
+    years = (2026, 2030)
+    table = brief.headline_table(more, base, years, ([base.summary] * 3, [more.summary] * 3))
+    for change, interval in zip(table["change"], table["90% interval of the change"], strict=True):
+        alone = change.split(" (")[0]
+        assert interval == f"{alone} to {alone}", (change, interval)

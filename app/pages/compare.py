@@ -60,7 +60,8 @@ with st.expander("Seed and scale for all of them"):
     # no bounds in the browser, where an out-of-range entry would be silently ignored
     seed = c1.number_input(
         "Random seed", value=int(current.seed), step=1, key="cmp_seed",
-        help="0–4,294,967,295; the same for every scenario compared.",
+        help=f"A whole number from 0 to {state.number_boxes()['lv_seed'].high:,}; the same "
+        "for every scenario compared.",
     )  # fmt: skip
     seed, seed_note = state.correct(state.number_boxes()["lv_seed"], seed)
     if seed_note:

@@ -2,7 +2,8 @@
 
 A self-contained page. A small sweep (a few levers of a short menu, their ranges, a run
 budget) is built in plain words (``app.sweep_builder``), written as the sweep file
-``migflow sweep`` reads, and run on a local Dask cluster with a progress bar. Any sweep under
+``migflow sweep`` reads and run by that command in a process of its own, whose progress the
+page follows from the runs stored. Any sweep under
 ``results/sweeps/`` (the app's own, or one written by ``migflow sweep --out
 results/sweeps/NAME``) can then be read: the outcome distributions, the sensitivity indices
 with their confidence intervals, and the PRIM box for a goal the user sets. Only folders
@@ -11,15 +12,12 @@ under ``results/sweeps/`` are offered: the page never opens a path typed by a us
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
 import streamlit as st
-import tomli_w
 
 from migflow.app import state
 from migflow.app.sweep_builder import (
@@ -28,6 +26,7 @@ from migflow.app.sweep_builder import (
     MIN_RUNS,
     SCALES,
     SWEEPS_DIR,
+    launch,
     sweep_file,
     sweep_folder,
     sweep_log,
@@ -55,11 +54,8 @@ def _indices(folder: str, signature: tuple) -> tuple[pd.DataFrame, list[str]]:
 
 
 def _start_sweep() -> None:
-    """Build the sweep from the form, write its file, and start ``migflow sweep`` on it in a
-    process of its own (a local cluster of two workers). It goes on if the page is closed;
-    the page follows it from the runs stored in its folder. (Not started from this script:
-    Streamlit runs a page as ``__main__``, which the cluster's worker processes would run
-    again.)"""
+    """Check the form's sweep, then start it (``sweep_builder.launch``); the page follows it
+    from the runs stored in its folder."""
     from migflow.sweeps.spec import sweep_from_dict
 
     ss = st.session_state
@@ -79,12 +75,7 @@ def _start_sweep() -> None:
     except InputError as exc:
         st.error(f"Cannot start this sweep. {exc}")
         return
-    SWEEPS_DIR.mkdir(parents=True, exist_ok=True)
-    sweep_toml(out).write_text(tomli_w.dumps(data), encoding="utf-8")
-    command = [sys.executable, "-m", "migflow", "sweep", str(sweep_toml(out)), "--out",
-               str(out), "--workers", "2", "--batch-size", "8", "--quiet", "--yes"]  # fmt: skip
-    with open(sweep_log(out), "wb") as log:
-        subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    launch(data, out)
     st.success(f"Sweep {out.name!r} started: {int(ss['sw_runs']):,} runs. Its results fill in "
                "below as they come.")  # fmt: skip
     ss["sweep_folder"] = str(out)

@@ -184,15 +184,7 @@ with tab_series:
         st.caption(f"Documented figures read from `{where}`.")
 
 with tab_map:
-    change = not is_baseline and (
-        st.radio(
-            "Show",
-            ["People on each route", "Change against the baseline"],
-            horizontal=True,
-            key="map_view",
-        )
-        == "Change against the baseline"
-    )
+    change = not is_baseline and st.toggle("Change against the baseline", key="map_change")
     st.plotly_chart(route_map.map_figure(results, baseline, period, change=change), key="chart_map")
     st.caption(
         "Each line joins two countries' points (capitals; the United States at its southwest "
