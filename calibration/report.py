@@ -101,7 +101,7 @@ def plots(targets: pd.DataFrame, table: pd.DataFrame, out: Path, title: str) -> 
     frame = frame.assign(stock=frame["country"] + " " + frame["nationality"])
     files = []
     panels = {
-        "darien_annual": ("group == 'darien_annual'", "nationality", "start"),
+        "darien_annual": ("group in ('darien_annual', 'northward_wave')", "nationality", "start"),
         "darien_monthly": ("group == 'darien_monthly'", "nationality", "start"),
         "stocks": ("group == 'stocks'", "stock", "end"),
     }

@@ -60,6 +60,12 @@ FREE = (
     # which Cubans and Haitians in the Darién fell within months (monthly Darién crossings by
     # nationality 2022-2023)
     "pathway_wait_share",
+    # waves: how sharply a route becomes known (the Venezuelan take-off of mid-2022 after a
+    # trickle through 2021) and how strongly settled migrants react to news that moving on
+    # became better or worse (the Haitian departures of mid-2021 and their end after the
+    # expulsion flights; the Venezuelans' fall in Nov-2022 and return within months)
+    "route_information_steepness",
+    "onward_news_sensitivity",
 )  # fmt: skip
 LOG_SCALE_PREFIXES = (
     "emigration_base", "onward_consider_hazard", "return_hazard", "programme_uptake",

@@ -35,7 +35,7 @@ from .mechanisms.emigration import emigrate
 from .mechanisms.movement import PathLookup, move
 from .mechanisms.news import path_values, react_to_news
 from .mechanisms.pathways import divert
-from .mechanisms.settlement import N_F, N_S, group_counts, settle
+from .mechanisms.settlement import N_F, N_S, group_counts, remember_onward_pull, settle
 from .mesa_core import mesa
 from .parameters import Parameters, default_parameters, mortality_name
 from .policy import PolicySchedule
@@ -77,6 +77,8 @@ class MigrationModel(mesa.Model):
             [len(self.paths.by_start.get(c, ())) > 0 for c in range(N_C)]
         )
         self._last_path_values = None  # last month's path values (mechanisms/news.py)
+        # the onward pull settled migrants have come to expect (mechanisms/settlement.py)
+        self.expected_onward_pull = None
         self.pop = Population(capacity=4096)
         self.recorder = Recorder(self.n_months, self.scale)
         self.group_counts = np.zeros(N_C * N_O * N_S * N_F, dtype=np.int64)
@@ -127,6 +129,7 @@ class MigrationModel(mesa.Model):
         self.pop.mark_removed(new[~diverted & ~going])
         move(self)  # 3. movement, interdiction, Darién
         settle(self)  # 4. settlement
+        self.expected_onward_pull = remember_onward_pull(self)
         self._record()  # 5. recording
 
     def run(self, progress=None) -> None:

@@ -235,12 +235,24 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             0.3,
             0.0,
             2.0,
-            "utility per ln(1 + crossings/1000 a month)",
+            "utility per ln(1 + (crossings/1000 a month) ** steepness)",
             "Route information (cumulative causation): recent crossings of the Darién, and "
             "of the US border, by the migrant's own nationality (the busiest of the last "
             "twelve months) lower that crossing's perceived cost by this times ln(1 + "
-            "crossings per month / 1000): guides, smugglers' offers and the news of those "
-            "who made it.",
+            "(crossings per month / 1000) ** route_information_steepness): guides, "
+            "smugglers' offers and the news of those who made it.",
+        ),
+        ParameterSpec(
+            "route_information_steepness",
+            1.0,
+            1.0,
+            3.0,
+            "exponent",
+            "How sharply route information takes off with the crossings of one's own "
+            "nationality: the information is beta_route_information x ln(1 + (crossings per "
+            "month / 1000) ** this). 1 = a route becomes known in proportion to its first "
+            "crossings; above 1, a few hundred crossings a month teach little and thousands "
+            "teach much (a tipping point, as in the Venezuelan wave of 2022).",
         ),
         ParameterSpec(
             "transit_news_sensitivity",
@@ -281,6 +293,18 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             "of onward paths) and staying: logit(hazard) = logit(onward_consider_hazard) + "
             "this x gap. 0 = a constant hazard. Lets worse conditions where migrants live, or "
             "better ones elsewhere, set off waves of onward movement.",
+        ),
+        ParameterSpec(
+            "onward_news_sensitivity",
+            0.0,
+            0.0,
+            3.0,
+            "per unit utility",
+            "How much the reconsideration hazard rises with a change in that gap against "
+            "what migrants had come to expect (its average over about a year): logit(hazard) "
+            "gains this x (gap - expected gap). 0 = only the gap's level counts. News that "
+            "moving on became better (a protection status abroad, a border that opens, a "
+            "route that became known) sets off a wave that fades as it becomes the norm.",
         ),
         ParameterSpec(
             "retry_hazard",

@@ -8,6 +8,8 @@ its direction is right, and it switches off exactly.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from scipy.special import logsumexp
@@ -15,8 +17,16 @@ from strategies import small_baseline
 
 from migflow.model.geography import INDEX, ORIGINS
 from migflow.model.mechanisms.choice import MonthlyUtilities, onward_logsum
-from migflow.model.mechanisms.settlement import N_F, N_S, onward_hazard
+from migflow.model.mechanisms.settlement import (
+    EXPECTATION_MONTHS,
+    N_F,
+    N_S,
+    onward_hazard,
+    onward_pull,
+    remember_onward_pull,
+)
 from migflow.model.model import MigrationModel
+from migflow.model.parameters import Parameters
 from migflow.model.population import INTEGRATED, REGULARISED
 from migflow.model.run import run_scenario
 
@@ -77,9 +87,9 @@ def test_the_hazard_rises_with_the_pull_elsewhere_and_falls_with_status():
     assert ((after >= 0) & (after <= 1)).all()
 
 
-def _departures_from(country: str, sensitivity: float) -> tuple[float, float]:
-    """Onward departures from ``country`` in the six months before its economy slumps
-    (2016-06) and in the six months after."""
+def _departures_from(country: str, sensitivity: float, news: float = 0.0) -> np.ndarray:
+    """Onward departures from ``country`` in the six-month windows before its economy slumps
+    (2016-06) and in the three after: before, months 1-6, 7-12 and 13-18 of the slump."""
     scenario = small_baseline(scale=100).with_changes(
         # staying is worth more than moving on before the slump (stay_utility as fitted on
         # 2026-11-23; the fit of 2026-11-24 has 0.13, and at sensitivity 1.5 the hazard
@@ -87,26 +97,73 @@ def _departures_from(country: str, sensitivity: float) -> tuple[float, float]:
         parameters={
             "onward_consider_hazard": 0.01,
             "onward_gap_sensitivity": sensitivity,
+            "onward_news_sensitivity": news,
             "stay_utility": 1.5,
         },
         opportunity={country: {"2016-05": 1.0, "2016-06": 0.2}},
+        end="2017-12",
     )
     events = run_scenario(scenario).events
     left = events[(events["kind"] == "departed_onward") & (events["country"] == country)]
     month = left["month"].astype("datetime64[ns]")
-    before = left[(month >= "2015-12") & (month <= "2016-05")]["people"].sum()
-    after = left[(month >= "2016-06") & (month <= "2016-11")]["people"].sum()
-    return before, after
+    starts = ["2015-12", "2016-06", "2016-12", "2017-06", "2017-12"]
+    return np.array([
+        left[(month >= a) & (month < b)]["people"].sum() for a, b in itertools.pairwise(starts)
+    ])  # fmt: skip
 
 
 def test_a_slump_sets_off_a_wave_of_onward_movement_only_when_the_hazard_responds():
-    constant_before, constant_after = _departures_from("CHL", 0.0)
-    before, after = _departures_from("CHL", 1.5)
-    assert before > 0 and constant_before > 0
+    constant = _departures_from("CHL", 0.0)
+    responsive = _departures_from("CHL", 1.5)
+    assert responsive[0] > 0 and constant[0] > 0
     # measured at scale 100 with the fit of 2026-11-29: 1,400 -> 4,200 with a constant
     # hazard (more of the few who reconsider choose to leave), 3,400 -> 22,600 with a
     # responsive one: growth 2.2 times the constant hazard's (10.1 with the fit before, whose
     # flat logit sent fewer of a constant hazard's movers away). The bound leaves room for
     # sampling and refits; a hazard that does not respond gives a ratio near 1.
-    growth, constant_growth = after / before, constant_after / constant_before
-    assert growth > 1.5 * constant_growth, (constant_before, constant_after, before, after)
+    growth, constant_growth = responsive[1] / responsive[0], constant[1] / constant[0]
+    assert growth > 1.5 * constant_growth, (constant, responsive)
+
+
+def test_news_of_a_slump_sets_off_a_wave_that_fades_as_the_slump_becomes_the_norm():
+    """With the news term alone (no level term), the slump raises departures at once, and
+    they fall back as migrants come to expect it; the level term alone keeps them high."""
+    constant = _departures_from("CHL", 0.0)
+    news = _departures_from("CHL", 0.0, news=1.5)
+    # the departures the news adds to a constant hazard's (common random numbers); measured
+    # at scale 100 with the fit of 2026-11-29: 1,500 before the slump, 8,800 in its first
+    # six months, 3,900 in the next six and 2,100 in the six after
+    extra = news - constant
+    assert extra[1] > 3 * max(extra[0], 0.0), (constant, news)
+    assert extra[3] < 0.5 * extra[1], (constant, news)  # a year on, the wave has ebbed
+
+
+def test_news_sensitivity_zero_or_no_surprise_leaves_the_level_hazard():
+    model = _model_after(20, onward_gap_sensitivity=0.5, onward_news_sensitivity=0.0)
+    level = _hazard(model)
+    assert model.expected_onward_pull is None  # nothing is remembered when it is off
+    model.params = Parameters({**model.params.as_dict(), "onward_news_sensitivity": 2.0})
+    model.expected_onward_pull = onward_pull(model.utilities)  # what happened was expected
+    assert np.array_equal(_hazard(model), level)
+
+
+def test_better_news_raises_the_hazard_worse_news_lowers_it_and_news_becomes_the_norm():
+    model = _model_after(20, onward_gap_sensitivity=0.5, onward_news_sensitivity=1.0)
+    pull = onward_pull(model.utilities)
+    known = np.isfinite(pull)
+    chile, haiti = INDEX["CHL"], ORIGINS.index("HTI")
+    assert known[chile, haiti]
+    model.expected_onward_pull = pull
+    expected = _hazard(model)
+    model.expected_onward_pull = np.where(known, pull - 1.0, pull)  # better than expected
+    better = _hazard(model)
+    model.expected_onward_pull = np.where(known, pull + 1.0, pull)  # worse than expected
+    worse = _hazard(model)
+    assert (worse <= expected).all() and (expected <= better).all()
+    assert worse[chile, haiti, 1, 0] < expected[chile, haiti, 1, 0] < better[chile, haiti, 1, 0]
+
+    # the expectation moves a twelfth of the way to what is seen each month
+    model.expected_onward_pull = np.where(known, pull - 1.0, pull)
+    updated = remember_onward_pull(model)
+    assert updated[chile, haiti] == pytest.approx(pull[chile, haiti] - 1.0 + 1.0 / 12)
+    assert EXPECTATION_MONTHS == 12

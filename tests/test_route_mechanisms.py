@@ -456,7 +456,8 @@ def test_a_route_stays_known_for_a_year_after_its_busiest_month():
     flow = np.zeros((40, len(EDGES), len(ORIGIN_INDEX)))
     flow[10, EDGE_INDEX[DARIEN], VEN] = 40_000  # one busy month, then nobody
     model = SimpleNamespace(
-        recorder=SimpleNamespace(flow=flow), params={"beta_route_information": 1.0}
+        recorder=SimpleNamespace(flow=flow),
+        params={"beta_route_information": 1.0, "route_information_steepness": 1.0},
     )
 
     def known(t):
@@ -468,3 +469,24 @@ def test_a_route_stays_known_for_a_year_after_its_busiest_month():
     assert known(10 + INFORMATION_MONTHS) == known(11)  # still known a year on
     assert known(11 + INFORMATION_MONTHS) == 0.0  # then forgotten
     assert INFORMATION_MONTHS == 12
+
+
+def test_a_steeper_route_information_teaches_less_from_a_trickle_and_more_from_a_crowd():
+    """Above a steepness of 1 the information has a tipping point at 1,000 crossings a
+    month: below it a nationality learns less from its crossers than at steepness 1, above
+    it more, and at it the same; at steepness 1 it is the plain ln(1 + crossings / 1000)."""
+    from types import SimpleNamespace
+
+    from migflow.model.mechanisms.choice import route_information
+
+    flow = np.zeros((2, len(EDGES), len(ORIGIN_INDEX)))
+    flow[0, EDGE_INDEX[DARIEN], :3] = [300.0, 1000.0, 30_000.0]  # trickle, tipping point, crowd
+
+    def known(steepness):
+        params = {"beta_route_information": 1.0, "route_information_steepness": steepness}
+        model = SimpleNamespace(t=1, recorder=SimpleNamespace(flow=flow), params=params)
+        return route_information(model, DARIEN)[:3]
+
+    plain, steep = known(1.0), known(2.0)
+    assert plain == pytest.approx(np.log1p([0.3, 1.0, 30.0]))
+    assert steep[0] < plain[0] and steep[1] == pytest.approx(plain[1]) and steep[2] > plain[2]

@@ -137,15 +137,21 @@ class MonthlyUtilities:
 def route_information(model, edge: str) -> np.ndarray:
     """How much recent crossings of ``edge`` (the Darién, the US border) by one's own
     nationality lower the crossing's perceived cost, by origin (O,):
-    ``beta_route_information`` x ln(1 + crossings / 1000), with the crossings of the busiest
-    of the last ``INFORMATION_MONTHS`` months: a route, once known, stays known for a year
-    after its busiest month (guides, contacts and the diaspora's advice outlive a closure),
-    and a new surge is known at once. None in the first month. The caller floors the
+    ``beta_route_information`` x ln(1 + (crossings / 1000) ** ``route_information_steepness``),
+    with the crossings of the busiest of the last ``INFORMATION_MONTHS`` months: a route,
+    once known, stays known for a year after its busiest month (guides, contacts and the
+    diaspora's advice outlive a closure), and a new surge is known at once. A steepness above
+    1 makes a tipping point: a trickle of crossers teaches their compatriots little, a crowd
+    teaches them much (Venezuelans crossed the Darién by the hundred a month through 2021,
+    then by the ten thousand from mid-2022). None in the first month. The caller floors the
     perceived cost at zero."""
     t = model.t
     recent = model.recorder.flow[max(0, t - INFORMATION_MONTHS) : t, EDGE_INDEX[edge]]
     busiest = recent.max(axis=0) if len(recent) else np.zeros(recent.shape[-1])
-    return model.params["beta_route_information"] * np.log1p(busiest / 1000.0)
+    p = model.params
+    return p["beta_route_information"] * np.log1p(
+        (busiest / 1000.0) ** p["route_information_steepness"]
+    )
 
 
 def nest_shock(keys, salt_u, salt_e, lam: float) -> np.ndarray:

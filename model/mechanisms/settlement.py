@@ -34,6 +34,7 @@ from .pathways import divert
 N_C, N_O, N_S, N_F = len(CODES), len(ORIGINS), 4, N_FLAG_CODES
 _USA = INDEX["USA"]
 RECONSIDER, RETURN, REGULARISE, PROGRAMME, INTEGRATE = range(5)
+EXPECTATION_MONTHS = 12  # how long news of a better or worse chance elsewhere stays news
 
 
 def group_code(pop, rows: slice = slice(None)) -> np.ndarray:
@@ -121,22 +122,68 @@ def raw_hazards(model) -> tuple[np.ndarray, np.ndarray]:
 def onward_hazard(model, regularised: np.ndarray, integrated: np.ndarray) -> np.ndarray:
     """Monthly probability that a settled migrant reconsiders where to live, per group.
 
-    logit(h) = logit(onward_consider_hazard) + onward_gap_sensitivity x gap, where the gap
-    is the logsum of the group's onward paths minus its utility of staying (with the bonuses
-    of the regularised and the integrated). With sensitivity 0 the hazard is constant; above
-    0, a slump where migrants live, or a better deal elsewhere, sets off a wave of onward
-    movement, and a new status or integration services calm it. Groups with no open path or
-    outside a host keep the base hazard (reconsidering there can only end in staying)."""
+    logit(h) = logit(onward_consider_hazard) + onward_gap_sensitivity x gap
+    + onward_news_sensitivity x (pull - expected pull), where the gap is the logsum of the
+    group's onward paths minus its utility of staying (with the bonuses of the regularised
+    and the integrated), and the pull is that logsum minus the host's own utility, whose
+    expected value is its average over recent months (``remember_onward_pull``).
+
+    The level term makes a group that stands to gain much by leaving reconsider more often.
+    The news term makes waves: people reconsider when things change, not because they
+    always were where they are. A protection status offered abroad, a border that opens,
+    a route that becomes known or a slump at home sets one off; it fades as the change
+    becomes what everyone expects, and a change for the worse (expulsions) calms one. Groups
+    with no open path or outside a host keep the base hazard (reconsidering there can only
+    end in staying)."""
     p, util = model.params, model.utilities
     base = p["onward_consider_hazard"]
-    sensitivity = p["onward_gap_sensitivity"]
-    if sensitivity == 0.0:
+    level, news = p["onward_gap_sensitivity"], p["onward_news_sensitivity"]
+    if level == 0.0 and news == 0.0:
         return np.full((N_C, N_O, N_S, N_F), base)
+    best = onward_logsum(util)
     stay = stay_value(util, util.host[:, :, None, None], regularised, integrated)  # (C,O,S,F)
     with np.errstate(invalid="ignore"):  # -inf - -inf outside the hosts
-        gain = onward_logsum(util)[:, :, None, None] - stay
+        gain = best[:, :, None, None] - stay
     gain = np.where(np.isfinite(gain), gain, 0.0)
-    return expit(np.log(base / (1.0 - base)) + sensitivity * gain)
+    surprise = pull_surprise(model, best)[:, :, None, None]
+    return expit(np.log(base / (1.0 - base)) + level * gain + news * surprise)
+
+
+def onward_pull(util, best: np.ndarray | None = None) -> np.ndarray:
+    """What moving on is worth over staying, before the bonuses of a status, per (country,
+    origin): the onward logsum (``best``, when the caller has it) minus the host's own
+    utility; NaN or infinite where no path is open or outside the hosts."""
+    best = onward_logsum(util) if best is None else best
+    with np.errstate(invalid="ignore"):
+        return best - util.host
+
+
+def pull_surprise(model, best: np.ndarray) -> np.ndarray:
+    """This month's onward pull minus the pull migrants had come to expect (C, O); 0 before
+    anything is expected, and where either is undefined."""
+    expected = model.expected_onward_pull
+    if expected is None:
+        return np.zeros((N_C, N_O))
+    with np.errstate(invalid="ignore"):
+        surprise = onward_pull(model.utilities, best) - expected
+    return np.where(np.isfinite(surprise), surprise, 0.0)
+
+
+def remember_onward_pull(model) -> np.ndarray | None:
+    """The pull migrants expect next month: an exponential average of the pulls they have
+    seen, over about ``EXPECTATION_MONTHS`` (what was news a year ago is the norm now). The
+    first month's pull is the first expectation, so a run starts with no surprise. None
+    when the news term is off (nothing needs remembering)."""
+    if model.params["onward_news_sensitivity"] == 0.0:
+        return None
+    pull = onward_pull(model.utilities)
+    expected = model.expected_onward_pull
+    if expected is None:
+        return pull
+    with np.errstate(invalid="ignore"):
+        updated = expected + (pull - expected) / EXPECTATION_MONTHS
+    # a path that opens or closes starts a new expectation
+    return np.where(np.isfinite(updated), updated, pull)
 
 
 def settle(model) -> None:
