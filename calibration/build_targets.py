@@ -49,6 +49,7 @@ GROUP_WEIGHTS = {
     "seeds": 1.0,
     "bounds": 1.0,
     "programmes": 1.0,
+    "surveys": 1.0,
 }
 US_NATIONALITIES = ("VEN", "HTI", "CUB", "ECU", "COL", "NIC", "GTM", "HND", "SLV")
 # Every host country the model has and the documented figures cover, the smaller ones too:
@@ -97,6 +98,21 @@ MEXICO_CENSUS = (
     "INEGI, Censo de Poblacion y Vivienda 2020 (taken 2-27 March 2020): {what}, as reported "
     "by LeMexico 2021-01-26, https://lemexico.mx/2021/01/26/mx/inegi-revela-datos-censo-"
     "poblacion-vivienda-2020/ and El Colef, https://www.colef.mx/opinion/86737/"
+)
+# Who crossed the Darién from a third country rather than from home: the only 2022-2023
+# figure found (issue 15 item 4; docs/evidence_2022_2023.md section 2). It covers every
+# nationality (60% of respondents were Venezuelan) and counts residence of six months or more;
+# the model counts every crosser whose journey began in a host. No survey of 2022 or of
+# Venezuelans alone was found.
+THIRD_COUNTRY_SURVEY = (
+    "R4V (Inter-Agency Coordination Platform for Refugees and Migrants from Venezuela), "
+    "Situation Report Central America & Mexico, October-December 2023, protection monitoring "
+    "by R4V partners in Panama's Darién, as republished at https://theamericannews.net/"
+    "america/mexico/r4v-situation-report-central-america-mexico-october-december-2023-costa-"
+    "rica: 'Nearly two-fifths of those interviewed (39%) had resided in another country for at "
+    "least six months. The main countries of residence were Colombia (12%), Peru (8%), Ecuador "
+    "(5%), and Chile (4%).' (respondents 60% Venezuelan, 12% Colombian, 8% Ecuadorian, 5% "
+    "Haitian)"
 )
 UPPER_BOUNDS = (
     ("bound_ALL_MEX_2020", "2020-03", "MEX", "ALL", 1_212_252.0 - 797_266.0, MEXICO_CENSUS.format(
@@ -261,6 +277,11 @@ def build(data: Path) -> pd.DataFrame:
         _row(id="seed_darien_since_2009", group="seeds", quantity="darien_crossings",
              start="2010-01", end="2022-03", nationality="ALL", value=265_000.0, source=SEED_001),
     ]  # fmt: skip
+    rows.append(_row(
+        id="survey_darien_third_country_2023Q4", group="surveys",
+        quantity="darien_third_country_share", start="2023-10", end="2023-12",
+        nationality="ALL", value=0.39, source=THIRD_COUNTRY_SURVEY,
+    ))  # fmt: skip
     table = pd.DataFrame(rows)
     sizes = table["group"].map(table["group"].value_counts())
     table["weight"] = table["group"].map(GROUP_WEIGHTS) / sizes

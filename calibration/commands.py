@@ -120,11 +120,14 @@ def _relative(row) -> str:
 def print_fit(table, ard, title: str) -> None:
     from rich.table import Table
 
+    from .targets import SHARES
+
     t = Table(title=title)
     for col in ("target", "documented", "median", "90% interval", "rel. error"):
         t.add_column(col, justify="right")
     for _, row in table.iterrows():
-        documented = BOUND_MARK.get(row["error"], "") + f"{row['documented']:,.0f}"
+        unit = "share" if row["quantity"] in SHARES else "people"
+        documented = BOUND_MARK.get(row["error"], "") + _figure(row["documented"], unit)
         if not row["inside_window"]:
             t.add_row(row["id"], documented, "outside window", "", "")
             continue
@@ -132,8 +135,8 @@ def print_fit(table, ard, title: str) -> None:
         t.add_row(
             row["id"],
             documented,
-            f"{row['median']:,.0f}",
-            f"{row['p05']:,.0f} - {row['p95']:,.0f}",
+            _figure(row["median"], unit),
+            f"{_figure(row['p05'], unit)} - {_figure(row['p95'], unit)}",
             rel,
         )
     console.print(t)

@@ -78,6 +78,7 @@ def fit_table(targets: pd.DataFrame, sims: np.ndarray) -> pd.DataFrame:
         {
             "id": targets["id"],
             "group": targets["group"],
+            "quantity": targets["quantity"],
             "error": targets["error"],
             "documented": value,
             "median": median,

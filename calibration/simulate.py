@@ -4,18 +4,19 @@ Values are read from a run's results (``run_scenario``), the tables every user g
 arrays (``Results.dense``): a target and a user's table cannot disagree. Rows outside the
 model window are NaN.
 
-The fit minimises a weighted sum of squared log ratios, log((sim + c) / (data + c)) with
-c = 1,000 people: a relative error that treats over- and under-shooting alike and stays
-defined for the zero counts of early Darién years. The offset is the model's resolution: at
-the fitted scale one agent is 100 people, and a yearly count of ten agents has a Poisson
-noise of about 30%, so differences below ~1,000 people carry no information about the
-parameters (with c = 100 the fit chased the tens of Venezuelans crossing the Darién before
-2021 at the expense of the million-sized stocks). ``minimum`` targets (incomplete counts)
-only count a shortfall and ``maximum`` targets (upper bounds) only an excess. Reports use
-Flee's averaged relative difference, ARD = sum |sim - data| / sum data, per group and
-overall; for a bound row the difference is how far the bound is broken (0 when it holds),
-and the overall ARD is over the other rows only: a bound is not a count the model should
-hit, and a bound that holds would otherwise dilute the overall figure.
+The fit minimises a weighted sum of squared log ratios, log((sim + c) / (data + c)) with c
+= 1,000 people: a relative error that treats over- and under-shooting alike and stays
+defined for the zero counts of early Darién years (for a share, c = 0.01). The offset is
+the model's resolution: at the fitted scale one agent is 100 people, and a yearly count of
+ten agents has a Poisson noise of about 30%, so differences below ~1,000 people carry no
+information about the parameters (with c = 100 the fit chased the tens of Venezuelans
+crossing the Darién before 2021 at the expense of the million-sized stocks).
+``minimum`` targets (incomplete counts) only count a shortfall and ``maximum`` targets
+(upper bounds) only an excess. Reports use Flee's averaged relative difference, ARD = sum
+|sim - data| / sum data, per group and overall; for a bound row the difference is how far
+the bound is broken (0 when it holds), and the overall ARD is over the other rows only: a
+bound is not a count the model should hit, and a bound that holds would otherwise dilute
+the overall figure; nor over shares, which are not people.
 """
 
 from __future__ import annotations
@@ -36,9 +37,10 @@ from migflow.model.geography import (
 from migflow.model.recorder import KIND_INDEX
 from migflow.model.results import Results
 
-from .targets import BOUND_ERRORS
+from .targets import BOUND_ERRORS, SHARES
 
 OFFSET = 1000.0
+SHARE_OFFSET = 0.01
 _DARIEN = EDGE_INDEX[DARIEN]
 _USA = CODES.index("USA")
 _OTHER = np.array([o not in DARIEN_NATIONALITIES for o in ORIGINS])
@@ -84,13 +86,23 @@ def simulated_values(results: Results, targets: pd.DataFrame) -> np.ndarray:
         elif row.quantity == "regularised_by_programme":
             kind = KIND_INDEX["regularised_by_programme"]
             out[i] = events[span, kind, CODES.index(row.country)][:, nat].sum()
+        elif row.quantity == "darien_third_country_share":
+            crossed = flow[span, _DARIEN][:, nat].sum()
+            onward = events[span, KIND_INDEX["darien_from_third_country"], DARIEN_END]
+            out[i] = onward[:, nat].sum() / crossed if crossed > 0 else 0.0
     return out
+
+
+def offsets(targets: pd.DataFrame) -> np.ndarray:
+    """The offset of each row's log ratio: ``OFFSET`` people for counts, ``SHARE_OFFSET``
+    for shares (a thousand people's offset would make any share look right)."""
+    return np.where(targets["quantity"].isin(SHARES), SHARE_OFFSET, OFFSET)
 
 
 def log_errors(sim: np.ndarray, targets: pd.DataFrame) -> np.ndarray:
     """Signed log ratio per row (0 where a bound holds; NaN outside window)."""
-    data = targets["value"].to_numpy()
-    err = np.log((sim + OFFSET) / (data + OFFSET))
+    data, offset = targets["value"].to_numpy(), offsets(targets)
+    err = np.log((sim + offset) / (data + offset))
     return np.where(bound_holds(err, targets["error"].to_numpy()), 0.0, err)
 
 
@@ -116,6 +128,7 @@ def ard_by_group(sim: np.ndarray, targets: pd.DataFrame) -> pd.Series:
     frame = frame.assign(diff=np.where(holds, 0.0, np.abs(signed)))
     by_group = frame.groupby("group")[["diff", "value"]].sum()
     ard = by_group["diff"] / by_group["value"]
-    counts = frame[~frame["error"].isin(BOUND_ERRORS)]
-    ard["overall"] = counts["diff"].sum() / counts["value"].sum()
+    counts = frame[~frame["error"].isin(BOUND_ERRORS) & ~frame["quantity"].isin(SHARES)]
+    total = counts["value"].sum()
+    ard["overall"] = counts["diff"].sum() / total if total > 0 else np.nan
     return ard

@@ -66,6 +66,10 @@ FREE = (
     # expulsion flights; the Venezuelans' fall in Nov-2022 and return within months)
     "route_information_steepness",
     "onward_news_sensitivity",
+    # what distance costs a new emigrant (onward movers pay onward_distance_factor of it):
+    # the survey of Darién crossers of late 2023 says how many came from home and how many
+    # from a host, which no count does
+    "beta_distance",
 )  # fmt: skip
 LOG_SCALE_PREFIXES = (
     "emigration_base", "onward_consider_hazard", "return_hazard", "programme_uptake",

@@ -10,13 +10,16 @@ group          target group, for weights and the ARD report (e.g. darien_annual,
 quantity       darien_crossings | stock | us_border_arrivals | darien_deaths |
                deaths (expected deaths on the segment that ends in ``country``: MEX for
                IOM's Central America region, USA for the US-Mexico border) |
-               regularised_by_programme
+               regularised_by_programme |
+               darien_third_country_share (the share, 0 to 1, of the nationality's Darién
+               crossers whose journey began in a country other than their own: those who had
+               lived in a host before moving on)
 start, end     months YYYY-MM, inclusive. Flows and counts are summed over them; a stock is
                read at ``end``
 country        ISO3 country where it is measured (stock, regularisations), or empty
 nationality    ISO3 of a modelled origin, OTHER (every modelled origin but VEN, HTI, CUB, ECU, COL)
                or ALL
-value          the documented figure (people), >= 0
+value          the documented figure (people, or a share for a share quantity), >= 0
 weight         relative weight (> 0); rows of a group share the group's weight
 error          relative (|sim - data| / data), minimum (a lower bound: only a shortfall
                counts, for counts known to be incomplete such as IOM's missing migrants) or
@@ -64,7 +67,9 @@ QUANTITIES = (
     "darien_deaths",
     "deaths",
     "regularised_by_programme",
+    "darien_third_country_share",
 )
+SHARES = ("darien_third_country_share",)  # quantities that are shares (0..1), not people
 NATIONALITIES = (*ORIGINS, "OTHER", "ALL")
 ERRORS = ("relative", "minimum", "maximum")
 BOUND_ERRORS = ("minimum", "maximum")  # error kinds that bound rather than give a value
@@ -162,6 +167,8 @@ def _check_row(row: pd.Series, where: str, source: str) -> None:
         number = float(row[field])
         if not np.isfinite(number) or not 0 <= number <= most:
             bad(field, f"must be a number from 0 to {most:g} (got {row[field]})")
+    if row["quantity"] in SHARES and float(row["value"]) > 1:
+        bad("value", f"a {row['quantity']} is a share, from 0 to 1 (got {row['value']})")
     if float(row["weight"]) == 0:
         bad("weight", "must be positive (leave the row out instead)")
     if row["error"] not in ERRORS:

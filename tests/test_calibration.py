@@ -24,8 +24,9 @@ from migflow.calibration.posterior import load_posterior
 from migflow.calibration.simulate import ard_by_group, loss, simulated_values
 from migflow.calibration.space import ParameterSpace
 from migflow.calibration.targets import COLUMNS, load_targets
+from migflow.model.calendar import parse_month
 from migflow.model.errors import InputError
-from migflow.model.geography import INDEX
+from migflow.model.geography import DARIEN, EDGE_INDEX, INDEX
 from migflow.model.model import MigrationModel
 from migflow.model.recorder import KIND_INDEX
 from migflow.model.results import Results
@@ -80,6 +81,30 @@ def test_darien_deaths_are_compared_by_their_expectation():
     assert sim.sum() > 0 and not np.allclose(sim % 1000, 0)  # not whole agents
 
 
+def test_the_third_country_share_is_those_who_crossed_from_a_host_over_all_who_crossed():
+    """The survey target is a share of the Darién's crossers, read from the same events the
+    users' tables hold, and its error is a log ratio of shares, not of people."""
+    targets = load_targets().query("group == 'surveys'")
+    assert list(targets["quantity"]) == ["darien_third_country_share"]
+    row = targets.iloc[0]
+    model = MigrationModel(history_scenario(row["end"], scale=1000))
+    model.run()
+    t0 = parse_month(row["start"]) - parse_month("2015-01")
+    span = slice(t0, t0 + 3)
+    crossed = model.recorder.flow[span, EDGE_INDEX[DARIEN]].sum()
+    onward = model.recorder.events[span, KIND_INDEX["darien_from_third_country"], INDEX["PAN"]]
+    share = simulated_values(Results.from_model(model), targets)[0]
+    assert crossed > 0 and 0 < share < 1
+    assert share == pytest.approx(onward.sum() / crossed)
+    # a share off by the same factor as a count costs the same: no people-sized offset
+    assert loss(np.array([row["value"] * 2]), targets) == pytest.approx(
+        np.log((2 * row["value"] + 0.01) / (row["value"] + 0.01)) ** 2
+    )
+    assert ard_by_group(np.array([0.5]), targets)["surveys"] == pytest.approx(
+        abs(0.5 - row["value"]) / row["value"]
+    )
+
+
 @pytest.mark.parametrize(
     "change, expected",
     [
@@ -90,6 +115,10 @@ def test_darien_deaths_are_compared_by_their_expectation():
         (lambda t: pd.concat([t, t.iloc[[10]]]), "duplicate id"),
         (lambda t: t.assign(quantity=t["quantity"].where(t.index != 0, "vibes")), "row 2"),
         (lambda t: t.assign(error=t["error"].where(t.index != 4, "upper")), "row 6"),
+        (
+            lambda t: t.assign(value=t["value"].where(t["group"] != "surveys", "39")),
+            "is a share, from 0 to 1",
+        ),
     ],
 )
 def test_a_bad_targets_file_is_refused_naming_the_row(tmp_path, shipped_table, change, expected):
