@@ -222,17 +222,21 @@ def fmt_usd(usd: float) -> str:
 
 
 def first_change_year(scenario: Scenario, reference: Scenario) -> int | None:
-    """The first year in which something of ``scenario`` that the reference lacks starts."""
-    starts = [int(row["from"][:4]) for row in changes_from(scenario, reference)]
+    """The first year in which the two differ: a lever of one that the other lacks starts
+    (added by a what-if, or removed by a "history without it")."""
+    rows = [*changes_from(scenario, reference), *changes_from(reference, scenario)]
+    starts = [int(row["from"][:4]) for row in rows]
     return min(starts) if starts else None
 
 
-def default_period(years: list[int], today: int | None = None) -> tuple[int, int]:
-    """The window every figure is read over until the user moves it: from this year (the
-    what-ifs of scenarios/ start in January of the year the model is used in; the baseline is
-    the status quo from then) to the last year. One window for every scenario, so that the
-    baseline's own figures do not change with the scenario beside them."""
-    first = today if today is not None else THIS_YEAR
+def default_period(
+    years: list[int], first_change: int | None = None, today: int | None = None
+) -> tuple[int, int]:
+    """The window the figures are read over until the user moves it: from the first year in
+    which the scenario changes something against the baseline (a what-if of history from
+    when that history changed, a what-if from now from this year) to the last year; the
+    baseline itself, changing nothing, from this year (the status quo starts then)."""
+    first = first_change if first_change is not None else today or THIS_YEAR
     first = min(max(first, years[0]), years[-1])
     return first, years[-1]
 

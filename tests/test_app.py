@@ -478,11 +478,26 @@ def test_costs_are_not_available_when_the_denominator_is_not_positive():
     assert cost["cost_per_expected_deaths"].usd is None
 
 
-def test_every_scenario_is_read_over_one_window_from_this_year_by_default():
+def test_the_window_starts_where_the_scenario_first_changes_something():
     years = list(range(2015, 2031))
-    assert indicators.default_period(years, today=2026) == (2026, 2030)
+    assert indicators.default_period(years, today=2026) == (2026, 2030)  # the baseline
     assert indicators.default_period(years, today=2040) == (2030, 2030)  # clamped
     base, without = load_scenario("baseline"), load_scenario("colombia_tps_without")
+    more = load_scenario("colombia_tps_more")
+    assert (
+        indicators.default_period(years, indicators.first_change_year(without, base))[0]
+        == (indicators.first_change_year(without, base))
+        < 2026
+    )
+    assert indicators.default_period(years, indicators.first_change_year(more, base)) == (
+        2026,
+        2030,
+    )
+    # a lever removed counts as a change, in either order
+    assert indicators.first_change_year(without, base) == indicators.first_change_year(
+        base, without
+    )
+    assert "from 2021" in indicators.earlier_change(without, base, (2026, 2030))
     assert "from 2021" in indicators.earlier_change(base, without, (2026, 2030))
     assert indicators.earlier_change(load_scenario("colombia_tps_more"), base, (2026, 2030)) == ""
 

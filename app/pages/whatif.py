@@ -37,17 +37,33 @@ else:
 
 # ------------------------------------------------------------------ headline indicators
 years = indicators.years_of(results)
-# One window for every scenario, kept across pages until the user moves it.
-chosen = st.session_state.get("window") or indicators.default_period(years)
+# From the scenario's first change until the user moves the window; then where they put it,
+# whatever the scenario (a slider's key that follows the default makes Streamlit draw it anew
+# at the new default when the scenario changes).
+moved = st.session_state.get("window_moved", False)
+if moved:
+    chosen = st.session_state["window"]
+else:
+    chosen = indicators.default_period(years, indicators.first_change_year(scenario, reference))
 chosen = tuple(min(max(y, years[0]), years[-1]) for y in chosen)
+slider_key = "window_slider" if moved else f"window_slider_{chosen[0]}_{chosen[1]}"
+
+
+def _window_moved() -> None:
+    st.session_state["window"] = st.session_state[slider_key]
+    st.session_state["window_moved"] = True
+
+
 period = st.select_slider(
     "Years the figures cover",
     options=years,
     value=chosen,
-    key="window_slider",
+    key=slider_key,
+    on_change=_window_moved,
     help="Every figure below is read over these years: flows per year or in total, "
-    "Venezuelans at the end of the last year. By default from this year to the end of the "
-    "scenario; it stays where you put it when you change scenario.",
+    "Venezuelans at the end of the last year. By default from the first year the scenario "
+    "changes something to the end (for the baseline, from this year); once you move it, it "
+    "stays where you put it when you change scenario.",
 )
 st.session_state["window"] = period
 note = indicators.earlier_change(scenario, reference, period)
