@@ -193,6 +193,29 @@ def print_untargeted(table) -> None:
     console.print(t)
 
 
+def print_information(table) -> None:
+    """What the targets say about each parameter near the point (``information.py``)."""
+    from rich.table import Table
+
+    counts = table["verdict"].value_counts()
+    console.print(
+        "What the targets decide, near the point estimate (Laplace approximation; posterior "
+        "against prior standard deviation): "
+        + "; ".join(f"{n} {verdict}" for verdict, n in counts.items())
+    )
+    t = Table(title="Parameters the data decide or narrow (the others stay at their prior)")
+    for col in ("parameter", "point", "posterior sd, share of range", "of the prior's"):
+        t.add_column(col, justify="right")
+    for _, row in table[table["verdict"] != "left at its prior"].iterrows():
+        t.add_row(row["parameter"], f"{row['point']:.4g}",
+                  f"{row['posterior_sd_share_of_range']:.1%}",
+                  f"{row['posterior_over_prior_sd']:.0%}")  # fmt: skip
+    console.print(t)
+    left = table.loc[table["verdict"] == "left at its prior", "parameter"]
+    if len(left):
+        console.print("Left at their prior by the data: " + ", ".join(left))
+
+
 def print_spread(table, box_width: float) -> None:
     """What the data decide (``identification.spread_table``): the verdicts counted, and the
     parameters that are not simply filling their box named."""
@@ -222,7 +245,8 @@ def _report_seconds(posterior, targets, draws: int) -> float:
     settings = posterior.settings.get("settings", {})
     end = format_month(int(targets["end_month"].max()))
     scenario = history_scenario(end, scale=settings.get("scale", 100))
-    return estimate_work(scenario, posterior.point_parameters()).seconds * draws
+    runs = draws + len(posterior.settings.get("free_parameters", [])) + 1  # + information
+    return estimate_work(scenario, posterior.point_parameters()).seconds * runs
 
 
 def _report(posterior, targets, draws, out: Path, title: str):
@@ -258,6 +282,7 @@ def calibration_report(
     """Documented vs simulated for every target, ARD per group, and PNG plots."""
     from .calibrate import select_targets
     from .identification import spread_table
+    from .information import measure
     from .posterior import load_posterior
     from .report import untargeted_stocks
     from .targets import load_targets
@@ -285,6 +310,12 @@ def calibration_report(
         spread = spread_table(post.ensemble, post.point, box)
         print_spread(spread, box)
         spread.to_csv(out / "parameter_spread.csv", index=False)
+        settings = post.settings.get("settings", {})
+        information = measure(
+            post.point, chosen, settings.get("scale", 100), settings.get("seed", 0)
+        )
+        print_information(information)
+        information.to_csv(out / "parameter_information.csv", index=False)
 
 
 @commands.command("hindcast")

@@ -231,6 +231,24 @@ def test_a_bad_upload_shows_the_error_and_the_app_keeps_working():
     assert not at.error  # the old message is gone once something else is run
 
 
+def test_the_window_follows_the_scenario_until_the_user_moves_it():
+    at = start_app()
+    first, last = at.session_state["window"]
+    assert first == indicators.THIS_YEAR
+    base, without = load_scenario("baseline"), load_scenario("colombia_tps_without")
+    changed = indicators.first_change_year(without, base)
+    at.selectbox(key="base_choice").set_value("colombia_tps_without").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["window"] == (changed, last)  # history without it, from when
+    assert metric(at, "Darién crossings, per year").label.endswith(f"{changed}–{last}")
+    moved = next(s for s in at.select_slider if s.label == "Years the figures cover")
+    moved.set_value((2024, 2028)).run()
+    assert at.session_state["window"] == (2024, 2028)
+    at.selectbox(key="base_choice").set_value("colombia_tps_more").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.session_state["window"] == (2024, 2028)  # where the user put it
+
+
 def test_a_valid_upload_becomes_the_scenario_shown():
     at = start_app()
     text = b'extends = "colombia_tps_more.toml"\nname = "my_tps"\nseed = 7\n'

@@ -362,6 +362,42 @@ def test_goals_name_their_unit_and_the_documented_figures_meet_every_one():
     assert measured["met"].all(), measured
 
 
+def test_the_information_table_tells_a_decided_parameter_from_one_left_at_its_prior():
+    """Forward differences recover a linear map exactly, stepping down at the top of a
+    range; a direction no target sees keeps the prior's spread, a seen one narrows."""
+    from migflow.calibration.information import (
+        PRIOR_SD,
+        information_table,
+        jacobian,
+        posterior_sd,
+        residuals,
+    )
+
+    slopes = np.array([[30.0, 0.0, 1.0], [0.0, 0.0, 2.0], [10.0, 0.0, 0.0]])
+    at = np.array([0.5, 0.3, 1.0])  # the third parameter at the top of its range
+
+    def linear(unit):  # a misfit of 0.1 per target at the point
+        return slopes @ (unit - at) + 0.1
+
+    base, jac = jacobian(linear, at)
+    assert np.allclose(jac, slopes) and np.allclose(base, linear(at))
+    sd = posterior_sd(jac, base, n_eff=3.0)
+    assert sd[1] == pytest.approx(PRIOR_SD)  # no target moves it
+    assert sd[0] < 0.05 * PRIOR_SD and sd[2] < PRIOR_SD
+    space = ParameterSpace(("beta_network", "beta_risk", "stay_utility"))
+    table = information_table(space, {"beta_network": 0.1, "beta_risk": 3.0,
+                                      "stay_utility": 0.2}, sd)  # fmt: skip
+    assert list(table["verdict"][:2]) == ["decided by the data", "left at its prior"]
+    from migflow.calibration.commands import print_information
+
+    print_information(table)  # the report's table of it
+
+    # the residuals' sum of squares is the fit's loss
+    targets = load_targets()
+    sim = targets["value"].to_numpy() * np.linspace(0.5, 2.0, len(targets))
+    assert np.sum(residuals(sim, targets) ** 2) == pytest.approx(loss(sim, targets))
+
+
 def test_the_spread_table_tells_a_box_filled_from_a_parameter_the_data_narrow():
     from migflow.calibration.identification import spread_table
 

@@ -49,8 +49,8 @@ chosen = tuple(min(max(y, years[0]), years[-1]) for y in chosen)
 slider_key = "window_slider" if moved else f"window_slider_{chosen[0]}_{chosen[1]}"
 
 
-def _window_moved() -> None:
-    st.session_state["window"] = st.session_state[slider_key]
+def _window_moved(key: str) -> None:
+    st.session_state["window"] = st.session_state[key]
     st.session_state["window_moved"] = True
 
 
@@ -60,6 +60,7 @@ period = st.select_slider(
     value=chosen,
     key=slider_key,
     on_change=_window_moved,
+    args=(slider_key,),
     help="Every figure below is read over these years: flows per year or in total, "
     "Venezuelans at the end of the last year. By default from the first year the scenario "
     "changes something to the end (for the baseline, from this year); once you move it, it "
