@@ -132,6 +132,9 @@ class MonthlyUtilities:
         self.stay_reg = p["stay_regularised_bonus"]
         self.stay_int = p["stay_integrated_bonus"]
         self.open = OpenAlternatives(model, self)
+        # the onward logsum, once the reconsideration hazard has computed it this month
+        # (settlement.py), for the expectation updated after settlement
+        self.onward_best = None
 
 
 def route_information(model, edge: str) -> np.ndarray:

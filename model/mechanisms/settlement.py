@@ -141,6 +141,7 @@ def onward_hazard(model, regularised: np.ndarray, integrated: np.ndarray) -> np.
     if level == 0.0 and news == 0.0:
         return np.full((N_C, N_O, N_S, N_F), base)
     best = onward_logsum(util)
+    util.onward_best = best  # for ``remember_onward_pull``, after settlement this month
     stay = stay_value(util, util.host[:, :, None, None], regularised, integrated)  # (C,O,S,F)
     with np.errstate(invalid="ignore"):  # -inf - -inf outside the hosts
         gain = best[:, :, None, None] - stay
@@ -176,7 +177,8 @@ def remember_onward_pull(model) -> np.ndarray | None:
     when the news term is off (nothing needs remembering)."""
     if model.params["onward_news_sensitivity"] == 0.0:
         return None
-    pull = onward_pull(model.utilities)
+    util = model.utilities
+    pull = onward_pull(util, util.onward_best)  # as the hazard saw it
     expected = model.expected_onward_pull
     if expected is None:
         return pull
