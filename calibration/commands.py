@@ -216,6 +216,24 @@ def print_information(table) -> None:
         console.print("Left at their prior by the data: " + ", ".join(left))
 
 
+def print_coverage(table, truths: int) -> None:
+    """How often the local intervals cover synthetic truths (``information.linear_coverage``)."""
+    import numpy as np
+
+    for level, column in ((50, "covered_50"), (90, "covered_90")):
+        share = table[column]
+        near = int((np.abs(share - level / 100) <= 0.10).sum())
+        console.print(
+            f"{level}% intervals over {truths} synthetic truths: cover {share.mean():.0%} on "
+            f"average; {near} of {len(table)} parameters within 10 points of {level}%"
+        )
+    worst = table.assign(gap=np.abs(table["covered_90"] - 0.9)).nlargest(5, "gap")
+    console.print(
+        "Furthest from 90%: "
+        + ", ".join(f"{r.parameter} {r.covered_90:.0%}" for r in worst.itertuples())
+    )
+
+
 def print_spread(table, box_width: float) -> None:
     """What the data decide (``identification.spread_table``): the verdicts counted, and the
     parameters that are not simply filling their box named."""
@@ -277,6 +295,9 @@ def calibration_report(
     targets: Path = typer.Option(None, "--targets", help="Targets CSV (default: those fitted)"),
     draws: int = typer.Option(20, "--draws", help="Posterior draws for the 90% intervals (2-1000)"),
     out: Path = typer.Option(Path("results/calibration"), "--out", help="Folder for CSV and PNGs"),
+    coverage: int = typer.Option(
+        0, "--coverage", help="Synthetic truths for the coverage of the local intervals (0-500)"
+    ),
     yes: bool = YES,
 ) -> None:
     """Documented vs simulated for every target, ARD per group, and PNG plots."""
@@ -289,6 +310,7 @@ def calibration_report(
 
     with user_errors():
         check_draws(draws, allow_none=False)
+        _count(coverage, "--coverage", 0, 500)
         check_output_folder(out)
         post = load_posterior(posterior)
         if post is None:
@@ -300,8 +322,9 @@ def calibration_report(
             load_targets(table_file), post.settings.get("until"), str(table_file)
         )
         check_time(
-            _report_seconds(post, chosen, draws), yes=yes, source=None, what=f"{draws} draws"
-        )
+            _report_seconds(post, chosen, draws + coverage), yes=yes, source=None,
+            what=f"{draws} draws and {coverage} synthetic truths",
+        )  # fmt: skip
         _, _, point_stocks = _report(post, chosen, draws, out, "in-sample fit")
         loose = untargeted_stocks(point_stocks, chosen)
         print_untargeted(loose)
@@ -311,11 +334,14 @@ def calibration_report(
         print_spread(spread, box)
         spread.to_csv(out / "parameter_spread.csv", index=False)
         settings = post.settings.get("settings", {})
-        information = measure(
-            post.point, chosen, settings.get("scale", 100), settings.get("seed", 0)
+        information, covered = measure(
+            post.point, chosen, settings.get("scale", 100), settings.get("seed", 0), coverage
         )
         print_information(information)
         information.to_csv(out / "parameter_information.csv", index=False)
+        if covered is not None:
+            print_coverage(covered, coverage)
+            covered.to_csv(out / "parameter_coverage.csv", index=False)
 
 
 @commands.command("hindcast")
