@@ -73,12 +73,17 @@ def jacobian(
     return base, np.column_stack(columns)
 
 
-def posterior_sd(jac: np.ndarray, base: np.ndarray, n_eff: float) -> np.ndarray:
-    """Each parameter's posterior standard deviation in the unit cube (share of its range),
-    from the Gauss-Newton precision ``n_eff / loss x J^T J`` and the prior's."""
+def posterior_covariance(jac: np.ndarray, base: np.ndarray, n_eff: float) -> np.ndarray:
+    """The local posterior's covariance in the unit cube, from the Gauss-Newton precision
+    ``n_eff / loss x J^T J`` and the prior's."""
     misfit = float(np.sum(base**2))
     precision = (n_eff / misfit) * (jac.T @ jac) + np.eye(jac.shape[1]) / PRIOR_SD**2
-    return np.sqrt(np.diag(np.linalg.inv(precision)))
+    return np.linalg.inv(precision)
+
+
+def posterior_sd(jac: np.ndarray, base: np.ndarray, n_eff: float) -> np.ndarray:
+    """Each parameter's posterior standard deviation in the unit cube (share of its range)."""
+    return np.sqrt(np.diag(posterior_covariance(jac, base, n_eff)))
 
 
 def information_table(space: ParameterSpace, point: dict[str, float], sd: np.ndarray):
@@ -152,8 +157,7 @@ def linear_coverage(
     likelihood says, every parameter's intervals would cover at their nominal rates; the
     departures measure how far the approximation can be trusted. One row per parameter."""
     misfit = float(np.sum(base**2))
-    precision = (n_eff / misfit) * (jac.T @ jac) + np.eye(jac.shape[1]) / PRIOR_SD**2
-    cov = np.linalg.inv(precision)
+    cov = posterior_covariance(jac, base, n_eff)
     sd = np.sqrt(np.diag(cov))
     root = np.linalg.cholesky((cov + cov.T) / 2)
     noise = np.sqrt(misfit / n_eff)  # per residual, as the likelihood assumes
