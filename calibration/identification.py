@@ -7,7 +7,8 @@ so every spread here is capped by that box. The table says, per parameter, how m
 range and of its box the ensemble's 90% spread covers, on the scale the fit searches (log
 for the emigration bases and hazards), and whether the point estimate sits at a bound of
 its range. A parameter that fills its box is one the data do not narrow even there; one at a
-bound wants a wider range or another mechanism.
+bound wants a wider range or another mechanism. What the data themselves allow is measured
+by ``information.py``.
 """
 
 from __future__ import annotations
