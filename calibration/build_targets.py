@@ -34,8 +34,7 @@ EPISODES = (("VEN", "2022-08", "2023-01"), ("CUB", "2022-10", "2023-03"),
             ("HTI", "2022-10", "2023-03"))  # fmt: skip
 # The northward wave: the Darién crossings of 2022 and 2023 by nationality. They are the
 # figures policy staff check the model against first, and the goals (totals and
-# Venezuelans within 25%); as 12 of the 84 annual rows they weighed 1/7 of that group, and
-# the fit traded them for the crossings of a few hundred Cubans in 2017.
+# Venezuelans within 25%); as 12 of the 84 annual rows they had 1/7 of that group's weight.
 WAVE_YEARS = (2022, 2023)
 GROUP_WEIGHTS = {
     "darien_annual": 1.0,

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from migflow.model.calendar import format_month, parse_month
+from migflow.model.calendar import parse_month
 from migflow.model.cluster import dask_client
 from migflow.model.errors import InputError
 from migflow.model.parameters import parameter_problem
@@ -26,7 +26,7 @@ from migflow.model.provenance import git_commit, package_version
 from .abc import abc_smc
 from .chains import run_chains, seconds_spent
 from .fit import evaluate
-from .history import HISTORY_INSTRUMENTS, history_scenario
+from .history import HISTORY_INSTRUMENTS, history_for
 from .paths import DEFAULT_TARGETS, SHIPPED
 from .posterior import write_posterior
 from .simulate import ard_by_group, loss
@@ -87,8 +87,7 @@ def calibrate(
     settings = settings or Settings()
     all_targets = load_targets(targets_file)
     targets = select_targets(all_targets, until, str(targets_file))
-    end = format_month(int(targets["end_month"].max()))
-    scenario = history_scenario(end, scale=settings.scale, seed=settings.seed)
+    scenario = history_for(targets, scale=settings.scale, seed=settings.seed)
     space = ParameterSpace()
     work = out.parent / f".{out.name}.work"  # created once the cluster is there
     t0 = time.time()
@@ -123,7 +122,7 @@ def calibrate(
         "git_commit": git_commit(),
         "settings": asdict(settings),
         "until": until,
-        "window_end": end,
+        "window_end": scenario.end,
         "targets_file": str(targets_file),
         "n_targets_fitted": len(targets),
         "free_parameters": list(space.names),
@@ -203,5 +202,4 @@ def load_start(path: Path, space: ParameterSpace | None = None) -> dict[str, flo
 
 
 def fitted_values(values: dict, targets: pd.DataFrame, scale: int, seed: int) -> np.ndarray:
-    end = format_month(int(targets["end_month"].max()))
-    return evaluate(values, history_scenario(end, scale=scale, seed=seed), targets)
+    return evaluate(values, history_for(targets, scale=scale, seed=seed), targets)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from migflow.model.calendar import format_month, parse_month
+from migflow.model.calendar import parse_month
 from migflow.model.errors import InputError
 from migflow.model.limits import MAX_SCALE, check_output_folder, check_time, estimate_work
 from migflow.model.terminal import YES, check_draws, console, err, user_errors
@@ -258,11 +258,10 @@ def print_spread(table, box_width: float) -> None:
 
 def _report_seconds(posterior, targets, draws: int) -> float:
     """Estimated time of ``_report``: ``draws`` runs of the history scenario."""
-    from .history import history_scenario
+    from .history import history_for
 
     settings = posterior.settings.get("settings", {})
-    end = format_month(int(targets["end_month"].max()))
-    scenario = history_scenario(end, scale=settings.get("scale", 100))
+    scenario = history_for(targets, scale=settings.get("scale", 100))
     runs = draws + len(posterior.settings.get("free_parameters", [])) + 1  # + information
     return estimate_work(scenario, posterior.point_parameters()).seconds * runs
 

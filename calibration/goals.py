@@ -66,15 +66,23 @@ def goals(targets: pd.DataFrame, median: np.ndarray) -> pd.DataFrame:
     )
 
 
+def bound_side(name: str, value: float) -> str | None:
+    """ "low" or "high" if ``value`` lies within ``NEAR_BOUND`` of that end of the parameter's
+    range, else None: the one test of "at a bound" the reports use."""
+    spec = SPEC_BY_NAME[name]
+    span = spec.high - spec.low
+    position = (value - spec.low) / span if span > 0 else 0.5
+    if position <= NEAR_BOUND:
+        return "low"
+    return "high" if position >= 1 - NEAR_BOUND else None
+
+
 def near_bounds(values: dict[str, float], names) -> pd.DataFrame:
     """The fitted parameters within ``NEAR_BOUND`` of their range's ends: the range, not the
     data, decided them (a wider range, or a mechanism the model lacks, would move them)."""
     rows = []
     for name in names:
-        spec = SPEC_BY_NAME[name]
-        span = spec.high - spec.low
-        position = (values[name] - spec.low) / span if span > 0 else 0.5
-        if position <= NEAR_BOUND or position >= 1 - NEAR_BOUND:
-            edge = "low" if position <= NEAR_BOUND else "high"
+        spec, edge = SPEC_BY_NAME[name], bound_side(name, values[name])
+        if edge:
             rows.append((name, values[name], spec.low, spec.high, edge))
     return pd.DataFrame(rows, columns=["parameter", "value", "low", "high", "at"])

@@ -10,7 +10,13 @@ behavioural, so they apply to every scenario.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from migflow.model.calendar import format_month
 from migflow.model.scenario import Scenario, load_scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: Scenario files once added to the baseline for the fit. Empty: the baseline holds history
 #: (kept, empty, for the calibration settings that record it).
@@ -27,3 +33,9 @@ def history_scenario(end: str, scale: int = 100, seed: int = 20221006) -> Scenar
         scale=scale,
         seed=seed,
     )
+
+
+def history_for(targets: pd.DataFrame, scale: int = 100, seed: int = 20221006) -> Scenario:
+    """The history scenario on the window of ``targets`` (to their last month): what the fit,
+    its report and its measurements all run."""
+    return history_scenario(format_month(int(targets["end_month"].max())), scale, seed)

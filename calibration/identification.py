@@ -5,10 +5,10 @@ if the ensemble's spread comes from the data. The shipped ABC step samples insid
 ``prior_width`` of each parameter's range around the point estimate (docs/calibration.md),
 so every spread here is capped by that box. The table says, per parameter, how much of its
 range and of its box the ensemble's 90% spread covers, on the scale the fit searches (log
-for the emigration bases and hazards), and whether the point estimate sits at a bound of
-its range. A parameter that fills its box is one the data do not narrow even there; one at a
-bound wants a wider range or another mechanism. What the data themselves allow is measured
-by ``information.py``.
+for the emigration bases and hazards), and whether the point estimate sits at a bound of its
+range (within 2% of it, as the goals report says). A parameter that fills its box is one the
+data do not narrow even there; one at a bound wants a wider range or another mechanism. What
+the data themselves allow is measured by ``information.py``.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .goals import bound_side
 from .space import ParameterSpace
 from .uncertainty import BAND_PERCENTILES
 
 #: a spread covering at least this share of the ABC box: the data leave it open there
 FILLS_BOX = 0.5
-#: a point this close to an end of its range (share of the range) is "at a bound"
-AT_BOUND = 0.01
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -49,10 +48,9 @@ def spread_table(
         # the band every interval of the project uses (5th-95th), weighted by the ensemble
         low_q, _, high_q = (p / 100 for p in BAND_PERCENTILES)
         lo, hi = _weighted_quantile(unit, weights, low_q), _weighted_quantile(unit, weights, high_q)
-        at = sub.to_unit({name: point[name]})[0] if name in point else np.nan
         share = hi - lo
         of_box = share / (2 * box_width) if box_width > 0 else np.nan
-        if at <= AT_BOUND or at >= 1 - AT_BOUND:
+        if name in point and bound_side(name, point[name]):
             verdict = "at a bound of its range"
         elif of_box >= FILLS_BOX:
             verdict = "fills its box: not narrowed by the data there"

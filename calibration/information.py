@@ -111,13 +111,11 @@ def measure(
     the fit ran at ``scale`` and ``seed``: one run at the point and one per parameter. With
     ``truths`` > 0, also the coverage of the local intervals over that many synthetic truths
     (``linear_coverage``, one run each), else None."""
-    from migflow.model.calendar import format_month
-
     from .fit import evaluate
-    from .history import history_scenario
+    from .history import history_for
 
     space = ParameterSpace()
-    scenario = history_scenario(format_month(int(targets["end_month"].max())), scale, seed)
+    scenario = history_for(targets, scale, seed)
     sims = []
 
     def residuals_at(unit: np.ndarray, at: int = seed) -> np.ndarray:

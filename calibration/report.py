@@ -22,7 +22,7 @@ from migflow.model.calendar import format_month
 from migflow.model.geography import CODES, ORIGINS
 from migflow.model.run import run_scenario
 
-from .history import history_scenario
+from .history import history_for
 from .posterior import Posterior
 from .simulate import ard_by_group, bound_holds, origin_mask, simulated_values
 from .targets import BOUND_ERRORS
@@ -33,8 +33,7 @@ def simulate_draws(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(draws, targets) simulated values, draw 0 being the point estimate at the fit's seed;
     and that draw's settled stocks (country, origin) at the end of the window."""
-    end = format_month(int(targets["end_month"].max()))
-    base = history_scenario(end, scale=scale, seed=seed)
+    base = history_for(targets, scale=scale, seed=seed)
     sets = [posterior.point_parameters(), *posterior.draws(max(draws - 1, 0), seed=seed)]
     out = np.empty((len(sets), len(targets)))
     for i, params in enumerate(sets):
