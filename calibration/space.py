@@ -70,6 +70,10 @@ FREE = (
     # the survey of Darién crossers of late 2023 says how many came from home and how many
     # from a host, which no count does
     "beta_distance",
+    # how distance costs grow with length: the same survey, and the Venezuelans who in 2023
+    # went from home to the Darién and beyond overland, a journey a cost linear in its
+    # length puts out of a new emigrant's reach
+    "distance_curvature",
 )  # fmt: skip
 LOG_SCALE_PREFIXES = (
     "emigration_base", "onward_consider_hazard", "return_hazard", "programme_uptake",

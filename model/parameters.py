@@ -157,6 +157,19 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             "Disutility of overland distance on the chosen path (cost and hardship of travel).",
         ),
         ParameterSpec(
+            "distance_curvature",
+            1.0,
+            0.0,
+            1.0,
+            "exponent",
+            "How the cost of a journey grows with its length (flights counted at "
+            "air_km_equivalent each): beta_distance x ((1 + km/1000) ** this - 1) / this, "
+            "ln(1 + km/1000) at 0. 1 = in proportion to the distance; below 1, each further "
+            "thousand km costs less than the one before, as gravity models of migration find "
+            "with log distance: the fixed costs of leaving (documents, a smuggler, the first "
+            "border) weigh more than the road's length.",
+        ),
+        ParameterSpec(
             "onward_distance_factor",
             0.5,
             0.01,

@@ -490,3 +490,63 @@ def test_a_steeper_route_information_teaches_less_from_a_trickle_and_more_from_a
     plain, steep = known(1.0), known(2.0)
     assert plain == pytest.approx(np.log1p([0.3, 1.0, 30.0]))
     assert steep[0] < plain[0] and steep[1] == pytest.approx(plain[1]) and steep[2] > plain[2]
+
+
+# ------------------------------------------------------------------ what distance costs
+@settings(max_examples=60, deadline=None)
+@given(
+    curvature=st.floats(0.0, 1.0),
+    km=st.lists(st.floats(0.0, 20_000.0), min_size=3, max_size=12),
+    road=st.sampled_from([1.0, 0.3]),
+)
+def test_a_journey_costs_more_the_longer_it_is_and_less_than_in_proportion(curvature, km, road):
+    """The cost of a journey rises with its length at every curvature, never above the
+    cost in proportion to the distance, each further km costing no more than the one
+    before (concave); at curvature 1 it is that proportional cost, at 0 the log of
+    distance. Flights count as ``air_km_equivalent`` km each."""
+    from migflow.model.mechanisms.choice import journey_cost
+
+    land = np.sort(np.array(km))
+    flights = np.zeros(len(land), dtype=np.int16)
+    p = default_parameters({"distance_curvature": curvature, "beta_distance": 0.8})
+    cost = journey_cost(p, land, flights, road)
+    linear = journey_cost(default_parameters({"beta_distance": 0.8}), land, flights, road)
+    np.testing.assert_allclose(linear, 0.8 * road * land / 1000.0)
+    assert (np.diff(cost) >= -1e-12).all()
+    assert (cost <= linear + 1e-9).all()
+    grid = np.linspace(0.0, 20_000.0, 9)
+    steps = np.diff(journey_cost(p, grid, np.zeros(9, dtype=np.int16), road))
+    assert (np.diff(steps) <= 1e-9).all()
+    if curvature == 0.0:
+        np.testing.assert_allclose(cost, 0.8 * np.log1p(road * land / 1000.0))
+    one_flight = journey_cost(p, np.zeros(1), np.ones(1, dtype=np.int16))
+    as_road = journey_cost(p, np.array([p["air_km_equivalent"]]), np.zeros(1, dtype=np.int16))
+    np.testing.assert_allclose(one_flight, as_road)
+
+
+@pytest.mark.parametrize("curvature", [0.0, 0.5])
+def test_a_flatter_distance_cost_never_shortens_anyone_s_journey(curvature):
+    """The same would-be emigrants at home choose with the cost in proportion to distance
+    and with a concave one (common random numbers). A concave cost takes less off a short
+    journey than off a long one, so no one's chosen journey gets shorter (in km, flights
+    at their equivalent), and some get longer: the far destinations gain, the near lose."""
+    scenario = small_baseline(scale=200)
+    model = MigrationModel(scenario)
+    for _ in range(24):
+        model.step()
+    model._in_step = True
+    pop = model.pop
+    rows = np.flatnonzero(pop.status[: pop.n] != 3)[:4000]
+    pop.loc[rows] = _origin_nodes(pop.origin[rows])
+    model.utilities = MonthlyUtilities(model)
+    before = choose(model, rows, allow_stay=False)
+    model.params = default_parameters({**model.params, "distance_curvature": curvature})
+    model.utilities = MonthlyUtilities(model)
+    after = choose(model, rows, allow_stay=False)
+    paths = model.paths
+    km = paths.land_km + model.params["air_km_equivalent"] * paths.n_air
+    moved = (before >= 0) & (after >= 0)
+    assert moved.sum() > 1000
+    longer = km[after[moved]] - km[before[moved]]
+    assert (longer >= 0).all()
+    assert (longer > 0).sum() > 20

@@ -69,8 +69,6 @@ class MonthlyUtilities:
         irregular = np.ones_like(interdiction)
         irregular[EDGE_INDEX[US_BORDER]] -= appointment_chance(model)
         darien = EDGE_INDEX[DARIEN]
-        land = p["beta_distance"] * paths.land_km / 1000.0
-        flights = p["beta_distance"] * p["air_km_equivalent"] * paths.n_air / 1000.0
         crosses = paths.crosses.astype(float)
         expelled = sched.expulsion[t]
         # an expulsion (Title 42) sends the migrant back across the border with no legal
@@ -108,8 +106,9 @@ class MonthlyUtilities:
         # overland (Haitians from Brazil and Chile, Venezuelans from Colombia and Peru).
         # Shape (2, P, O).
         self.path_cost = np.stack([
-            -(land + flights)[:, None] + other,
-            -(p["onward_distance_factor"] * land + flights)[:, None] + other,
+            -journey_cost(p, paths.land_km, paths.n_air)[:, None] + other,
+            -journey_cost(p, paths.land_km, paths.n_air, p["onward_distance_factor"])[:, None]
+            + other,
         ])  # fmt: skip
         # the part of a path's value that policy sets, as news of it reaches migrants on the
         # way (mechanisms/news.py): enforcement, expulsions, risk and a programme's pull at
@@ -135,6 +134,26 @@ class MonthlyUtilities:
         # the onward logsum, once the reconsideration hazard has computed it this month
         # (settlement.py), for the expectation updated after settlement
         self.onward_best = None
+
+
+def journey_cost(p, land_km: np.ndarray, n_air: np.ndarray, road_factor: float = 1.0):
+    """What the length of each path costs in choice: ``beta_distance`` x D(x), with x its
+    overland km (times ``road_factor``, the onward movers' lighter road) plus
+    ``air_km_equivalent`` per flight, in thousands, and D(x) = ((1 + x) ** c - 1) / c for
+    ``distance_curvature`` c (ln(1 + x) at c = 0). At c = 1, D(x) = x: the cost in
+    proportion to the distance. Below 1, the cost is concave, as gravity models of
+    migration find with log distance: leaving at all (documents, savings, a smuggler, the
+    first border) costs much, each further thousand km less, so a long road north is
+    within the reach of a new emigrant and not only of one who saved in a host first."""
+    beta, curvature = p["beta_distance"], p["distance_curvature"]
+    if curvature == 1.0:  # the linear cost, computed as it always was (bit for bit)
+        return (
+            road_factor * (beta * land_km / 1000.0) + beta * p["air_km_equivalent"] * n_air / 1000.0
+        )
+    x = (road_factor * land_km + p["air_km_equivalent"] * n_air) / 1000.0
+    if curvature == 0.0:
+        return beta * np.log1p(x)
+    return beta * np.expm1(curvature * np.log1p(x)) / curvature
 
 
 def route_information(model, edge: str) -> np.ndarray:
