@@ -234,6 +234,20 @@ def print_coverage(table, truths: int) -> None:
     )
 
 
+def print_importance(check: dict) -> None:
+    """Whether the local posterior could be the ensemble (``information.importance_check``)."""
+    if check["proposals"] == 0:
+        console.print("Importance check: no draw from the local posterior fell inside the ranges")
+        return
+    console.print(
+        f"Importance check: {check['proposals']} draws from the local posterior "
+        f"({check['inside_ranges']:.2%} of its draws fall inside every range), weighted by the "
+        f"likelihood: effective sample size {check['effective_sample_size']:.1f}; their loss "
+        f"{check['lowest_loss']:.3f}-{check['highest_loss']:.3f} (median "
+        f"{check['median_loss']:.3f}) against {check['point_loss']:.3f} at the point"
+    )
+
+
 def print_spread(table, box_width: float) -> None:
     """What the data decide (``identification.spread_table``): the verdicts counted, and the
     parameters that are not simply filling their box named."""
@@ -297,6 +311,9 @@ def calibration_report(
     coverage: int = typer.Option(
         0, "--coverage", help="Synthetic truths for the coverage of the local intervals (0-500)"
     ),
+    importance: int = typer.Option(
+        0, "--importance", help="Draws from the local posterior, weighted by the likelihood (0-500)"
+    ),
     yes: bool = YES,
 ) -> None:
     """Documented vs simulated for every target, ARD per group, and PNG plots."""
@@ -310,6 +327,7 @@ def calibration_report(
     with user_errors():
         check_draws(draws, allow_none=False)
         _count(coverage, "--coverage", 0, 500)
+        _count(importance, "--importance", 0, 500)
         check_output_folder(out)
         post = load_posterior(posterior)
         if post is None:
@@ -321,8 +339,8 @@ def calibration_report(
             load_targets(table_file), post.settings.get("until"), str(table_file)
         )
         check_time(
-            _report_seconds(post, chosen, draws + coverage), yes=yes, source=None,
-            what=f"{draws} draws and {coverage} synthetic truths",
+            _report_seconds(post, chosen, draws + coverage + importance), yes=yes, source=None,
+            what=f"{draws} draws, {coverage} synthetic truths and {importance} weighted draws",
         )  # fmt: skip
         _, _, point_stocks = _report(post, chosen, draws, out, "in-sample fit")
         loose = untargeted_stocks(point_stocks, chosen)
@@ -333,14 +351,17 @@ def calibration_report(
         print_spread(spread, box)
         spread.to_csv(out / "parameter_spread.csv", index=False)
         settings = post.settings.get("settings", {})
-        information, covered = measure(
-            post.point, chosen, settings.get("scale", 100), settings.get("seed", 0), coverage
-        )
+        information, covered, weighted = measure(
+            post.point, chosen, settings.get("scale", 100), settings.get("seed", 0), coverage,
+            importance,
+        )  # fmt: skip
         print_information(information)
         information.to_csv(out / "parameter_information.csv", index=False)
         if covered is not None:
             print_coverage(covered, coverage)
             covered.to_csv(out / "parameter_coverage.csv", index=False)
+        if weighted is not None:
+            print_importance(weighted)
 
 
 @commands.command("hindcast")

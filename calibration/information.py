@@ -105,12 +105,19 @@ def information_table(space: ParameterSpace, point: dict[str, float], sd: np.nda
 
 
 def measure(
-    point: dict[str, float], targets: pd.DataFrame, scale: int, seed: int, truths: int = 0
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    point: dict[str, float],
+    targets: pd.DataFrame,
+    scale: int,
+    seed: int,
+    truths: int = 0,
+    proposals: int = 0,
+) -> tuple[pd.DataFrame, pd.DataFrame | None, dict | None]:
     """The information table at ``point`` (the fitted values), with the history scenario
     the fit ran at ``scale`` and ``seed``: one run at the point and one per parameter. With
     ``truths`` > 0, also the coverage of the local intervals over that many synthetic truths
-    (``linear_coverage``, one run each), else None."""
+    (``linear_coverage``, one run each), else None; with ``proposals`` > 0, the
+    ``importance_check`` of the local posterior with that many draws (one run each), else
+    None."""
     from .fit import evaluate
     from .history import history_for
 
@@ -127,13 +134,18 @@ def measure(
     base, jac = jacobian(residuals_at, unit)
     n_eff = effective_targets(sims[0], targets)
     table = information_table(space, point, posterior_sd(jac, base, n_eff))
-    if truths <= 0:
-        return table, None
-    covered = linear_coverage(
-        jac, base, n_eff, lambda u, i: residuals_at(u, seed + 1 + i), unit, truths,
-        np.random.default_rng(seed),
-    )  # fmt: skip
-    return table, covered.assign(parameter=list(space.names))
+    covered = importance = None
+    if truths > 0:
+        covered = linear_coverage(
+            jac, base, n_eff, lambda u, i: residuals_at(u, seed + 1 + i), unit, truths,
+            np.random.default_rng(seed),
+        ).assign(parameter=list(space.names))  # fmt: skip
+    if proposals > 0:  # seeds of their own, after the truths'
+        importance = importance_check(
+            jac, base, n_eff, lambda u, i: residuals_at(u, seed + 1 + truths + i), unit,
+            proposals, np.random.default_rng(seed + 1),
+        )  # fmt: skip
+    return table, covered, importance
 
 
 def linear_coverage(
@@ -169,3 +181,51 @@ def linear_coverage(
         hits50 += np.abs(estimate - truth) <= z50 * sd
         hits90 += np.abs(estimate - truth) <= z90 * sd
     return pd.DataFrame({"covered_50": hits50 / truths, "covered_90": hits90 / truths})
+
+
+def importance_check(
+    jac: np.ndarray,
+    base: np.ndarray,
+    n_eff: float,
+    residuals_at: Callable[[np.ndarray, int], np.ndarray],
+    unit: np.ndarray,
+    proposals: int,
+    rng: np.random.Generator,
+) -> dict[str, float]:
+    """Could the local posterior serve as the ensemble? Draw ``proposals`` points from it
+    inside the ranges (a uniform prior truncates it), run each (``residuals_at(u, i)``, at a
+    seed of its own), and weight each by the likelihood over the proposal's density, as
+    importance sampling would. An effective sample size near ``proposals`` says the local
+    posterior is the likelihood's; near 1, that the likelihood falls off where the
+    approximation says it does not, and an ensemble drawn from it would misstate the
+    spread. Returns the share of draws inside the ranges, the effective sample size and
+    the proposals' losses (median, lowest, highest) against the point's."""
+    misfit = float(np.sum(base**2))
+    cov = posterior_covariance(jac, base, n_eff)
+    root = np.linalg.cholesky((cov + cov.T) / 2)
+    precision = np.linalg.inv(cov)
+    accepted, tried = [], 0
+    while len(accepted) < proposals and tried < 10_000_000:
+        batch = unit + rng.standard_normal((10_000, len(unit))) @ root.T
+        tried += len(batch)
+        accepted.extend(batch[((batch >= 0.0) & (batch <= 1.0)).all(axis=1)])
+    inside = len(accepted) / tried
+    accepted = np.array(accepted[:proposals])
+    if len(accepted) == 0:
+        return {"inside_ranges": 0.0, "effective_sample_size": np.nan, "proposals": 0}
+    losses = np.array([np.sum(residuals_at(u, i) ** 2) for i, u in enumerate(accepted)])
+    gap = accepted - unit
+    log_weight = -n_eff / (2 * misfit) * losses + 0.5 * np.einsum(
+        "ij,jk,ik->i", gap, precision, gap
+    )
+    weight = np.exp(log_weight - log_weight.max())
+    weight /= weight.sum()
+    return {
+        "inside_ranges": inside,
+        "proposals": len(accepted),
+        "effective_sample_size": float(1.0 / np.sum(weight**2)),
+        "point_loss": misfit,
+        "median_loss": float(np.median(losses)),
+        "lowest_loss": float(losses.min()),
+        "highest_loss": float(losses.max()),
+    }

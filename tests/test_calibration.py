@@ -424,6 +424,39 @@ def test_local_intervals_cover_synthetic_truths_only_where_the_model_is_near_lin
         assert (covered["covered_90"] < 0.8).all()
 
 
+@pytest.mark.parametrize("bend", [0.0, 3000.0])
+def test_the_local_posterior_weighs_as_the_likelihood_only_where_the_model_is_near_linear(bend):
+    """Drawn from the local posterior and weighted by the likelihood, a linear model's
+    draws all weigh the same (effective sample size = draws); bend the model and the
+    likelihood falls off where the approximation says it does not, and the effective
+    sample size collapses, which is what the check measures on the real fit."""
+    from migflow.calibration.information import importance_check, jacobian
+
+    rng = np.random.default_rng(3)
+    slopes = rng.normal(size=(40, 3)) * np.array([8.0, 3.0, 2.0])
+    at = np.array([0.5, 0.5, 0.5])
+    noise = rng.normal(size=40) * 0.05
+    # the misfit the best fit keeps: what no parameter can explain
+    offset = noise - slopes @ np.linalg.lstsq(slopes, noise, rcond=None)[0]
+
+    def model(unit, i=0):
+        moved = unit - at
+        return slopes @ moved + bend * np.abs(slopes[:, 2]) * moved[2] ** 2 + offset
+
+    base, jac = jacobian(model, at, step=1e-6)
+    check = importance_check(jac, base, 40.0, model, at, 200, np.random.default_rng(4))
+    assert check["proposals"] == 200 and check["inside_ranges"] == 1.0
+    assert check["point_loss"] == pytest.approx(np.sum(offset**2))
+    if bend == 0.0:
+        assert check["effective_sample_size"] > 0.95 * 200
+    else:  # measured: 58 of 200
+        assert check["effective_sample_size"] < 0.5 * 200
+        assert check["highest_loss"] > 10 * check["point_loss"]
+    from migflow.calibration.commands import print_importance
+
+    print_importance(check)
+
+
 def test_the_spread_table_tells_a_box_filled_from_a_parameter_the_data_narrow():
     from migflow.calibration.identification import spread_table
 
