@@ -29,6 +29,16 @@ SHAPES = Path(__file__).resolve().parent / "data" / "americas.geojson"
 MORE, FEWER, FLOW = MORE_COLOUR, FEWER_COLOUR, "#1f5aa6"
 WIDEST = 18.0  # pixels, for the largest flow (or change) on the map
 LABELS = 8  # routes with their number written on the map (the largest)
+#: degrees between the numbers written on routes: the Central American chain's routes carry
+#: the same people and lie a few degrees apart, so their numbers would print on each other
+LABEL_GAP = 4.0
+#: where each country's name goes against its point: the isthmus's capitals are a degree or
+#: two apart, so their names fan out to both sides instead of all to the left
+NAME_POSITION = {
+    "GTM": "top left", "SLV": "bottom left", "HND": "top right", "NIC": "middle right",
+    "CRI": "bottom left", "PAN": "bottom right", "COL": "middle right", "ECU": "middle left",
+    "VEN": "top right",
+}  # fmt: skip
 #: the frame: Mexico's north to Chile's south
 LON, LAT = (-118.0, -34.0), (-56.0, 36.0)
 
@@ -94,21 +104,19 @@ def map_figure(
             opacity=0.75, showlegend=False,
             hovertemplate=f"{words}: {figure} people a year<extra></extra>",
         ))  # fmt: skip
-    # numbers on the largest routes only, at their middle, so labels do not pile up
-    labelled = flows.reindex(flows[column].abs().sort_values(ascending=False).index).head(LABELS)
+    # numbers on the largest routes only, at their middle, apart from each other
+    spots = route_labels(flows, column)
     fig.add_trace(go.Scatter(
-        x=[(COUNTRIES[e.split("-")[0]][2] + COUNTRIES[e.split("-")[1]][2]) / 2
-           for e in labelled["edge"]],
-        y=[(COUNTRIES[e.split("-")[0]][1] + COUNTRIES[e.split("-")[1]][1]) / 2
-           for e in labelled["edge"]],
-        text=[signed(v) if change else rounded(v) for v in labelled[column]],
+        x=[x for x, _, _ in spots], y=[y for _, y, _ in spots],
+        text=[signed(v) if change else rounded(v) for _, _, v in spots],
         mode="text", textfont={"size": 11, "color": "#222"}, hoverinfo="skip", showlegend=False,
     ))  # fmt: skip
     mapped = [c for c, v in COUNTRIES.items() if v[1] is not None]
     fig.add_trace(go.Scatter(
         x=[COUNTRIES[c][2] for c in mapped], y=[COUNTRIES[c][1] for c in mapped],
         text=[country_name(c).split(" (")[0] for c in mapped], mode="markers+text",
-        textposition="middle left", textfont={"size": 10, "color": "#555"},
+        textposition=[NAME_POSITION.get(c, "middle left") for c in mapped],
+        textfont={"size": 10, "color": "#555"},
         marker={"size": 5, "color": "#555"}, hoverinfo="skip", showlegend=False,
     ))  # fmt: skip
     _legend(fig, change, largest)
@@ -125,6 +133,22 @@ def map_figure(
     fig.update_xaxes(range=LON, visible=False)
     fig.update_yaxes(range=LAT, visible=False, scaleanchor="x", scaleratio=1)
     return fig
+
+
+def route_labels(flows: pd.DataFrame, column: str) -> list[tuple[float, float, float]]:
+    """(longitude, latitude, value) of the numbers written on routes: at each route's middle,
+    the largest routes first, at most ``LABELS``, and none within ``LABEL_GAP`` degrees of
+    one already placed (a route there goes unlabelled; its figure is in its hover text)."""
+    spots: list[tuple[float, float, float]] = []
+    for row in flows.reindex(flows[column].abs().sort_values(ascending=False).index).itertuples():
+        src, dst = row.edge.split("-")
+        x = (COUNTRIES[src][2] + COUNTRIES[dst][2]) / 2
+        y = (COUNTRIES[src][1] + COUNTRIES[dst][1]) / 2
+        if all(np.hypot(x - a, y - b) >= LABEL_GAP for a, b, _ in spots):
+            spots.append((x, y, getattr(row, column)))
+        if len(spots) == LABELS:
+            break
+    return spots
 
 
 def _legend(fig: go.Figure, change: bool, largest: float) -> None:

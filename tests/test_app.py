@@ -772,6 +772,18 @@ def test_the_map_draws_each_route_as_wide_as_its_people_and_the_change_in_colour
     changed = route_map.map_figure(more, base, years, change=True)
     colours = {t.hovertemplate.split(":")[0]: t.line.color for t in routes(changed)}
     assert colours["Colombia → Panama (the Darién)"] == route_map.FEWER
+    # the numbers on routes never print on each other, the largest route's among them
+    numbers = next(t for t in fig.data if t.mode == "text")
+    spots = np.column_stack([numbers.x, numbers.y])
+    gaps = np.hypot(*(spots[:, None, :] - spots[None, :, :]).transpose(2, 0, 1))
+    assert 3 <= len(spots) <= route_map.LABELS
+    assert gaps[np.triu_indices(len(spots), 1)].min() >= route_map.LABEL_GAP
+    assert rounded(flows["people"].max()) in numbers.text
+    # the isthmus's names fan out to both sides of their points
+    names = next(t for t in fig.data if t.mode == "markers+text")
+    sides = {p.split()[-1] for p, n in zip(names.textposition, names.text, strict=True)
+             if n in ("Guatemala", "Honduras", "El Salvador", "Nicaragua")}  # fmt: skip
+    assert sides == {"left", "right"}
     # drawn on plain axes from the shipped shapes: no map service, nothing fetched
     assert not any(t.type in ("scattergeo", "choropleth", "scattermapbox") for t in fig.data)
     assert fig.data[0].fill == "toself" and len(fig.data[0].x) > 1000
