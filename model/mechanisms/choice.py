@@ -146,7 +146,7 @@ def journey_cost(p, land_km: np.ndarray, n_air: np.ndarray, road_factor: float =
     first border) costs much, each further thousand km less, so a long road north is
     within the reach of a new emigrant and not only of one who saved in a host first."""
     beta, curvature = p["beta_distance"], p["distance_curvature"]
-    if curvature == 1.0:  # the linear cost, computed as it always was (bit for bit)
+    if curvature == 1.0:  # linear: road and flights as two terms, as the regression baseline pins
         return (
             road_factor * (beta * land_km / 1000.0) + beta * p["air_km_equivalent"] * n_air / 1000.0
         )
