@@ -81,6 +81,13 @@ def posterior_covariance(jac: np.ndarray, base: np.ndarray, n_eff: float) -> np.
     return np.linalg.inv(precision)
 
 
+def local_normal(jac: np.ndarray, base: np.ndarray, n_eff: float):
+    """The local posterior as a normal in the unit cube, for drawing from it: its covariance
+    and a square root of it (``cov = root @ root.T``)."""
+    cov = posterior_covariance(jac, base, n_eff)
+    return cov, np.linalg.cholesky((cov + cov.T) / 2)
+
+
 def posterior_sd(jac: np.ndarray, base: np.ndarray, n_eff: float) -> np.ndarray:
     """Each parameter's posterior standard deviation in the unit cube (share of its range)."""
     return np.sqrt(np.diag(posterior_covariance(jac, base, n_eff)))
@@ -167,9 +174,8 @@ def linear_coverage(
     likelihood says, every parameter's intervals would cover at their nominal rates; the
     departures measure how far the approximation can be trusted. One row per parameter."""
     misfit = float(np.sum(base**2))
-    cov = posterior_covariance(jac, base, n_eff)
+    cov, root = local_normal(jac, base, n_eff)
     sd = np.sqrt(np.diag(cov))
-    root = np.linalg.cholesky((cov + cov.T) / 2)
     noise = np.sqrt(misfit / n_eff)  # per residual, as the likelihood assumes
     z50, z90 = 0.6745, 1.6449
     hits50, hits90 = np.zeros(len(unit)), np.zeros(len(unit))
@@ -201,8 +207,7 @@ def importance_check(
     spread. Returns the share of draws inside the ranges, the effective sample size and
     the proposals' losses (median, lowest, highest) against the point's."""
     misfit = float(np.sum(base**2))
-    cov = posterior_covariance(jac, base, n_eff)
-    root = np.linalg.cholesky((cov + cov.T) / 2)
+    cov, root = local_normal(jac, base, n_eff)
     precision = np.linalg.inv(cov)
     accepted, tried = [], 0
     while len(accepted) < proposals and tried < 10_000_000:
