@@ -29,23 +29,33 @@ def _count(value: int | None, field: str, low: int, high: int) -> None:
         raise InputError(f"must be between {low:,} and {high:,} (got {value})", field=field)
 
 
-def _settings(max_evaluations, chains, population, generations, scale):
+def _settings(max_evaluations, chains, ensemble, waves, runs_per_wave, truths, scale):
+    from dataclasses import replace
+
     from .calibrate import Settings
 
     _count(max_evaluations, "--max-evaluations", 1, 1_000_000)
     _count(chains, "--chains", 1, 64)
-    _count(population, "--population", 2, 100_000)
-    _count(generations, "--generations", 1, 100)
+    _count(ensemble, "--ensemble", 2, 100_000)
+    _count(waves, "--waves", 1, 20)
+    _count(runs_per_wave, "--runs-per-wave", 2, 100_000)
+    _count(truths, "--truths", 0, 500)
     _count(scale, "--scale", 1, MAX_SCALE)
     s = Settings()
+    sampler = replace(
+        s.sampler,
+        ensemble_size=ensemble or s.sampler.ensemble_size,
+        check_runs=min(s.sampler.check_runs, ensemble or s.sampler.ensemble_size),
+        waves=waves or s.sampler.waves,
+        runs_per_wave=runs_per_wave or s.sampler.runs_per_wave,
+    )
     return Settings(
         scale=scale or s.scale,
         seed=s.seed,
         max_evaluations=max_evaluations or s.max_evaluations,
         chains=chains or s.chains,
-        population_size=population or s.population_size,
-        generations=generations or s.generations,
-        prior_width=s.prior_width,
+        sampler=sampler,
+        truths=s.truths if truths is None else truths,
     )
 
 
@@ -64,8 +74,10 @@ MAX_EVALS = typer.Option(None, "--max-evaluations", help="Point-estimate model r
 CHAINS = typer.Option(
     None, "--chains", min=1, help="Point-estimate searches run side by side (one per worker)"
 )
-POPULATION = typer.Option(None, "--population", help="ABC-SMC particles per population")
-GENERATIONS = typer.Option(None, "--generations", help="ABC-SMC populations")
+ENSEMBLE = typer.Option(None, "--ensemble", help="Posterior draws kept in the ensemble")
+WAVES = typer.Option(None, "--waves", help="Waves of runs the posterior's emulator is fitted to")
+RUNS_PER_WAVE = typer.Option(None, "--runs-per-wave", help="Model runs in each wave")
+TRUTHS = typer.Option(None, "--truths", help="Synthetic truths for the coverage check (0 skips it)")
 SCALE = typer.Option(None, "--scale", help="People per agent during the fit")
 
 
@@ -86,18 +98,21 @@ def calibrate_command(
     scheduler: str = SCHEDULER,
     max_evaluations: int = MAX_EVALS,
     chains: int = CHAINS,
-    population: int = POPULATION,
-    generations: int = GENERATIONS,
+    ensemble: int = ENSEMBLE,
+    waves: int = WAVES,
+    runs_per_wave: int = RUNS_PER_WAVE,
+    truths: int = TRUTHS,
     scale: int = SCALE,
     start: Path = START,
 ) -> None:
-    """Fit the model to the targets: point estimate, then an ABC-SMC posterior ensemble."""
+    """Fit the model to the targets: point estimate, then a posterior ensemble over the
+    parameters' whole ranges, and a check of its intervals' coverage."""
     from .calibrate import calibrate, load_start, select_targets
     from .targets import load_targets
 
     with user_errors():
         _check_until(until, "--until")
-        settings = _settings(max_evaluations, chains, population, generations, scale)
+        settings = _settings(max_evaluations, chains, ensemble, waves, runs_per_wave, truths, scale)
         begin = None if start is None else load_start(start)
         select_targets(load_targets(targets), until, str(targets))
         check_output_folder(out)
@@ -374,8 +389,10 @@ def hindcast(
     out: Path = typer.Option(Path("results/hindcast"), "--out", help="Folder for the results"),
     max_evaluations: int = MAX_EVALS,
     chains: int = CHAINS,
-    population: int = POPULATION,
-    generations: int = GENERATIONS,
+    ensemble: int = ENSEMBLE,
+    waves: int = WAVES,
+    runs_per_wave: int = RUNS_PER_WAVE,
+    truths: int = TRUTHS,
     scale: int = SCALE,
     start: Path = START,
 ) -> None:
@@ -395,7 +412,7 @@ def hindcast(
             raise InputError(
                 f"no targets after {train_until} to test against", field="--train-until"
             )
-        settings = _settings(max_evaluations, chains, population, generations, scale)
+        settings = _settings(max_evaluations, chains, ensemble, waves, runs_per_wave, truths, scale)
         begin = None if start is None else load_start(start)
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "posterior"

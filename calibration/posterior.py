@@ -1,7 +1,7 @@
 """The shipped calibration result: the embedded default of every run.
 
 ``calibration/posterior/`` holds ``point.json`` (the best parameter set and its fit),
-``ensemble.csv`` (ABC-SMC parameter sets with weights), ``targets.csv`` (the targets used)
+``ensemble.csv`` (posterior parameter sets with weights), ``targets.csv`` (the targets used)
 and ``settings.json`` (settings, package version, the in-sample fit). The CLI and the app use
 the point estimate by default and draws from the ensemble for uncertainty bands.
 """
@@ -73,9 +73,10 @@ def load_posterior(folder: str | Path = SHIPPED) -> Posterior | None:
 
 def write_posterior(
     folder: Path, point: dict, point_fit: dict, ensemble: pd.DataFrame, targets_file: Path,
-    settings: dict,
+    settings: dict, extra: dict[str, pd.DataFrame] | None = None,
 ) -> None:  # fmt: skip
-    """Write atomically: a new folder is filled, then swapped in."""
+    """Write atomically: a new folder is filled, then swapped in. ``extra`` tables (the
+    coverage check's) are written beside the four files."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
@@ -84,9 +85,8 @@ def write_posterior(
         ensemble.to_csv(tmp / "ensemble.csv", index=False)
         shutil.copyfile(targets_file, tmp / "targets.csv")
         (tmp / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True))
-        keep = [p for p in folder.glob("*.db")] if folder.exists() else []
-        for db in keep:  # the ABC database stays with its run (for resuming)
-            os.replace(db, tmp / db.name)
+        for name, table in (extra or {}).items():
+            table.to_csv(tmp / name, index=False)
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(tmp, folder)

@@ -16,6 +16,7 @@ from migflow.calibration.calibrate import (
     setup_identity,
 )
 from migflow.calibration.chains import seconds_spent
+from migflow.calibration.emulated_posterior import SamplerSettings
 from migflow.calibration.fit import evaluate, point_estimate
 from migflow.calibration.goals import goals
 from migflow.calibration.history import history_scenario
@@ -221,15 +222,19 @@ def test_a_search_that_stops_early_restarts_from_its_best_point(monkeypatch):
 
 def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoint(tmp_path):
     out = tmp_path / "posterior"
-    # small enough to run in seconds: two chains of three evaluations, an ensemble of six, and
-    # targets to 2017 only (the Darién counts of 2015-2017)
-    tiny = Settings(scale=1000, max_evaluations=3, population_size=6, generations=1)
+    # small enough to run in seconds: two chains of three evaluations, two waves of eight
+    # runs, an ensemble of six, four synthetic truths, and targets to 2017 only (the Darién
+    # counts of 2015-2017)
+    sampler = SamplerSettings(
+        replicates=3, runs_per_wave=8, waves=2, ensemble_size=6, check_runs=3, steps=200
+    )
+    tiny = Settings(scale=1000, max_evaluations=3, sampler=sampler, truths=4)
     messages: list[str] = []
     record = calibrate(
         DEFAULT_TARGETS, "2017-12", out, workers=2, settings=tiny, say=messages.append
     )
     posterior = load_posterior(out)
-    assert posterior is not None and len(posterior.ensemble) == tiny.population_size
+    assert posterior is not None and len(posterior.ensemble) == sampler.ensemble_size
     assert abs(posterior.ensemble["weight"].sum() - 1) < 1e-9
     assert record["n_targets_fitted"] == len(
         pd.read_csv(out / "targets.csv").query("end <= '2017-12' and start >= '2015-01'")
@@ -238,9 +243,12 @@ def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoi
     alone = tmp_path / "one_worker"
     calibrate(DEFAULT_TARGETS, "2017-12", alone, workers=1, settings=tiny, say=messages.append)
     pd.testing.assert_frame_equal(load_posterior(alone).ensemble, posterior.ensemble)
-    # a second run continues where the first stopped (checkpoint and ABC database)
+    assert (out / "coverage_parameters.csv").is_file() and "coverage" in record
+    # a second run continues where the first stopped (checkpoint and the posterior's runs)
     calibrate(DEFAULT_TARGETS, "2017-12", out, workers=2, settings=tiny, say=messages.append)
     assert sum("resuming point-estimate chain" in m for m in messages) == tiny.chains
+    assert sum("kept from before" in m for m in messages) >= 4  # replicates, waves, check
+    pd.testing.assert_frame_equal(load_posterior(out).ensemble, posterior.ensemble)
     # ... but never a fit to other targets: the checkpoint left behind is not resumed for
     # reweighted targets
     table = load_targets(DEFAULT_TARGETS)
@@ -262,7 +270,8 @@ def test_a_refit_begins_where_it_is_told_and_records_it(tmp_path):
     the result is that point; settings.json keeps it, so the refit can be rerun."""
     start = {"emigration_base.VEN": 400_000.0, "stay_utility": 1.0}
     out = tmp_path / "refit"
-    one = Settings(scale=1000, max_evaluations=1, chains=1, population_size=4, generations=1)
+    sampler = SamplerSettings(replicates=2, runs_per_wave=4, waves=1, ensemble_size=4, steps=100)
+    one = Settings(scale=1000, max_evaluations=1, chains=1, sampler=sampler, truths=0)
     calibrate(DEFAULT_TARGETS, "2016-12", out, 1, None, one, lambda _: None, start)
     point = load_posterior(out).point
     assert {k: point[k] for k in start} == pytest.approx(start)

@@ -1,0 +1,267 @@
+"""The posterior ensemble: calibrate, emulate, sample, over each parameter's whole range.
+
+The prior is uniform over every fitted parameter's documented plausible range (the unit
+cube of ``space.py``), not a box around the point estimate. The likelihood is the one
+``information.py`` uses: the weighted log errors as residuals with a common variance,
+scaled so that the point estimate's expected misfit (its loss averaged over seeds) is what
+the effective number of targets would give. A posterior over tens of parameters needs far
+more likelihood evaluations than model runs can give, so it is sampled on an emulator
+(``emulator.py``) fitted to a few hundred runs, with the emulator's own variance added to
+the data's: the calibrate-emulate-sample scheme of Cleary et al. 2021
+(https://doi.org/10.1016/j.jcp.2020.109716), with the sequential design of history
+matching (runs placed where the last wave's posterior is, so the emulator is accurate where
+it matters; Andrianakis et al. 2015, https://doi.org/10.1371/journal.pcbi.1003968).
+
+1. **Replicates**: the point estimate at several seeds, for the model's sampling noise per
+   target and the expected misfit that scales the likelihood.
+2. **Wave 1**: a Latin hypercube in a box around the point estimate (``first_width`` of
+   each range on each side), where the posterior's mass is to be expected.
+3. **Later waves**: the emulator is fitted to every run so far, its posterior is sampled by
+   adaptive Metropolis over the whole cube, and the next runs are drawn from that posterior.
+   Each wave's runs first test the emulator that placed them (``validation``: the share of
+   run residuals within three emulated standard deviations).
+4. **Ensemble**: draws from the last emulator's posterior. A sample of them is run with the
+   real model and their losses set against what the emulator predicted (``check``).
+
+Each block of runs is kept in the work folder as it finishes, tagged with the set-up; an
+interrupted calibration resumes from the last finished block.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy.stats import qmc
+
+from . import emulator as emulation
+from .emulator import Emulator
+
+#: a run batch: unit-cube points and one seed each -> residuals, shape (points, targets)
+RunBatch = Callable[[np.ndarray, np.ndarray], np.ndarray]
+#: within this many emulated standard deviations a run counts as what the emulator expected
+VALIDATION_SD = 3.0
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """How the emulated posterior is built. The defaults take about 10 minutes of runs on
+    2 cores at scale 100 (``docs/calibration.md``)."""
+
+    replicates: int = 8
+    first_width: float = 0.10
+    runs_per_wave: int = 160
+    waves: int = 3
+    ensemble_size: int = 192
+    check_runs: int = 48
+    chains: int = 32
+    steps: int = 4000
+    n_active: int = 10
+
+
+@dataclass
+class EmulatedPosterior:
+    """The ensemble (unit-cube rows, equal weight) and what it rests on."""
+
+    ensemble: np.ndarray
+    emulator: Emulator
+    low: np.ndarray  # the first wave's box: where the emulator was fitted throughout
+    high: np.ndarray
+    sigma2: float
+    noise_var: np.ndarray
+    units: np.ndarray  # every run's parameters
+    residuals: np.ndarray  # and residuals
+    diagnostics: dict = field(default_factory=dict)
+
+
+def log_likelihood(
+    emulator: Emulator, sigma2: float, units: np.ndarray, shift: np.ndarray | None = None
+) -> np.ndarray:
+    """Gaussian log likelihood of each point, the emulator's variance added to the data's;
+    ``shift`` replaces the documented figures by synthetic ones (their residuals)."""
+    mean, var = emulator.predict(units)
+    if shift is not None:
+        mean = mean - shift[None, :]
+    total = sigma2 + var
+    return -0.5 * np.sum(mean**2 / total + np.log(total), axis=1)
+
+
+def metropolis(
+    log_density: Callable[[np.ndarray], np.ndarray],
+    starts: np.ndarray,
+    rng: np.random.Generator,
+    steps: int,
+    low: np.ndarray,
+    high: np.ndarray,
+) -> tuple[np.ndarray, float]:
+    """Adaptive random-walk Metropolis (Haario et al. 2001), all chains at once, with a
+    uniform prior on [low, high]. The proposal's covariance is the chains' pooled covariance
+    times 2.38^2 / d, re-estimated through the first half, which is then discarded. Returns
+    the second half's states (steps/2 x chains rows) and its acceptance rate."""
+    x = starts.copy()
+    n_chains, dim = x.shape
+    log_p = log_density(x)
+    root = np.eye(dim) * 0.01
+    burn = steps // 2
+    history, kept, accepted = [], [], 0
+    for step in range(steps):
+        proposal = x + rng.standard_normal((n_chains, dim)) @ root.T
+        inside = ((proposal >= low) & (proposal <= high)).all(axis=1)
+        log_q = np.full(n_chains, -np.inf)
+        if inside.any():
+            log_q[inside] = log_density(proposal[inside])
+        accept = np.log(rng.random(n_chains)) < log_q - log_p
+        x[accept], log_p[accept] = proposal[accept], log_q[accept]
+        if step < burn:
+            history.append(x.copy())
+            if step >= 100 and step % 100 == 0:
+                pooled = np.concatenate(history[len(history) // 2 :])
+                cov = np.cov(pooled.T) * 2.38**2 / dim + np.eye(dim) * 1e-10
+                root = np.linalg.cholesky(cov)
+        else:
+            kept.append(x.copy())
+            accepted += int(accept.sum())
+    return np.concatenate(kept), accepted / (n_chains * (steps - burn))
+
+
+def r_hat(draws: np.ndarray, n_chains: int) -> float:
+    """The largest Gelman-Rubin statistic over parameters of ``metropolis``'s draws (rows
+    step by step, ``n_chains`` at a time): near 1 when the chains agree, so the sampler has
+    explored the emulated posterior rather than the neighbourhood of each start."""
+    chains = draws.reshape(-1, n_chains, draws.shape[1])  # (steps, chains, parameters)
+    n = chains.shape[0]
+    within = chains.var(axis=0, ddof=1).mean(axis=0)
+    between = n * chains.mean(axis=0).var(axis=0, ddof=1)
+    pooled = (n - 1) / n * within + between / n
+    return float(np.max(np.sqrt(pooled / np.maximum(within, 1e-300))))
+
+
+def sample_posterior(
+    emulator: Emulator,
+    sigma2: float,
+    candidates: np.ndarray,
+    rng: np.random.Generator,
+    settings: SamplerSettings,
+    low: np.ndarray | None = None,
+    high: np.ndarray | None = None,
+    shift: np.ndarray | None = None,
+) -> tuple[np.ndarray, float]:
+    """Draws from the emulated posterior; the chains start at the ``candidates`` (runs
+    already made) the emulator finds most likely."""
+    dim = candidates.shape[1]
+    low = np.zeros(dim) if low is None else low
+    high = np.ones(dim) if high is None else high
+    inside = candidates[((candidates >= low) & (candidates <= high)).all(axis=1)]
+
+    def density(u):
+        return log_likelihood(emulator, sigma2, u, shift)
+
+    best = np.argsort(density(inside))[::-1][: settings.chains]
+    starts = inside[rng.choice(best, size=settings.chains, replace=len(best) < settings.chains)]
+    return metropolis(density, starts, rng, settings.steps, low, high)
+
+
+def validation_share(emulator: Emulator, units, residuals, noise_var) -> float:
+    """Share of (run, target) residuals within ``VALIDATION_SD`` of the emulator's
+    prediction, counting the run's own noise; targets that never move are left out."""
+    mean, var = emulator.predict(units)
+    sd = np.sqrt(var + noise_var[None, :])
+    moving = sd[0] > 0
+    z = np.abs(residuals - mean)[:, moving] / sd[:, moving]
+    return float(np.mean(z <= VALIDATION_SD))
+
+
+class _Blocks:
+    """Blocks of runs kept in the work folder, each tagged with the set-up that made it."""
+
+    def __init__(self, work: Path | None, identity: str, say):
+        self.work, self.identity, self.say = work, identity, say
+
+    def run(self, name: str, units: np.ndarray, seeds: np.ndarray, run_batch: RunBatch):
+        path = None if self.work is None else self.work / f"emulator_{name}.npz"
+        tag = json.dumps({"setup": self.identity, "seeds": seeds.tolist()})
+        if path is not None and path.exists():
+            with np.load(path) as kept:
+                if str(kept["tag"]) == tag and np.array_equal(kept["units"], units):
+                    self.say(f"  {name}: {len(units)} runs kept from before")
+                    return kept["residuals"]
+        residuals = np.asarray(run_batch(units, seeds), dtype=float)
+        if path is not None:
+            part = path.with_name(path.stem + ".part.npz")
+            np.savez(part, tag=tag, units=units, residuals=residuals)
+            part.replace(path)
+        self.say(f"  {name}: {len(units)} runs")
+        return residuals
+
+
+def emulated_posterior(
+    run_batch: RunBatch,
+    center: np.ndarray,
+    n_eff: float,
+    settings: SamplerSettings,
+    seed: int,
+    work: Path | None = None,
+    identity: str = "",
+    say=print,
+) -> EmulatedPosterior:
+    """Build the ensemble (steps 1-4 of the module's docstring). ``center`` is the point
+    estimate in the unit cube; ``n_eff`` the effective number of targets."""
+    rng = np.random.default_rng(seed)
+    blocks = _Blocks(work, identity + json.dumps(asdict(settings)), say)
+    dim = len(center)
+    next_seed = iter(range(seed + 1, seed + 1_000_000))
+
+    def seeds(n: int) -> np.ndarray:
+        return np.array([next(next_seed) for _ in range(n)])
+
+    replicates = blocks.run(
+        "replicates", np.repeat(center[None, :], settings.replicates, axis=0),
+        seeds(settings.replicates), run_batch,
+    )  # fmt: skip
+    noise_var = replicates.var(axis=0, ddof=1)
+    expected_loss = float(np.mean(np.sum(replicates**2, axis=1)))
+    sigma2 = expected_loss / n_eff
+    low = np.clip(center - settings.first_width, 0.0, 1.0)
+    high = np.clip(center + settings.first_width, 0.0, 1.0)
+    design = low + qmc.LatinHypercube(d=dim, seed=rng).random(settings.runs_per_wave) * (high - low)
+    units = np.vstack([np.repeat(center[None, :], settings.replicates, axis=0), design])
+    residuals = np.vstack([
+        replicates, blocks.run("wave1", design, seeds(len(design)), run_batch),
+    ])  # fmt: skip
+    validation, acceptance = [], []
+    for wave in range(2, settings.waves + 1):
+        emulator = emulation.fit(units, residuals, noise_var, settings.n_active)
+        draws, rate = sample_posterior(emulator, sigma2, units, rng, settings)
+        acceptance.append(rate)
+        design = draws[rng.choice(len(draws), settings.runs_per_wave, replace=False)]
+        new = blocks.run(f"wave{wave}", design, seeds(len(design)), run_batch)
+        validation.append(validation_share(emulator, design, new, noise_var))
+        units, residuals = np.vstack([units, design]), np.vstack([residuals, new])
+    emulator = emulation.fit(units, residuals, noise_var, settings.n_active)
+    draws, rate = sample_posterior(emulator, sigma2, units, rng, settings)
+    acceptance.append(rate)
+    mixing = r_hat(draws, settings.chains)
+    ensemble = draws[rng.choice(len(draws), settings.ensemble_size, replace=False)]
+    checked = ensemble[: settings.check_runs]
+    real = blocks.run("check", checked, seeds(len(checked)), run_batch)
+    validation.append(validation_share(emulator, checked, real, noise_var))
+    mean, var = emulator.predict(checked)
+    predicted = np.sum(mean**2 + var + noise_var[None, :], axis=1)
+    actual = np.sum(real**2, axis=1)
+    diagnostics = {
+        "runs": int(len(units) + len(checked)),
+        "expected_loss_at_point": expected_loss,
+        "effective_targets": n_eff,
+        "validation_within_3sd": validation,
+        "acceptance": acceptance,
+        "r_hat": mixing,
+        "check_loss_median": float(np.median(actual)),
+        "check_loss_range": [float(actual.min()), float(actual.max())],
+        "check_predicted_loss_median": float(np.median(predicted)),
+    }
+    return EmulatedPosterior(
+        ensemble, emulator, low, high, sigma2, noise_var, units, residuals, diagnostics
+    )
