@@ -60,6 +60,28 @@ def lever_evidence(doc: Path = LEVERS_DOC) -> dict[str, str]:
     return out
 
 
+def open_parameters() -> list[str]:
+    """The fitted parameters the shipped calibration leaves at their prior (none without
+    a posterior)."""
+    from .runs import load_posterior_safely
+
+    posterior, _ = load_posterior_safely()
+    listed = getattr(posterior, "left_at_prior", None)
+    return [] if listed is None else listed()
+
+
+def left_open_note(evidence: str, open_: list[str]) -> str:
+    """A sentence for a lever whose evidence names fitted parameters the data leave open."""
+    named = [n for n in open_ if re.search(rf"(?<![\w.]){re.escape(n)}(?![\w.])", evidence)]
+    if not named:
+        return ""
+    it, its = ("it", "its") if len(named) == 1 else ("them", "their")
+    return (
+        f". Not decided by the data: {', '.join(named)} (the calibration leaves {it} as "
+        f"uncertain as {its} plausible range), so this part of the effect rests on that range"
+    )
+
+
 def _table(frame: pd.DataFrame, numeric: tuple[str, ...] = ()) -> str:
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     rows = []
@@ -213,8 +235,10 @@ def _levers(scenario: Scenario, reference: Scenario) -> list[str]:
     out.append(_table(pd.DataFrame(rows).rename(columns={"note": "source or assumption"})))
     evidence = lever_evidence()
     groups = [g for g, words in GROUP_WORDS.items() if any(r["lever"] == words for r in rows)]
+    open_ = open_parameters()
     items = [
-        f"<li><strong>{html.escape(GROUP_WORDS[g])}</strong>: {html.escape(evidence[g])}</li>"
+        f"<li><strong>{html.escape(GROUP_WORDS[g])}</strong>: {html.escape(evidence[g])}"
+        f"{html.escape(left_open_note(evidence[g], open_))}</li>"
         for g in groups
         if g in evidence
     ]

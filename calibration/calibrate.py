@@ -48,10 +48,10 @@ class Settings:
     # Powell chains run side by side, one per worker (chains.py): on 2 cores, two searches
     # in the wall time of one, and the better local optimum is kept.
     chains: int = 2
-    # The posterior over the whole ranges (emulated_posterior.py). ABC-SMC with pyabc was
-    # used before it: with tens of free parameters its importance weights collapsed
-    # (effective sample size 1.0-1.9 of 64), so it was cut down to a box of +-2% around the
-    # point, whose spread was the box's and not the data's (docs/calibration.md).
+    # The posterior over the whole ranges (emulated_posterior.py), not ABC-SMC: with tens
+    # of free parameters its importance weights collapse (measured with pyabc: effective
+    # sample size 1.0-1.9 of 64), and narrowing its prior until they do not gives a spread
+    # that is the prior box's, not the data's (docs/calibration.md).
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     # synthetic truths for the coverage check (coverage.py), one run each; 0 skips it
     truths: int = 50

@@ -18,7 +18,7 @@ from migflow.model.terminal import YES, check_draws, console, err, user_errors
 
 from .paths import DEFAULT_TARGETS, SHIPPED
 
-# The fitting code (pandas, scipy, pyabc, dask) is imported inside each command, so that
+# The fitting code (pandas, scipy, dask) is imported inside each command, so that
 # ``migflow --help`` and the other commands do not pay for it.
 
 commands = typer.Typer()  # joined to the ``migflow`` command line by migflow/cli.py
@@ -263,26 +263,54 @@ def print_importance(check: dict) -> None:
     )
 
 
-def print_spread(table, box_width: float) -> None:
+def print_spread(table) -> None:
     """What the data decide (``identification.spread_table``): the verdicts counted, and the
-    parameters that are not simply filling their box named."""
+    parameters the data leave at their prior named, for whatever rests on them."""
     from rich.table import Table
 
     counts = table["verdict"].value_counts()
     console.print(
-        f"Spread of the ensemble against each fitted parameter's range (ABC box: "
-        f"±{box_width:.0%} of the range around the point): "
-        + "; ".join(f"{n} {v}" for v, n in counts.items())
+        "Spread of the ensemble against each fitted parameter's prior (uniform over its "
+        "range): " + "; ".join(f"{n} {v}" for v, n in counts.items())
     )
-    others = table[~table["verdict"].str.startswith("fills")]
-    if not others.empty:
-        t = Table(title="Parameters the data narrow within their box, or at a bound")
-        for col in ("parameter", "point", "5-95% of the ensemble", "verdict"):
-            t.add_column(col)
-        for _, r in others.iterrows():
-            t.add_row(r["parameter"], f"{r['point']:.4g}", f"{r['p05']:.4g} .. {r['p95']:.4g}",
-                      r["verdict"])  # fmt: skip
-        console.print(t)
+    t = Table(title="Fitted parameters: the ensemble's 5-95% against the range")
+    for col in ("parameter", "range", "point", "5-95% of the ensemble", "sd / prior's", "verdict"):
+        t.add_column(col)
+    for _, r in table.iterrows():
+        t.add_row(
+            r["parameter"], f"{r['low']:.4g} .. {r['high']:.4g}", f"{r['point']:.4g}",
+            f"{r['p05']:.4g} .. {r['p95']:.4g}", f"{r['sd_over_prior']:.2f}",
+            r["verdict"] + (" (point at a bound)" if r["point_at_bound"] else ""),
+        )  # fmt: skip
+    console.print(t)
+
+
+def print_ensemble_coverage(folder: Path) -> None:
+    """The calibration's coverage check (``coverage.py``), if it ran: mean coverage of the
+    parameters' and the targets' intervals, and the parameters furthest from 90%."""
+    import json
+
+    import pandas as pd
+
+    record = json.loads((folder / "settings.json").read_text())
+    summary, truths = record.get("coverage"), record.get("settings", {}).get("truths")
+    if summary is None:
+        console.print("Coverage check: not run for this calibration (--truths 0)")
+        return
+    within = summary["parameters_90_within_10_points"]
+    console.print(
+        f"Coverage check of the ensemble's intervals ({truths} synthetic truths): the "
+        f"parameters' 50% intervals cover {summary['parameters_50']:.0%} and their 90% "
+        f"intervals {summary['parameters_90']:.0%} ({within} of {summary['n_parameters']} "
+        f"within 10 points of 90%); the targets' 50% and 90% predictive intervals "
+        f"{summary['targets_50']:.0%} and {summary['targets_90']:.0%}"
+    )
+    table = pd.read_csv(folder / "coverage_parameters.csv")
+    far = table.assign(gap=(table["covered_90"] - 0.9).abs()).nlargest(5, "gap")
+    console.print(
+        "Furthest from 90%: "
+        + ", ".join(f"{r.parameter} {r.covered_90:.0%}" for r in far.itertuples())
+    )
 
 
 def _report_seconds(posterior, targets, draws: int) -> float:
@@ -361,10 +389,10 @@ def calibration_report(
         loose = untargeted_stocks(point_stocks, chosen)
         print_untargeted(loose)
         loose.to_csv(out / "untargeted_stocks.csv", index=False)
-        box = float(post.settings.get("settings", {}).get("prior_width", 0.0))
-        spread = spread_table(post.ensemble, post.point, box)
-        print_spread(spread, box)
+        spread = spread_table(post.ensemble, post.point)
+        print_spread(spread)
         spread.to_csv(out / "parameter_spread.csv", index=False)
+        print_ensemble_coverage(post.folder)
         settings = post.settings.get("settings", {})
         information, covered, weighted = measure(
             post.point, chosen, settings.get("scale", 100), settings.get("seed", 0), coverage,

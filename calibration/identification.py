@@ -1,14 +1,14 @@
-"""What the data decide: each fitted parameter's spread in the ensemble against its range.
+"""What the data decide: each fitted parameter's spread in the ensemble against its prior.
 
-Policy staff read an interval as "what the data allow". For a parameter, that is only true
-if the ensemble's spread comes from the data. The shipped ABC step samples inside a box of
-``prior_width`` of each parameter's range around the point estimate (docs/calibration.md),
-so every spread here is capped by that box. The table says, per parameter, how much of its
-range and of its box the ensemble's 90% spread covers, on the scale the fit searches (log
-for the emigration bases and hazards), and whether the point estimate sits at a bound of its
-range (within 2% of it, as the goals report says). A parameter that fills its box is one the
-data do not narrow even there; one at a bound wants a wider range or another mechanism. What
-the data themselves allow is measured by ``information.py``.
+Policy staff read an interval as "what the data allow". The ensemble is drawn from a
+posterior whose prior is uniform over each parameter's plausible range
+(``emulated_posterior.py``), so a parameter's posterior spread against that prior's says
+how much the documented figures narrow it. The table gives, per parameter, the ensemble's
+5-95% spread, on the scale the fit searches (log for the emigration bases and hazards), its
+standard deviation against the prior's, a verdict on the same thresholds as the local
+measure of ``information.py`` (decided below a quarter of the prior's, left at the prior
+above three quarters), and whether the point estimate sits at a bound of its range.
+Lever effects that rest on a parameter left at its prior rest on the prior, not on the data.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 
 from .goals import bound_side
+from .information import DECIDED, LEFT_AT_PRIOR, PRIOR_SD
 from .space import ParameterSpace
 from .uncertainty import BAND_PERCENTILES
 
-#: a spread covering at least this share of the ABC box: the data leave it open there
-FILLS_BOX = 0.5
+VERDICTS = ("decided by the data", "narrowed by the data", "left at its prior")
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -30,32 +30,32 @@ def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> flo
     return float(values[order][np.searchsorted(cumulative, q, side="left")])
 
 
+def verdict(sd_over_prior: float) -> str:
+    """The one reading of a posterior-over-prior spread ratio the reports use."""
+    if sd_over_prior < DECIDED:
+        return VERDICTS[0]
+    return VERDICTS[1] if sd_over_prior < LEFT_AT_PRIOR else VERDICTS[2]
+
+
 def spread_table(
-    ensemble: pd.DataFrame, point: dict[str, float], box_width: float,
-    space: ParameterSpace | None = None,
-) -> pd.DataFrame:  # fmt: skip
+    ensemble: pd.DataFrame, point: dict[str, float], space: ParameterSpace | None = None
+) -> pd.DataFrame:
     """One row per fitted parameter of ``space`` that ``ensemble`` holds: its range, the
-    point, the ensemble's weighted 5-95% spread, that spread as a share of the range and of
-    the ABC box (``box_width`` of the range on each side of the point), and a verdict."""
+    point, the ensemble's weighted 5-95% spread and its share of the range, the ensemble's
+    sd against the prior's, whether the point is at a bound, and the verdict."""
     space = space or ParameterSpace()
     weights = ensemble["weight"].to_numpy(dtype=float)
+    weights = weights / weights.sum()
     rows = []
     for i, name in enumerate(space.names):
         if name not in ensemble:
             continue
         sub = ParameterSpace((name,))
         unit = np.array([sub.to_unit({name: v})[0] for v in ensemble[name].to_numpy(float)])
-        # the band every interval of the project uses (5th-95th), weighted by the ensemble
         low_q, _, high_q = (p / 100 for p in BAND_PERCENTILES)
         lo, hi = _weighted_quantile(unit, weights, low_q), _weighted_quantile(unit, weights, high_q)
-        share = hi - lo
-        of_box = share / (2 * box_width) if box_width > 0 else np.nan
-        if name in point and bound_side(name, point[name]):
-            verdict = "at a bound of its range"
-        elif of_box >= FILLS_BOX:
-            verdict = "fills its box: not narrowed by the data there"
-        else:
-            verdict = "narrowed within its box"
+        mean = float(np.sum(weights * unit))
+        sd = float(np.sqrt(np.sum(weights * (unit - mean) ** 2)))
         rows.append({
             "parameter": name,
             "low": float(space.lows[i]),
@@ -63,8 +63,9 @@ def spread_table(
             "point": point.get(name, np.nan),
             "p05": sub.to_values(np.array([lo]))[name],
             "p95": sub.to_values(np.array([hi]))[name],
-            "share_of_range": share,
-            "share_of_box": of_box,
-            "verdict": verdict,
+            "share_of_range": hi - lo,
+            "sd_over_prior": sd / PRIOR_SD,
+            "point_at_bound": bool(name in point and bound_side(name, point[name])),
+            "verdict": verdict(sd / PRIOR_SD),
         })  # fmt: skip
     return pd.DataFrame(rows)

@@ -1,10 +1,10 @@
 """What the data decide, measured from the data: the information the targets carry about
 each fitted parameter at the point estimate (a Laplace approximation).
 
-The ensemble's spread (``identification.py``) is capped by the ABC box, so it cannot say
-which parameters the documented figures pin down. This module asks the targets directly.
-It moves each fitted parameter a small step from the point estimate, one at a time, with
-the same seed (common random numbers), and records how every target's weighted log error
+The ensemble (``emulated_posterior.py``) says what the data allow over the whole ranges,
+through an emulator; this module is its local cross-check, from the model itself. It
+moves each fitted parameter a small step from the point estimate, one at a time, with the
+same seed (common random numbers), and records how every target's weighted log error
 moves: a Jacobian ``J`` of the residuals ``r_i = sqrt(w_i / sum w) x log error_i``, whose sum
 of squares is the fit's loss.
 
@@ -32,8 +32,7 @@ from .simulate import log_errors
 from .space import ParameterSpace
 
 #: the step in the unit cube, as a share of each parameter's range: large enough that a
-#: scale-100 run responds beyond its sampling grain, small enough to stay local (the ABC
-#: box is of the same width)
+#: scale-100 run responds beyond its sampling grain, small enough to stay local
 STEP = 0.02
 PRIOR_SD = 1 / np.sqrt(12)  # a uniform prior over the range, in the unit cube
 #: posterior sd over prior sd below which the data decide a parameter, and above which they

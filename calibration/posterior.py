@@ -32,6 +32,14 @@ class Posterior:
     settings: dict
     folder: Path
 
+    def left_at_prior(self) -> list[str]:
+        """The fitted parameters whose spread in the ensemble is as wide as their prior's
+        (``identification.spread_table``): what rests on them rests on their range."""
+        from .identification import VERDICTS, spread_table
+
+        table = spread_table(self.ensemble, self.point)
+        return table.loc[table["verdict"] == VERDICTS[2], "parameter"].tolist()
+
     def point_parameters(self, overrides: dict | None = None) -> Parameters:
         return Parameters({**self.point, **(overrides or {})})
 

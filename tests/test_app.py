@@ -743,6 +743,22 @@ def test_the_brief_tells_the_changes_costs_evidence_and_how_to_reproduce_them():
     assert brief.lever_evidence().keys() >= {"integration", "enforcement", "pathways"}
 
 
+def test_a_lever_resting_on_a_parameter_the_data_leave_open_says_so():
+    from migflow.app import brief
+
+    evidence = brief.lever_evidence()["pathways"]
+    assert "pathway_wait_share" in evidence
+    note = brief.left_open_note(evidence, ["pathway_wait_share", "us_preference.GTM"])
+    assert "Not decided by the data: pathway_wait_share" in note
+    assert "us_preference.GTM" not in note  # named only where the lever rests on it
+    # a name inside a longer one is not a match
+    assert brief.left_open_note("`beta_expulsion_extra` 2", ["beta_expulsion"]) == ""
+    assert brief.left_open_note(evidence, []) == ""
+    # the shipped calibration's list is what the brief uses, and every name is fitted
+    posterior, _ = runs.load_posterior_safely()
+    assert set(brief.open_parameters()) <= set(posterior.settings["free_parameters"])
+
+
 def test_the_map_draws_each_route_as_wide_as_its_people_and_the_change_in_colour():
     from migflow.app import route_map
     from migflow.model.run import run_scenario

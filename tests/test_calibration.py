@@ -466,28 +466,31 @@ def test_the_local_posterior_weighs_as_the_likelihood_only_where_the_model_is_ne
     print_importance(check)
 
 
-def test_the_spread_table_tells_a_box_filled_from_a_parameter_the_data_narrow():
+def test_the_spread_table_tells_a_parameter_left_at_its_prior_from_one_the_data_decide():
     from migflow.calibration.identification import spread_table
 
     rng = np.random.default_rng(0)
-    n, box = 400, 0.02
+    n = 400
     space = ParameterSpace(("stay_utility", "beta_network", "retry_hazard"))
-    # stay_utility (range 0..8) spread over its whole box, beta_network (0..1.5) over a tenth
-    # of it, retry_hazard (0..0.9) at the top of its range
+    # stay_utility (range 0..8) over its whole range, as its prior; beta_network (0..1.5)
+    # within a tenth of it (sd 0.1 of the prior's); retry_hazard (0..0.9) over 40% of its
+    # range, with the point at the top
     ensemble = pd.DataFrame({
-        "stay_utility": 4.0 + rng.uniform(-1, 1, n) * box * 8,
-        "beta_network": 0.75 + rng.uniform(-1, 1, n) * box * 1.5 / 10,
-        "retry_hazard": 0.9 - rng.uniform(0, 1, n) * 0.002,
+        "stay_utility": rng.uniform(0, 8, n),
+        "beta_network": 0.75 + rng.uniform(-1, 1, n) * 1.5 / 20,
+        "retry_hazard": 0.9 - rng.uniform(0, 1, n) * 0.36,
         "weight": np.full(n, 1 / n),
     })  # fmt: skip
     point = {"stay_utility": 4.0, "beta_network": 0.75, "retry_hazard": 0.9}
-    table = spread_table(ensemble, point, box, space).set_index("parameter")
-    assert table.loc["stay_utility", "share_of_box"] == pytest.approx(0.9, abs=0.05)
-    assert table.loc["stay_utility", "verdict"].startswith("fills its box")
-    assert table.loc["beta_network", "share_of_box"] == pytest.approx(0.09, abs=0.02)
-    assert table.loc["beta_network", "verdict"] == "narrowed within its box"
-    assert table.loc["retry_hazard", "verdict"] == "at a bound of its range"
+    table = spread_table(ensemble, point, space).set_index("parameter")
+    assert table.loc["stay_utility", "share_of_range"] == pytest.approx(0.9, abs=0.05)
+    assert table.loc["stay_utility", "verdict"] == "left at its prior"
+    assert table.loc["beta_network", "sd_over_prior"] == pytest.approx(0.1, abs=0.02)
+    assert table.loc["beta_network", "verdict"] == "decided by the data"
+    assert table.loc["retry_hazard", "verdict"] == "narrowed by the data"
+    assert table.loc["retry_hazard", "point_at_bound"]
+    assert not table.loc["beta_network", "point_at_bound"]
     # the shipped ensemble: every fitted parameter is in the table
     posterior = load_posterior()
-    shipped = spread_table(posterior.ensemble, posterior.point, 0.02)
+    shipped = spread_table(posterior.ensemble, posterior.point)
     assert set(shipped["parameter"]) == set(posterior.settings["free_parameters"])

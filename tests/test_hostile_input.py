@@ -649,6 +649,10 @@ def test_a_long_run_says_how_long_and_needs_yes(tmp_path):
         (["run", "baseline", "--scale", "1000000"], "--scale"),
         (["calibrate", "--scale", "0"], "--scale"),
         (["calibrate", "--max-evaluations", "-5"], "--max-evaluations"),
+        (["calibrate", "--ensemble", "1"], "--ensemble"),
+        (["calibrate", "--waves", "0"], "--waves"),
+        (["calibrate", "--runs-per-wave", "-3"], "--runs-per-wave"),
+        (["calibrate", "--truths", "501"], "--truths"),
     ],
 )
 def test_counts_on_the_command_line_are_bounded_before_any_work(tmp_path, args, expected):
