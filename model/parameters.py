@@ -584,6 +584,24 @@ def calibrated_point() -> dict[str, float]:
     return {k: float(v) for k, v in values.items() if k in SPEC_BY_NAME}
 
 
+def calibrated_draws(k: int, seed: int) -> list[dict[str, float]]:
+    """``k`` rows of the shipped posterior ensemble (``ensemble.csv`` beside the point),
+    drawn by weight with replacement, reproducibly by ``seed``; [] if none is shipped.
+    Only the fitted parameters: the calibration's own draws (``calibration.posterior``) add
+    the assumed lever parameters, which a sweep varies as its inputs instead."""
+    ensemble = CALIBRATED_POINT.with_name("ensemble.csv")
+    if not ensemble.is_file():
+        return []
+    import numpy as np
+    import pandas as pd
+
+    table = pd.read_csv(ensemble)
+    weights = table.pop("weight").to_numpy(dtype=float)
+    rows = np.random.default_rng(seed).choice(len(table), size=k, p=weights / weights.sum())
+    names = [n for n in table.columns if n in SPEC_BY_NAME]
+    return [{n: float(table.iloc[r][n]) for n in names} for r in rows]
+
+
 def default_parameters(overrides: Mapping[str, float] | None = None) -> Parameters:
     """The embedded default: calibrated values where shipped, then the scenario's overrides."""
     return Parameters({**calibrated_point(), **(overrides or {})})

@@ -30,7 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from migflow.model.errors import InputError
 from migflow.model.limits import MAX_NAME_CHARS, checked_name
-from migflow.model.parameters import SPEC_BY_NAME, default_parameters
+from migflow.model.parameters import SPEC_BY_NAME, calibrated_draws, default_parameters
 from migflow.model.provenance import calibration_identity, package_version, provenance
 from migflow.model.scenario import (
     Scenario,
@@ -213,6 +213,10 @@ class SweepFile(_Strict):
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
     replications: int = Field(default=1, ge=1, le=10_000)
     seeds: list[int] | None = None
+    # each replication runs with its own draw of the calibrated posterior (the same draw at
+    # every sample point and in its reference), so the sweep's spread carries what the data
+    # leave open about the behavioural parameters, as `migflow run --draws` does
+    posterior_draws: bool = False
     sampler: SamplerSpec
     inputs: dict[str, InputSpec] = Field(min_length=1)
     outcomes: dict[str, OutcomeSpec] = Field(min_length=1)
@@ -336,6 +340,9 @@ class SweepPlan:
     expanded: dict  # base + entries added by inputs, as JSON
     inputs: tuple[ResolvedInput, ...]
     seeds: tuple[int, ...]
+    # with ``posterior_draws``: one parameter set per seed, drawn from the posterior once
+    # (stored with the plan, so every worker runs the same draws)
+    draws: tuple[dict[str, float], ...] = ()
 
     @property
     def name(self) -> str:
@@ -373,9 +380,16 @@ class SweepPlan:
         return [m for n, o in self.file.outcomes.items() for m in measure_names(n, o.indicator)]
 
     # -- building scenarios
+    def _with_draw(self, data: dict, seed: int) -> dict:
+        """The run's posterior draw under the scenario's parameters (a draw already holds
+        the base scenario's own values, which win over it)."""
+        if self.draws:
+            data["parameters"] = dict(self.draws[self.seeds.index(int(seed))])
+        return data
+
     def scenario_for(self, values: dict[str, float], seed: int) -> Scenario:
         """The scenario of one run: the expanded base with every input set."""
-        data = copy.deepcopy(self.expanded)
+        data = self._with_draw(copy.deepcopy(self.expanded), seed)
         _set_inputs(data, self.inputs, values)
         data["seed"] = int(seed)
         return Scenario.model_validate(data)
@@ -383,7 +397,7 @@ class SweepPlan:
     def reference_for(self, values: dict[str, float], seed: int) -> Scenario:
         """The reference of a run: the base scenario (no lever changed or added) with the
         run's parameter values and seed."""
-        data = self.base.model_dump(mode="json")
+        data = self._with_draw(self.base.model_dump(mode="json"), seed)
         params = [i for i in self.inputs if i.kind == "parameter"]
         _set_inputs(data, params, values)
         data["seed"] = int(seed)
@@ -399,6 +413,7 @@ class SweepPlan:
             "sweep": self.file.model_dump(mode="json"),
             "order": {"inputs": self.input_names, "outcomes": list(self.file.outcomes)},
             "base_scenario": self.scenario.model_dump(mode="json"),
+            "posterior_draws": list(self.draws),
         }
 
     @property
@@ -419,6 +434,7 @@ class SweepPlan:
             ],
             "sampler": self.file.sampler.model_dump(mode="json"),
             "seeds": list(self.seeds),
+            "posterior_draws": list(self.draws),
             "outcomes": {
                 k: [o.indicator, list(o.span), o.difference] for k, o in self.file.outcomes.items()
             },
@@ -446,9 +462,12 @@ def _validation_message(exc: ValidationError) -> tuple[str, str]:
     return field, msg.replace("docs/scenarios.md", "docs/sweeps.md")
 
 
-def resolve(file: SweepFile, scenario: Scenario, source: str = "sweep file") -> SweepPlan:
+def resolve(
+    file: SweepFile, scenario: Scenario, source: str = "sweep file", draws: list | None = None
+) -> SweepPlan:
     """Bind a validated sweep file to its base scenario; raise InputError if anything does
-    not fit."""
+    not fit. ``draws``: the posterior draws a stored plan was made with (else, with
+    ``posterior_draws``, drawn now from the shipped posterior)."""
     base = scenario
     if file.window is not None:
         try:
@@ -560,11 +579,23 @@ def resolve(file: SweepFile, scenario: Scenario, source: str = "sweep file") -> 
             )
 
     seeds = tuple(file.seeds) if file.seeds else _derived_seeds(file, base)
-    plan = SweepPlan(file, source, scenario, base, data, inputs, seeds)
+    if file.posterior_draws and draws is None:
+        draws = _posterior_draws(source, base, seeds)
+    chosen = tuple(dict(d) for d in draws or ()) if file.posterior_draws else ()
+    plan = SweepPlan(file, source, scenario, base, data, inputs, seeds, chosen)
     n = count_runs(plan)
     if n > MAX_RUNS:
         raise _fail(source, "sampler", f"the sweep has {n:,} runs; the limit is {MAX_RUNS:,}")
     return plan
+
+
+def _posterior_draws(source: str, base: Scenario, seeds: tuple[int, ...]) -> list[dict]:
+    """One parameter set per seed from the shipped posterior ensemble (the base's own
+    parameters win), drawn reproducibly from the first seed."""
+    drawn = calibrated_draws(len(seeds), seed=seeds[0])
+    if not drawn:
+        raise _fail(source, "posterior_draws", "no calibration posterior is shipped to draw from")
+    return [{**d, **(base.parameters or {})} for d in drawn]
 
 
 def _derived_seeds(file: SweepFile, base: Scenario) -> tuple[int, ...]:
@@ -660,4 +691,6 @@ def plan_from_json(data: dict) -> SweepPlan:
         sweep[key] = {n: sweep[key][n] for n in names}
     file = SweepFile.model_validate(sweep)
     scenario = Scenario.model_validate(data["base_scenario"])
-    return resolve(file, scenario, data.get("source", "sweep.json"))
+    return resolve(
+        file, scenario, data.get("source", "sweep.json"), data.get("posterior_draws") or None
+    )

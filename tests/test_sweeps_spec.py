@@ -432,3 +432,24 @@ def test_rbd_fast_indices_from_too_few_samples_are_withheld_naming_the_minimum(t
     table, notes = indices(load_results(tmp_path / "few"))
     assert table.empty
     assert len(notes) == 1 and "withheld" in notes[0] and "more than 20" in notes[0]
+
+
+def test_posterior_draws_give_each_replication_its_own_calibrated_parameters():
+    """``posterior_draws``: replication r runs with draw r of the shipped ensemble at every
+    sample point and in its reference, the sweep's own parameter inputs win over it, and a
+    stored plan gives workers the very same draws."""
+    from migflow.model.parameters import calibrated_draws
+
+    plan = sweep_from_dict(sweep_dict(replications=3, posterior_draws=True), "test")
+    plain = sweep_from_dict(sweep_dict(replications=3), "test")
+    assert len(plan.draws) == 3 and plain.draws == ()
+    assert plan.draws != tuple(calibrated_draws(3, seed=plan.seeds[0] + 1))  # seeded by seed 0
+    values = {"darien_enforcement": 0.5, "root_cause_lag": 12.0, "integration_COL": 0.0}
+    for r, seed in enumerate(plan.seeds):
+        run, reference = plan.scenario_for(values, seed), plan.reference_for(values, seed)
+        for scenario in (run, reference):
+            assert scenario.parameters == {**plan.draws[r], "root_cause_lag_months": 12.0}
+    assert plan.draws[0]["emigration_base.VEN"] != plan.draws[1]["emigration_base.VEN"]
+    stored = plan_from_json(json.loads(json.dumps(plan.to_json())))
+    assert stored.draws == plan.draws and stored.fingerprint == plan.fingerprint
+    assert plan.fingerprint != plain.fingerprint
