@@ -46,9 +46,9 @@ pre { background: #f7f7f7; padding: 0.6rem; font-size: 0.75rem; white-space: pre
 """
 
 
-def lever_evidence(doc: Path = LEVERS_DOC) -> dict[str, str]:
-    """Per lever group of the scenario file, what its effect rests on and whether it is
-    fitted or assumed, from the table of ``docs/levers.md`` (empty if the file is absent)."""
+def _lever_rows(doc: Path) -> dict[str, list[str]]:
+    """Per lever group of the scenario file, the cells of its row in the table of
+    ``docs/levers.md`` (empty if the file is absent)."""
     if not doc.is_file():
         return {}
     out = {}
@@ -56,8 +56,18 @@ def lever_evidence(doc: Path = LEVERS_DOC) -> dict[str, str]:
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         found = re.search(r"\[\[(\w+)\]\]", cells[0]) if len(cells) >= 5 else None
         if found and found.group(1) in GROUP_WORDS and found.group(1) not in out:
-            out[found.group(1)] = f"{cells[3]} ({cells[4]})".replace("`", "")
+            out[found.group(1)] = cells
     return out
+
+
+def lever_evidence(doc: Path = LEVERS_DOC) -> dict[str, str]:
+    """Per lever group, what its effect rests on and whether it is fitted or assumed."""
+    return {g: f"{c[3]} ({c[4]})".replace("`", "") for g, c in _lever_rows(doc).items()}
+
+
+def lever_parameters(doc: Path = LEVERS_DOC) -> dict[str, list[str]]:
+    """Per lever group, the parameters named in its "numbers it rests on" cell."""
+    return {g: re.findall(r"`([\w.]+)`", c[2]) for g, c in _lever_rows(doc).items()}
 
 
 def open_parameters() -> list[str]:
@@ -70,9 +80,9 @@ def open_parameters() -> list[str]:
     return [] if listed is None else listed()
 
 
-def left_open_note(evidence: str, open_: list[str]) -> str:
-    """A sentence for a lever whose evidence names fitted parameters the data leave open."""
-    named = [n for n in open_ if re.search(rf"(?<![\w.]){re.escape(n)}(?![\w.])", evidence)]
+def left_open_note(rests_on: list[str], open_: list[str]) -> str:
+    """A sentence for a lever resting on fitted parameters the data leave open."""
+    named = [n for n in open_ if n in rests_on]
     if not named:
         return ""
     it, its = ("it", "its") if len(named) == 1 else ("them", "their")
@@ -235,10 +245,10 @@ def _levers(scenario: Scenario, reference: Scenario) -> list[str]:
     out.append(_table(pd.DataFrame(rows).rename(columns={"note": "source or assumption"})))
     evidence = lever_evidence()
     groups = [g for g, words in GROUP_WORDS.items() if any(r["lever"] == words for r in rows)]
-    open_ = open_parameters()
+    open_, rests_on = open_parameters(), lever_parameters()
     items = [
         f"<li><strong>{html.escape(GROUP_WORDS[g])}</strong>: {html.escape(evidence[g])}"
-        f"{html.escape(left_open_note(evidence[g], open_))}</li>"
+        f"{html.escape(left_open_note(rests_on.get(g, []), open_))}</li>"
         for g in groups
         if g in evidence
     ]

@@ -29,33 +29,47 @@ def _count(value: int | None, field: str, low: int, high: int) -> None:
         raise InputError(f"must be between {low:,} and {high:,} (got {value})", field=field)
 
 
-def _settings(max_evaluations, chains, ensemble, waves, runs_per_wave, truths, scale):
+def _settings(options: dict):
+    """The calibration's settings from the command line's options (None: the default)."""
     from dataclasses import replace
 
     from .calibrate import Settings
 
-    _count(max_evaluations, "--max-evaluations", 1, 1_000_000)
-    _count(chains, "--chains", 1, 64)
-    _count(ensemble, "--ensemble", 2, 100_000)
-    _count(waves, "--waves", 1, 20)
-    _count(runs_per_wave, "--runs-per-wave", 2, 100_000)
-    _count(truths, "--truths", 0, 500)
-    _count(scale, "--scale", 1, MAX_SCALE)
+    _count(options["max_evaluations"], "--max-evaluations", 1, 1_000_000)
+    _count(options["chains"], "--chains", 1, 64)
+    _count(options["population"], "--population", 2, 100_000)
+    _count(options["generations"], "--generations", 1, 100)
+    _count(options["ensemble"], "--ensemble", 2, 100_000)
+    _count(options["waves"], "--waves", 1, 20)
+    _count(options["runs_per_wave"], "--runs-per-wave", 2, 100_000)
+    _count(options["truths"], "--truths", 0, 500)
+    _count(options["scale"], "--scale", 1, MAX_SCALE)
+    method = options["posterior"]
+    if method is not None and method not in POSTERIORS:
+        raise InputError(f"{method!r} is not one of {', '.join(POSTERIORS)}", field="--posterior")
     s = Settings()
+
+    def given(name, default):
+        return default if options[name] is None else options[name]
+
     sampler = replace(
         s.sampler,
-        ensemble_size=ensemble or s.sampler.ensemble_size,
-        check_runs=min(s.sampler.check_runs, ensemble or s.sampler.ensemble_size),
-        waves=waves or s.sampler.waves,
-        runs_per_wave=runs_per_wave or s.sampler.runs_per_wave,
+        ensemble_size=given("ensemble", s.sampler.ensemble_size),
+        check_runs=min(s.sampler.check_runs, given("ensemble", s.sampler.ensemble_size)),
+        waves=given("waves", s.sampler.waves),
+        runs_per_wave=given("runs_per_wave", s.sampler.runs_per_wave),
     )
     return Settings(
-        scale=scale or s.scale,
+        scale=given("scale", s.scale),
         seed=s.seed,
-        max_evaluations=max_evaluations or s.max_evaluations,
-        chains=chains or s.chains,
+        max_evaluations=given("max_evaluations", s.max_evaluations),
+        chains=given("chains", s.chains),
+        posterior=given("posterior", s.posterior),
+        population_size=given("population", s.population_size),
+        generations=given("generations", s.generations),
+        prior_width=s.prior_width,
         sampler=sampler,
-        truths=s.truths if truths is None else truths,
+        truths=given("truths", s.truths),
     )
 
 
@@ -74,10 +88,20 @@ MAX_EVALS = typer.Option(None, "--max-evaluations", help="Point-estimate model r
 CHAINS = typer.Option(
     None, "--chains", min=1, help="Point-estimate searches run side by side (one per worker)"
 )
-ENSEMBLE = typer.Option(None, "--ensemble", help="Posterior draws kept in the ensemble")
-WAVES = typer.Option(None, "--waves", help="Waves of runs the posterior's emulator is fitted to")
-RUNS_PER_WAVE = typer.Option(None, "--runs-per-wave", help="Model runs in each wave")
-TRUTHS = typer.Option(None, "--truths", help="Synthetic truths for the coverage check (0 skips it)")
+POSTERIORS = ("abc", "emulator")
+POSTERIOR = typer.Option(
+    None,
+    "--posterior",
+    help="abc (the shipped: a box around the point) or emulator (the whole ranges)",
+)
+POPULATION = typer.Option(None, "--population", help="ABC-SMC particles per population")
+GENERATIONS = typer.Option(None, "--generations", help="ABC-SMC populations")
+ENSEMBLE = typer.Option(None, "--ensemble", help="Emulator: posterior draws kept in the ensemble")
+WAVES = typer.Option(None, "--waves", help="Emulator: waves of runs it is fitted to")
+RUNS_PER_WAVE = typer.Option(None, "--runs-per-wave", help="Emulator: model runs in each wave")
+TRUTHS = typer.Option(
+    None, "--truths", help="Emulator: synthetic truths for the coverage check (0 skips it)"
+)
 SCALE = typer.Option(None, "--scale", help="People per agent during the fit")
 
 
@@ -98,6 +122,9 @@ def calibrate_command(
     scheduler: str = SCHEDULER,
     max_evaluations: int = MAX_EVALS,
     chains: int = CHAINS,
+    posterior: str = POSTERIOR,
+    population: int = POPULATION,
+    generations: int = GENERATIONS,
     ensemble: int = ENSEMBLE,
     waves: int = WAVES,
     runs_per_wave: int = RUNS_PER_WAVE,
@@ -105,14 +132,15 @@ def calibrate_command(
     scale: int = SCALE,
     start: Path = START,
 ) -> None:
-    """Fit the model to the targets: point estimate, then a posterior ensemble over the
-    parameters' whole ranges, and a check of its intervals' coverage."""
+    """Fit the model to the targets: point estimate, then a posterior ensemble (ABC in a box
+    around the point, or with --posterior emulator over the whole ranges, with a check of
+    its intervals' coverage)."""
     from .calibrate import calibrate, load_start, select_targets
     from .targets import load_targets
 
     with user_errors():
         _check_until(until, "--until")
-        settings = _settings(max_evaluations, chains, ensemble, waves, runs_per_wave, truths, scale)
+        settings = _settings(locals())
         begin = None if start is None else load_start(start)
         select_targets(load_targets(targets), until, str(targets))
         check_output_folder(out)
@@ -389,7 +417,7 @@ def calibration_report(
         loose = untargeted_stocks(point_stocks, chosen)
         print_untargeted(loose)
         loose.to_csv(out / "untargeted_stocks.csv", index=False)
-        spread = spread_table(post.ensemble, post.point)
+        spread = spread_table(post.ensemble, post.point, box_width=post.box_width)
         print_spread(spread)
         spread.to_csv(out / "parameter_spread.csv", index=False)
         print_ensemble_coverage(post.folder)
@@ -417,6 +445,9 @@ def hindcast(
     out: Path = typer.Option(Path("results/hindcast"), "--out", help="Folder for the results"),
     max_evaluations: int = MAX_EVALS,
     chains: int = CHAINS,
+    posterior: str = POSTERIOR,
+    population: int = POPULATION,
+    generations: int = GENERATIONS,
     ensemble: int = ENSEMBLE,
     waves: int = WAVES,
     runs_per_wave: int = RUNS_PER_WAVE,
@@ -440,7 +471,7 @@ def hindcast(
             raise InputError(
                 f"no targets after {train_until} to test against", field="--train-until"
             )
-        settings = _settings(max_evaluations, chains, ensemble, waves, runs_per_wave, truths, scale)
+        settings = _settings(locals())
         begin = None if start is None else load_start(start)
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp) / "posterior"

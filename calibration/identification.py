@@ -22,6 +22,8 @@ from .space import ParameterSpace
 from .uncertainty import BAND_PERCENTILES
 
 VERDICTS = ("decided by the data", "narrowed by the data", "left at its prior")
+#: the verdict for every parameter of an ensemble drawn inside a box around the point (ABC)
+BOXED = "set by its box, not by the data"
 
 
 def _weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -38,11 +40,16 @@ def verdict(sd_over_prior: float) -> str:
 
 
 def spread_table(
-    ensemble: pd.DataFrame, point: dict[str, float], space: ParameterSpace | None = None
+    ensemble: pd.DataFrame,
+    point: dict[str, float],
+    space: ParameterSpace | None = None,
+    box_width: float = 0.0,
 ) -> pd.DataFrame:
     """One row per fitted parameter of ``space`` that ``ensemble`` holds: its range, the
     point, the ensemble's weighted 5-95% spread and its share of the range, the ensemble's
-    sd against the prior's, whether the point is at a bound, and the verdict."""
+    sd against the prior's, whether the point is at a bound, and the verdict. An ensemble
+    drawn inside a box of ``box_width`` of each range around the point (ABC) says nothing
+    of what the data decide: its verdict is ``BOXED`` (``information.py`` measures it)."""
     space = space or ParameterSpace()
     weights = ensemble["weight"].to_numpy(dtype=float)
     weights = weights / weights.sum()
@@ -66,6 +73,6 @@ def spread_table(
             "share_of_range": hi - lo,
             "sd_over_prior": sd / PRIOR_SD,
             "point_at_bound": bool(name in point and bound_side(name, point[name])),
-            "verdict": verdict(sd / PRIOR_SD),
+            "verdict": BOXED if box_width > 0 else verdict(sd / PRIOR_SD),
         })  # fmt: skip
     return pd.DataFrame(rows)

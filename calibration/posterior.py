@@ -32,12 +32,29 @@ class Posterior:
     settings: dict
     folder: Path
 
+    @property
+    def box_width(self) -> float:
+        """The half-width of the box the ensemble was drawn in (ABC), 0 for a posterior
+        over the whole ranges."""
+        settings = self.settings.get("settings", {})
+        if settings.get("posterior", "abc") != "abc":
+            return 0.0
+        return float(settings.get("prior_width", 0.0))
+
     def left_at_prior(self) -> list[str]:
-        """The fitted parameters whose spread in the ensemble is as wide as their prior's
-        (``identification.spread_table``): what rests on them rests on their range."""
+        """The fitted parameters the data leave at their prior: what rests on them rests
+        on their range. From the ensemble's spread against the prior when it is drawn over
+        the whole ranges; for an ensemble drawn in a box, from the local measure at the
+        point (``parameter_information.csv``, ``information.py``) if it is shipped."""
         from .identification import VERDICTS, spread_table
 
-        table = spread_table(self.ensemble, self.point)
+        if self.box_width > 0:
+            local = self.folder / "parameter_information.csv"
+            if not local.is_file():
+                return []
+            table = pd.read_csv(local)
+        else:
+            table = spread_table(self.ensemble, self.point)
         return table.loc[table["verdict"] == VERDICTS[2], "parameter"].tolist()
 
     def point_parameters(self, overrides: dict | None = None) -> Parameters:
@@ -95,6 +112,9 @@ def write_posterior(
         (tmp / "settings.json").write_text(json.dumps(settings, indent=2, sort_keys=True))
         for name, table in (extra or {}).items():
             table.to_csv(tmp / name, index=False)
+        keep = [p for p in folder.glob("*.db")] if folder.exists() else []
+        for db in keep:  # an ABC database stays with its run (for resuming)
+            os.replace(db, tmp / db.name)
         if folder.exists():
             shutil.rmtree(folder)
         os.replace(tmp, folder)

@@ -734,6 +734,8 @@ def test_the_brief_tells_the_changes_costs_evidence_and_how_to_reproduce_them():
     assert "Enforcement at the borders" in text and "border Colombia → Panama" in text
     # the evidence of the lever, as docs/levers.md states it
     assert "October 2022 expulsions of Venezuelans" in text
+    # ... and what in it the data leave open (docs/calibration.md, "What the data decide")
+    assert "Not decided by the data: transit_news_sensitivity" in text
     assert "No intervals" in text and "Darién crossing averted" in text  # a cost per unit
     # the charts' script is inlined once: the page needs no other host
     assert page.count("<script") >= 3 and not re.search(r'src="https?://', page)
@@ -746,15 +748,15 @@ def test_the_brief_tells_the_changes_costs_evidence_and_how_to_reproduce_them():
 def test_a_lever_resting_on_a_parameter_the_data_leave_open_says_so():
     from migflow.app import brief
 
-    evidence = brief.lever_evidence()["pathways"]
-    assert "pathway_wait_share" in evidence
-    note = brief.left_open_note(evidence, ["pathway_wait_share", "us_preference.GTM"])
-    assert "Not decided by the data: pathway_wait_share" in note
-    assert "us_preference.GTM" not in note  # named only where the lever rests on it
-    # a name inside a longer one is not a match
-    assert brief.left_open_note("`beta_expulsion_extra` 2", ["beta_expulsion"]) == ""
-    assert brief.left_open_note(evidence, []) == ""
-    # the shipped calibration's list is what the brief uses, and every name is fitted
+    rests_on = brief.lever_parameters()
+    assert {"beta_expulsion", "transit_news_sensitivity"} <= set(rests_on["enforcement"])
+    note = brief.left_open_note(rests_on["enforcement"], ["transit_news_sensitivity", "x.GTM"])
+    assert "Not decided by the data: transit_news_sensitivity" in note
+    assert "x.GTM" not in note  # named only where the lever rests on it
+    assert brief.left_open_note(rests_on["pathways"], ["transit_news_sensitivity"]) == ""
+    # the shipped calibration leaves transit_news_sensitivity open, so a brief of an
+    # enforcement scenario says so
+    assert "transit_news_sensitivity" in brief.open_parameters()
     posterior, _ = runs.load_posterior_safely()
     assert set(brief.open_parameters()) <= set(posterior.settings["free_parameters"])
 

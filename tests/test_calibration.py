@@ -228,7 +228,7 @@ def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoi
     sampler = SamplerSettings(
         replicates=3, runs_per_wave=8, waves=2, ensemble_size=6, check_runs=3, steps=200
     )
-    tiny = Settings(scale=1000, max_evaluations=3, sampler=sampler, truths=4)
+    tiny = Settings(scale=1000, max_evaluations=3, posterior="emulator", sampler=sampler, truths=4)
     messages: list[str] = []
     record = calibrate(
         DEFAULT_TARGETS, "2017-12", out, workers=2, settings=tiny, say=messages.append
@@ -244,6 +244,13 @@ def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoi
     calibrate(DEFAULT_TARGETS, "2017-12", alone, workers=1, settings=tiny, say=messages.append)
     pd.testing.assert_frame_equal(load_posterior(alone).ensemble, posterior.ensemble)
     assert (out / "coverage_parameters.csv").is_file() and "coverage" in record
+    assert 0 <= record["coverage"]["parameters_90"] <= 1
+    # what calibration-report prints of it: the spread against the prior, and the coverage
+    from migflow.calibration.commands import print_ensemble_coverage, print_spread
+    from migflow.calibration.identification import spread_table
+
+    print_spread(spread_table(posterior.ensemble, posterior.point))
+    print_ensemble_coverage(out)
     # a second run continues where the first stopped (checkpoint and the posterior's runs)
     calibrate(DEFAULT_TARGETS, "2017-12", out, workers=2, settings=tiny, say=messages.append)
     assert sum("resuming point-estimate chain" in m for m in messages) == tiny.chains
@@ -265,13 +272,24 @@ def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoi
     )
 
 
+def test_the_abc_posterior_is_seeded_whatever_the_number_of_workers(tmp_path):
+    """The shipped method (ABC rejection in a box): every draw is seeded, so one worker and
+    two give the very same ensemble."""
+    tiny = Settings(scale=1000, max_evaluations=2, population_size=6, generations=1)
+    folders = [tmp_path / "two", tmp_path / "one"]
+    for folder, workers in zip(folders, (2, 1), strict=True):
+        calibrate(DEFAULT_TARGETS, "2016-12", folder, workers, None, tiny, lambda _: None)
+    ensembles = [load_posterior(f).ensemble for f in folders]
+    assert len(ensembles[0]) == 6 and abs(ensembles[0]["weight"].sum() - 1) < 1e-9
+    pd.testing.assert_frame_equal(*ensembles)
+
+
 def test_a_refit_begins_where_it_is_told_and_records_it(tmp_path):
     """``--start``: Powell's first evaluation is the starting point, so with a budget of one
     the result is that point; settings.json keeps it, so the refit can be rerun."""
     start = {"emigration_base.VEN": 400_000.0, "stay_utility": 1.0}
     out = tmp_path / "refit"
-    sampler = SamplerSettings(replicates=2, runs_per_wave=4, waves=1, ensemble_size=4, steps=100)
-    one = Settings(scale=1000, max_evaluations=1, chains=1, sampler=sampler, truths=0)
+    one = Settings(scale=1000, max_evaluations=1, chains=1, population_size=4)
     calibrate(DEFAULT_TARGETS, "2016-12", out, 1, None, one, lambda _: None, start)
     point = load_posterior(out).point
     assert {k: point[k] for k in start} == pytest.approx(start)
@@ -490,7 +508,10 @@ def test_the_spread_table_tells_a_parameter_left_at_its_prior_from_one_the_data_
     assert table.loc["retry_hazard", "verdict"] == "narrowed by the data"
     assert table.loc["retry_hazard", "point_at_bound"]
     assert not table.loc["beta_network", "point_at_bound"]
+    # an ensemble drawn in a box around the point (ABC) says nothing of what the data decide
+    boxed = spread_table(ensemble, point, space, box_width=0.02)
+    assert set(boxed["verdict"]) == {"set by its box, not by the data"}
     # the shipped ensemble: every fitted parameter is in the table
     posterior = load_posterior()
-    shipped = spread_table(posterior.ensemble, posterior.point)
+    shipped = spread_table(posterior.ensemble, posterior.point, box_width=posterior.box_width)
     assert set(shipped["parameter"]) == set(posterior.settings["free_parameters"])

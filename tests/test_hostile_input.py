@@ -653,6 +653,8 @@ def test_a_long_run_says_how_long_and_needs_yes(tmp_path):
         (["calibrate", "--waves", "0"], "--waves"),
         (["calibrate", "--runs-per-wave", "-3"], "--runs-per-wave"),
         (["calibrate", "--truths", "501"], "--truths"),
+        (["calibrate", "--posterior", "mcmc"], "--posterior"),
+        (["calibrate", "--population", "1"], "--population"),
     ],
 )
 def test_counts_on_the_command_line_are_bounded_before_any_work(tmp_path, args, expected):
