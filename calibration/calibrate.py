@@ -61,7 +61,7 @@ class Settings:
     # populations give a one-particle "ensemble", and the box, not the data, sets the
     # spread. "emulator": the posterior over the whole ranges (emulated_posterior.py) and
     # its coverage check, whose waves do not yet converge on this model (docs/calibration.md).
-    posterior: str = "abc"
+    posterior: str = "emulator"
     population_size: int = 192
     generations: int = 1
     prior_width: float = 0.02

@@ -9,11 +9,12 @@ truth (simulation-based calibration; Talts et al. 2018, https://arxiv.org/abs/18
 
 Two simplifications, both because a full calibration per truth would take 50 times the
 calibration's time: the refit samples the calibration's last emulator (its runs are not
-redone per truth), and the prior of the check is the box of the first wave (``first_width``
-of each range around the point estimate), where that emulator was fitted; truths from the
-whole ranges would test the emulator where it has no runs. The check therefore measures
-whether the likelihood, the emulator's variance and the sampler give honest intervals, not
-whether the sequential design found the whole posterior.
+redone per truth), and the prior of the check is a normal fitted to the ensemble (truncated
+to the ranges), where that emulator has its runs; truths from the whole ranges would test
+the emulator where it has none. The refit uses the same prior, as simulation-based
+calibration requires. The check therefore measures whether the likelihood, the emulator's
+error and the sampler give honest intervals where the posterior lies, not whether the
+sequential design found the whole posterior.
 """
 
 from __future__ import annotations
@@ -45,9 +46,21 @@ def coverage_check(
     """Coverage per parameter (columns ``covered_50``, ``covered_90``, in parameter order)
     and per target (same columns, NaN for targets the model never moves)."""
     rng = np.random.default_rng(seed)
-    low, high = posterior.low, posterior.high
-    dim = len(low)
-    units = low + rng.random((truths, dim)) * (high - low)
+    dim = posterior.ensemble.shape[1]
+    low, high = np.zeros(dim), np.ones(dim)
+    centre = posterior.ensemble.mean(axis=0)
+    cov = np.cov(posterior.ensemble.T) + np.eye(dim) * 1e-10
+    root, precision = np.linalg.cholesky(cov), np.linalg.inv(cov)
+
+    def log_prior(u: np.ndarray) -> np.ndarray:
+        gap = u - centre
+        return -0.5 * np.sum((gap @ precision) * gap, axis=1)
+
+    units = np.empty((0, dim))
+    while len(units) < truths:  # the normal truncated to the ranges
+        draws = centre + rng.standard_normal((4 * truths, dim)) @ root.T
+        units = np.vstack([units, draws[((draws >= 0) & (draws <= 1)).all(axis=1)]])
+    units = units[:truths]
     seeds = np.arange(truths) + seed + 2_000_000
     simulated = np.asarray(run_batch(units, seeds), dtype=float)
     extra_sd = np.sqrt(np.maximum(posterior.sigma2 - posterior.noise_var, 0.0))
@@ -64,7 +77,7 @@ def coverage_check(
         synthetic = simulated[t] + extra_sd * rng.standard_normal(len(extra_sd))
         draws, _ = sample_posterior(
             posterior.emulator, posterior.sigma2, posterior.units, rng, quick, low, high,
-            shift=synthetic,
+            shift=synthetic, log_prior=log_prior,
         )  # fmt: skip
         some = draws[rng.choice(len(draws), 400, replace=False)]
         mean, var = posterior.emulator.predict(some)

@@ -50,6 +50,7 @@ class Emulator:
     residual_var: np.ndarray  # (targets,) leave-one-out mean square
     error_basis: np.ndarray  # (targets, k) eigenvectors of the lack of fit's covariance
     error_scales: np.ndarray  # (k,) and its eigenvalues
+    trust_leverage: float = np.inf  # the largest leverage among the runs it was fitted to
 
     @property
     def lack_of_fit(self) -> np.ndarray:
@@ -113,6 +114,7 @@ def fit(
     inverse_gram = vt.T @ np.diag(1.0 / (s**2 + penalty)) @ vt
     residual_var = np.mean(loo**2, axis=0)
     covariance = loo.T @ loo / len(loo) - np.diag(noise_var)
+    hat_max = float(np.max(np.sum((z @ vt.T @ np.diag(1.0 / (s**2 + penalty)) @ vt) * z, axis=1)))
     scales, basis = np.linalg.eigh((covariance + covariance.T) / 2)
     return Emulator(
         active=active,
@@ -123,4 +125,5 @@ def fit(
         residual_var=residual_var,
         error_basis=basis,
         error_scales=np.maximum(scales, 0.0),
+        trust_leverage=hat_max,
     )

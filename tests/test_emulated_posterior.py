@@ -79,7 +79,9 @@ def test_the_waves_find_the_truth_with_the_spread_the_data_allow(toy_posterior):
     assert post.ensemble.mean(axis=0) == pytest.approx(TRUTH, abs=0.02)
     # the spread of a linear-Gaussian problem with the likelihood's variance, from the slopes
     linear_sd = np.sqrt(np.diag(np.linalg.inv(SLOPES.T @ SLOPES / post.sigma2)))
-    assert post.ensemble.std(axis=0) == pytest.approx(linear_sd, rel=0.3)
+    # no narrower than the data allow, and the emulator's own error widens it only a little
+    ratio = post.ensemble.std(axis=0) / linear_sd
+    assert (ratio > 0.8).all() and (ratio < 1.5).all()
     assert min(post.diagnostics["validation_within_3sd"]) > 0.95
     assert post.diagnostics["r_hat"] < 1.1
 
