@@ -158,11 +158,11 @@ def calibrate(
         "in_sample": fit,
     }
     extra = {}
-    if settings.posterior == "abc":  # the box says nothing of what the data decide; this does
-        say("what the data decide near the point: one run per fitted parameter")
-        extra["parameter_information.csv"] = measure(best, targets, settings.scale, settings.seed)[
-            0
-        ]
+    # what the data decide near the point, in every direction: a box ensemble says nothing
+    # of it, and the emulated one is kept near its runs (posterior.left_at_prior)
+    say("what the data decide near the point: one run per fitted parameter")
+    local, _, _ = measure(best, targets, settings.scale, settings.seed)
+    extra["parameter_information.csv"] = local
     if covered is not None:
         parameters, outcomes = covered
         extra["coverage_parameters.csv"] = parameters.assign(parameter=list(space.names))

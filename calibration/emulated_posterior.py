@@ -16,10 +16,14 @@ it matters; Andrianakis et al. 2015, https://doi.org/10.1371/journal.pcbi.100396
    target and the expected misfit that scales the likelihood.
 2. **Wave 1**: a Latin hypercube in a box around the point estimate (``first_width`` of
    each range on each side), where the posterior's mass is to be expected.
-3. **Later waves**: the emulator is fitted to every run so far, its posterior is sampled by
-   adaptive Metropolis over the whole cube, and the next runs are drawn from that posterior.
-   Each wave's runs first test the emulator that placed them (``validation``: the share of
-   run residuals within three emulated standard deviations).
+3. **Later waves**: the emulator is fitted to the runs so far that are not far worse than
+   the point (history matching's refocusing: a quadratic fitted to runs as bad as loss 1
+   cannot also be accurate where the posterior is), its posterior is sampled by adaptive
+   Metropolis over the whole cube but only where the emulator's leverage is no larger than
+   at its own runs (a trust region: beyond it, the emulator's error grows until it absorbs
+   any misfit, and each wave landed further out than the last), and the next runs are
+   drawn from that posterior. Each wave's runs first test the emulator that placed them
+   (``validation``: the share of run residuals within three emulated standard deviations).
 4. **Ensemble**: draws from the last emulator's posterior. A sample of them is run with the
    real model and their losses set against what the emulator predicted (``check``).
 
@@ -79,8 +83,6 @@ class EmulatedPosterior:
 
     ensemble: np.ndarray
     emulator: Emulator
-    low: np.ndarray  # the first wave's box: where the emulator was fitted throughout
-    high: np.ndarray
     sigma2: float
     noise_var: np.ndarray
     units: np.ndarray  # every run's parameters
@@ -328,6 +330,4 @@ def emulated_posterior(
         "check_loss_range": [float(actual.min()), float(actual.max())],
         "check_predicted_loss_median": float(np.median(predicted)),
     }
-    return EmulatedPosterior(
-        ensemble, emulator, low, high, sigma2, noise_var, units, residuals, diagnostics
-    )
+    return EmulatedPosterior(ensemble, emulator, sigma2, noise_var, units, residuals, diagnostics)

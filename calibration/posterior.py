@@ -43,19 +43,23 @@ class Posterior:
 
     def left_at_prior(self) -> list[str]:
         """The fitted parameters the data leave at their prior: what rests on them rests
-        on their range. From the ensemble's spread against the prior when it is drawn over
-        the whole ranges; for an ensemble drawn in a box, from the local measure at the
-        point (``parameter_information.csv``, ``information.py``) if it is shipped."""
+        on their range. Those the local measure at the point says so of
+        (``parameter_information.csv``, ``information.py``), and, for an ensemble drawn
+        over the whole ranges, those whose spread in it is as wide as the prior's. The local
+        measure is always consulted: an ensemble drawn in a box says nothing of it, and the
+        emulated ensemble is kept near its runs (a trust region), so it can be narrower
+        than the data allow in the directions they leave open (docs/calibration.md)."""
         from .identification import VERDICTS, spread_table
 
-        if self.box_width > 0:
-            local = self.folder / "parameter_information.csv"
-            if not local.is_file():
-                return []
+        open_ = set()
+        local = self.folder / "parameter_information.csv"
+        if local.is_file():
             table = pd.read_csv(local)
-        else:
+            open_ |= set(table.loc[table["verdict"] == VERDICTS[2], "parameter"])
+        if self.box_width == 0:
             table = spread_table(self.ensemble, self.point)
-        return table.loc[table["verdict"] == VERDICTS[2], "parameter"].tolist()
+            open_ |= set(table.loc[table["verdict"] == VERDICTS[2], "parameter"])
+        return [n for n in self.settings.get("free_parameters", sorted(open_)) if n in open_]
 
     def point_parameters(self, overrides: dict | None = None) -> Parameters:
         return Parameters({**self.point, **(overrides or {})})

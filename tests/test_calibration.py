@@ -275,7 +275,9 @@ def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoi
 def test_the_abc_posterior_is_seeded_whatever_the_number_of_workers(tmp_path):
     """The shipped method (ABC rejection in a box): every draw is seeded, so one worker and
     two give the very same ensemble."""
-    tiny = Settings(scale=1000, max_evaluations=2, population_size=6, generations=1)
+    tiny = Settings(
+        scale=1000, max_evaluations=2, posterior="abc", population_size=6, generations=1
+    )
     folders = [tmp_path / "two", tmp_path / "one"]
     for folder, workers in zip(folders, (2, 1), strict=True):
         calibrate(DEFAULT_TARGETS, "2016-12", folder, workers, None, tiny, lambda _: None)
@@ -289,7 +291,7 @@ def test_a_refit_begins_where_it_is_told_and_records_it(tmp_path):
     the result is that point; settings.json keeps it, so the refit can be rerun."""
     start = {"emigration_base.VEN": 400_000.0, "stay_utility": 1.0}
     out = tmp_path / "refit"
-    one = Settings(scale=1000, max_evaluations=1, chains=1, population_size=4)
+    one = Settings(scale=1000, max_evaluations=1, chains=1, posterior="abc", population_size=4)
     calibrate(DEFAULT_TARGETS, "2016-12", out, 1, None, one, lambda _: None, start)
     point = load_posterior(out).point
     assert {k: point[k] for k in start} == pytest.approx(start)

@@ -36,9 +36,11 @@ def toy_runs(units: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
+# wave 1 wide enough to hold the posterior (about +-3 sd): the trust region keeps the
+# sampler where there are runs, so a first wave narrower than the posterior would truncate it
 SMALL = SamplerSettings(
-    replicates=6, runs_per_wave=60, waves=2, ensemble_size=100, check_runs=10, chains=16,
-    steps=1200, n_active=4,
+    replicates=6, first_width=0.1, runs_per_wave=60, waves=2, ensemble_size=100,
+    check_runs=10, chains=16, steps=1200, n_active=4,
 )  # fmt: skip
 
 
