@@ -68,6 +68,8 @@ class Settings:
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     # synthetic truths for the emulator's coverage check (coverage.py), one run each
     truths: int = 50
+    # the local measure of what the data decide (information.py): one run per parameter
+    local_measure: bool = True
 
 
 def select_targets(
@@ -160,9 +162,10 @@ def calibrate(
     extra = {}
     # what the data decide near the point, in every direction: a box ensemble says nothing
     # of it, and the emulated one is kept near its runs (posterior.left_at_prior)
-    say("what the data decide near the point: one run per fitted parameter")
-    local, _, _ = measure(best, targets, settings.scale, settings.seed)
-    extra["parameter_information.csv"] = local
+    if settings.local_measure:
+        say("what the data decide near the point: one run per fitted parameter")
+        local, _, _ = measure(best, targets, settings.scale, settings.seed)
+        extra["parameter_information.csv"] = local
     if covered is not None:
         parameters, outcomes = covered
         extra["coverage_parameters.csv"] = parameters.assign(parameter=list(space.names))

@@ -228,7 +228,10 @@ def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoi
     sampler = SamplerSettings(
         replicates=3, runs_per_wave=8, waves=2, ensemble_size=6, check_runs=3, steps=200
     )
-    tiny = Settings(scale=1000, max_evaluations=3, posterior="emulator", sampler=sampler, truths=4)
+    tiny = Settings(
+        scale=1000, max_evaluations=3, posterior="emulator", sampler=sampler, truths=4,
+        local_measure=False,
+    )  # fmt: skip
     messages: list[str] = []
     record = calibrate(
         DEFAULT_TARGETS, "2017-12", out, workers=2, settings=tiny, say=messages.append
@@ -276,8 +279,9 @@ def test_the_abc_posterior_is_seeded_whatever_the_number_of_workers(tmp_path):
     """The shipped method (ABC rejection in a box): every draw is seeded, so one worker and
     two give the very same ensemble."""
     tiny = Settings(
-        scale=1000, max_evaluations=2, posterior="abc", population_size=6, generations=1
-    )
+        scale=1000, max_evaluations=2, posterior="abc", population_size=6, generations=1,
+        local_measure=False,
+    )  # fmt: skip
     folders = [tmp_path / "two", tmp_path / "one"]
     for folder, workers in zip(folders, (2, 1), strict=True):
         calibrate(DEFAULT_TARGETS, "2016-12", folder, workers, None, tiny, lambda _: None)
@@ -293,6 +297,8 @@ def test_a_refit_begins_where_it_is_told_and_records_it(tmp_path):
     out = tmp_path / "refit"
     one = Settings(scale=1000, max_evaluations=1, chains=1, posterior="abc", population_size=4)
     calibrate(DEFAULT_TARGETS, "2016-12", out, 1, None, one, lambda _: None, start)
+    # every calibration says what the data decide near its point, for the briefs
+    assert (out / "parameter_information.csv").is_file()
     point = load_posterior(out).point
     assert {k: point[k] for k in start} == pytest.approx(start)
     assert load_start(out / "settings.json") == start
