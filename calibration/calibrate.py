@@ -1,10 +1,9 @@
 """``migflow calibrate``: point estimate, then a posterior ensemble, written as the default.
 
-Two posteriors: ABC rejection in a box around the point (``abc.py``, the shipped one) or,
-with ``posterior = "emulator"``, the posterior over each parameter's whole range sampled on
-an emulator, with its coverage check (``emulated_posterior.py``, ``coverage.py``). The
-second is the method issue 21 asks for; on the real model its waves do not yet converge
-(docs/calibration.md), so it is not the default.
+Two posteriors: by default the posterior over each parameter's whole range sampled on an
+emulator, with its coverage check (``emulated_posterior.py``, ``coverage.py``), or, with
+``posterior = "abc"``, ABC rejection in a box around the point (``abc.py``), whose spread is
+the box's (docs/calibration.md).
 
 Interruptions lose little: each point-estimate chain's best-so-far is checkpointed as it
 improves (``chains.py``), the ABC populations live in pyabc's database and each block of the
@@ -60,7 +59,7 @@ class Settings:
     # weights near 1e-65, as pyabc's kernel densities underflow in 35 dimensions), so more
     # populations give a one-particle "ensemble", and the box, not the data, sets the
     # spread. "emulator": the posterior over the whole ranges (emulated_posterior.py) and
-    # its coverage check, whose waves do not yet converge on this model (docs/calibration.md).
+    # its coverage check; the shipped one (docs/calibration.md).
     posterior: str = "emulator"
     population_size: int = 192
     generations: int = 1

@@ -92,7 +92,7 @@ POSTERIORS = ("abc", "emulator")
 POSTERIOR = typer.Option(
     None,
     "--posterior",
-    help="abc (the shipped: a box around the point) or emulator (the whole ranges)",
+    help="emulator (the default: over the whole ranges) or abc (a box around the point)",
 )
 POPULATION = typer.Option(None, "--population", help="ABC-SMC particles per population")
 GENERATIONS = typer.Option(None, "--generations", help="ABC-SMC populations")
