@@ -47,7 +47,6 @@ def coverage_check(
     and per target (same columns, NaN for targets the model never moves)."""
     rng = np.random.default_rng(seed)
     dim = posterior.ensemble.shape[1]
-    low, high = np.zeros(dim), np.ones(dim)
     centre = posterior.ensemble.mean(axis=0)
     cov = np.cov(posterior.ensemble.T) + np.eye(dim) * 1e-10
     root, precision = np.linalg.cholesky(cov), np.linalg.inv(cov)
@@ -76,7 +75,7 @@ def coverage_check(
     for t in range(truths):
         synthetic = simulated[t] + extra_sd * rng.standard_normal(len(extra_sd))
         draws, _ = sample_posterior(
-            posterior.emulator, posterior.sigma2, posterior.units, rng, quick, low, high,
+            posterior.emulator, posterior.sigma2, posterior.units, rng, quick,
             shift=synthetic, log_prior=log_prior,
         )  # fmt: skip
         some = draws[rng.choice(len(draws), 400, replace=False)]

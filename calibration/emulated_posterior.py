@@ -195,27 +195,21 @@ def sample_posterior(
     candidates: np.ndarray,
     rng: np.random.Generator,
     settings: SamplerSettings,
-    low: np.ndarray | None = None,
-    high: np.ndarray | None = None,
     shift: np.ndarray | None = None,
     log_prior: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, float]:
-    """Draws from the emulated posterior (uniform prior on [low, high], times
+    """Draws from the emulated posterior (uniform prior over the unit cube, times
     ``log_prior`` if given); the chains start at the ``candidates`` (runs already made)
     it finds most likely."""
     dim = candidates.shape[1]
-    low = np.zeros(dim) if low is None else low
-    high = np.ones(dim) if high is None else high
-    inside = candidates[((candidates >= low) & (candidates <= high)).all(axis=1)]
-
     likelihood = Likelihood(emulator, sigma2, shift, trust=settings.focus > 0)
 
     def density(u: np.ndarray) -> np.ndarray:
         return likelihood(u) if log_prior is None else likelihood(u) + log_prior(u)
 
-    best = np.argsort(density(inside))[::-1][: settings.chains]
-    starts = inside[rng.choice(best, size=settings.chains, replace=len(best) < settings.chains)]
-    return metropolis(density, starts, rng, settings.steps, low, high)
+    best = np.argsort(density(candidates))[::-1][: settings.chains]
+    starts = candidates[rng.choice(best, size=settings.chains, replace=len(best) < settings.chains)]
+    return metropolis(density, starts, rng, settings.steps, np.zeros(dim), np.ones(dim))
 
 
 def training_runs(residuals: np.ndarray, expected_loss: float, settings: SamplerSettings):

@@ -114,7 +114,7 @@ def fit(
     inverse_gram = vt.T @ np.diag(1.0 / (s**2 + penalty)) @ vt
     residual_var = np.mean(loo**2, axis=0)
     covariance = loo.T @ loo / len(loo) - np.diag(noise_var)
-    hat_max = float(np.max(np.sum((z @ vt.T @ np.diag(1.0 / (s**2 + penalty)) @ vt) * z, axis=1)))
+    hat_max = float(np.max(np.sum((z @ inverse_gram) * z, axis=1)))
     scales, basis = np.linalg.eigh((covariance + covariance.T) / 2)
     return Emulator(
         active=active,
