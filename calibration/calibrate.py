@@ -35,7 +35,7 @@ from .coverage import coverage_check, coverage_summary
 from .emulated_posterior import SamplerSettings, emulated_posterior
 from .fit import evaluate
 from .history import HISTORY_INSTRUMENTS, history_for
-from .information import effective_targets, measure, residuals
+from .information import effective_targets, information_table, measure, posterior_sd, residuals
 from .paths import DEFAULT_TARGETS, SHIPPED
 from .posterior import write_posterior
 from .simulate import ard_by_group, loss
@@ -123,7 +123,7 @@ def calibrate(
             + ", ".join(f"chain {c['chain']} {c['loss']:.4f}" for c in chains) + ")")  # fmt: skip
 
         sim = evaluate(best, scenario, targets)
-        covered, diagnostics = None, {}
+        covered, diagnostics, local = None, {}, None
         if settings.posterior == "abc":
             say(f"ABC-SMC: {settings.generations} populations of {settings.population_size}")
             ensemble = abc_smc(
@@ -134,7 +134,7 @@ def calibrate(
             diagnostics["abc_effective_sample_size"] = round(float(1 / np.sum(weights**2)), 2)
             say(f"ABC-SMC done: effective sample size {diagnostics['abc_effective_sample_size']}")
         else:
-            ensemble, diagnostics, covered = _emulated(
+            ensemble, diagnostics, covered, local = _emulated(
                 client, scenario, targets, space, best, sim, settings, work, setup, say
             )
             say(f"posterior done after {time.time() - t0:.0f} s")
@@ -162,8 +162,9 @@ def calibrate(
     # what the data decide near the point, in every direction: a box ensemble says nothing
     # of it, and the emulated one is kept near its runs (posterior.left_at_prior)
     if settings.local_measure:
-        say("what the data decide near the point: one run per fitted parameter")
-        local, _, _ = measure(best, targets, settings.scale, settings.seed)
+        if local is None:
+            say("what the data decide near the point: one run per fitted parameter")
+            local, _, _ = measure(best, targets, settings.scale, settings.seed)
         extra["parameter_information.csv"] = local
     if covered is not None:
         parameters, outcomes = covered
@@ -242,13 +243,21 @@ def fitted_values(values: dict, targets: pd.DataFrame, scale: int, seed: int) ->
 
 
 def _emulated(client, scenario, targets, space, best, sim, settings, work, setup, say):
-    """The emulated posterior, as an ensemble table, with its diagnostics and coverage."""
-    say(f"posterior: {settings.sampler.waves} waves of {settings.sampler.runs_per_wave} runs")
+    """The emulated posterior, as an ensemble table, with its diagnostics, coverage and
+    (with ``local_measure``) the local measure, whose shape the first wave takes."""
     run_batch = dask_runs(client, scenario, targets, space)
+    if settings.local_measure:
+        say("what the data decide near the point: one run per fitted parameter")
+    say(f"posterior: {settings.sampler.waves} waves of {settings.sampler.runs_per_wave} runs")
+    n_eff = effective_targets(sim, targets)
     posterior = emulated_posterior(
-        run_batch, space.to_unit(best), effective_targets(sim, targets), settings.sampler,
-        settings.seed, work, setup, say,
+        run_batch, space.to_unit(best), n_eff, settings.sampler, settings.seed, work, setup,
+        say, local_shape=settings.local_measure,
     )  # fmt: skip
+    local = None
+    if posterior.local is not None:
+        base, jac = posterior.local
+        local = information_table(space, best, posterior_sd(jac, base, n_eff))
     found = posterior.diagnostics
     say(f"{found['runs']} runs; real loss of {settings.sampler.check_runs} draws "
         f"{found['check_loss_median']:.3f} (median) against "
@@ -261,7 +270,7 @@ def _emulated(client, scenario, targets, space, best, sim, settings, work, setup
         )
     ensemble = pd.DataFrame([space.to_values(u) for u in posterior.ensemble])
     ensemble["weight"] = 1.0 / len(ensemble)
-    return ensemble, found, covered
+    return ensemble, found, covered, local
 
 
 def _residual_run(unit, seed, scenario, targets, space) -> np.ndarray:

@@ -14,8 +14,12 @@ it matters; Andrianakis et al. 2015, https://doi.org/10.1371/journal.pcbi.100396
 
 1. **Replicates**: the point estimate at several seeds, for the model's sampling noise per
    target and the expected misfit that scales the likelihood.
-2. **Wave 1**: a Latin hypercube in a box around the point estimate (``first_width`` of
-   each range on each side), where the posterior's mass is to be expected.
+2. **Wave 1**: a Latin hypercube shaped by the local posterior (``information.py``: the
+   normal the model's own Jacobian gives at the point), folded into the ranges, so that the
+   first runs already reach as far as the data allow in each direction: far along a
+   parameter the data leave open, close in where they decide it. Without that shape, a
+   box of ``first_width`` of each range on each side; the later waves then grew the region
+   little, and the ensemble was as narrow where the data say nothing as where they decide.
 3. **Later waves**: the emulator is fitted to the runs so far that are not far worse than
    the point (history matching's refocusing: a quadratic fitted to runs as bad as loss 1
    cannot also be accurate where the posterior is), its posterior is sampled by adaptive
@@ -39,10 +43,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy.stats import qmc
+from scipy.stats import norm, qmc
 
 from . import emulator as emulation
 from .emulator import Emulator
+from .information import jacobian_from_runs, local_normal, stepped_points
 
 #: a run batch: unit-cube points and one seed each -> residuals, shape (points, targets)
 RunBatch = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -88,6 +93,8 @@ class EmulatedPosterior:
     units: np.ndarray  # every run's parameters
     residuals: np.ndarray  # and residuals
     diagnostics: dict = field(default_factory=dict)
+    # the local measure's residuals at the point and Jacobian (information.py), if taken
+    local: tuple[np.ndarray, np.ndarray] | None = None
 
 
 #: eigenvalues of the emulator's error covariance below this share of the data's variance
@@ -234,6 +241,22 @@ def validation_share(emulator: Emulator, units, residuals, noise_var) -> float:
     return float(np.mean(z <= VALIDATION_SD))
 
 
+def first_design(
+    center: np.ndarray, settings: SamplerSettings, rng: np.random.Generator,
+    shape: np.ndarray | None = None,
+) -> np.ndarray:  # fmt: skip
+    """Wave 1's points: a Latin hypercube mapped through the local normal ``center + shape
+    @ z`` and folded into the unit cube at its faces, or, without ``shape``, spread over a
+    box of ``first_width`` on each side of ``center``."""
+    dim = len(center)
+    cube = qmc.LatinHypercube(d=dim, seed=rng).random(settings.runs_per_wave)
+    if shape is None:
+        low = np.clip(center - settings.first_width, 0.0, 1.0)
+        high = np.clip(center + settings.first_width, 0.0, 1.0)
+        return low + cube * (high - low)
+    return reflect(center[None, :] + norm.ppf(cube) @ shape.T, np.zeros(dim), np.ones(dim))
+
+
 class _Blocks:
     """Blocks of runs kept in the work folder, each tagged with the set-up that made it."""
 
@@ -266,17 +289,26 @@ def emulated_posterior(
     work: Path | None = None,
     identity: str = "",
     say=print,
+    local_shape: bool = True,
 ) -> EmulatedPosterior:
     """Build the ensemble (steps 1-4 of the module's docstring). ``center`` is the point
-    estimate in the unit cube; ``n_eff`` the effective number of targets."""
+    estimate in the unit cube; ``n_eff`` the effective number of targets. With
+    ``local_shape``, the local measure is taken first (one run at the point and one per
+    parameter, at ``seed``: ``information.py``) and wave 1 takes its shape; without, wave 1
+    is a box."""
     rng = np.random.default_rng(seed)
     blocks = _Blocks(work, identity + json.dumps(asdict(settings)), say)
-    dim = len(center)
     next_seed = iter(range(seed + 1, seed + 1_000_000))
 
     def seeds(n: int) -> np.ndarray:
         return np.array([next(next_seed) for _ in range(n)])
 
+    local = first_shape = None
+    if local_shape:
+        points, steps = stepped_points(center)
+        runs = blocks.run("local", points, np.full(len(points), seed), run_batch)
+        local = jacobian_from_runs(runs, steps)
+        _, first_shape = local_normal(*local[::-1], n_eff)
     replicates = blocks.run(
         "replicates", np.repeat(center[None, :], settings.replicates, axis=0),
         seeds(settings.replicates), run_batch,
@@ -284,9 +316,7 @@ def emulated_posterior(
     noise_var = replicates.var(axis=0, ddof=1)
     expected_loss = float(np.mean(np.sum(replicates**2, axis=1)))
     sigma2 = expected_loss / n_eff
-    low = np.clip(center - settings.first_width, 0.0, 1.0)
-    high = np.clip(center + settings.first_width, 0.0, 1.0)
-    design = low + qmc.LatinHypercube(d=dim, seed=rng).random(settings.runs_per_wave) * (high - low)
+    design = first_design(center, settings, rng, first_shape)
     units = np.vstack([np.repeat(center[None, :], settings.replicates, axis=0), design])
     residuals = np.vstack([
         replicates, blocks.run("wave1", design, seeds(len(design)), run_batch),
@@ -315,6 +345,7 @@ def emulated_posterior(
     actual = np.sum(real**2, axis=1)
     diagnostics = {
         "runs": int(len(units) + len(checked)),
+        "first_wave": "local posterior" if first_shape is not None else "box",
         "expected_loss_at_point": expected_loss,
         "effective_targets": n_eff,
         "validation_within_3sd": validation,
@@ -324,4 +355,6 @@ def emulated_posterior(
         "check_loss_range": [float(actual.min()), float(actual.max())],
         "check_predicted_loss_median": float(np.median(predicted)),
     }
-    return EmulatedPosterior(ensemble, emulator, sigma2, noise_var, units, residuals, diagnostics)
+    return EmulatedPosterior(
+        ensemble, emulator, sigma2, noise_var, units, residuals, diagnostics, local
+    )

@@ -56,20 +56,31 @@ def effective_targets(sim: np.ndarray, targets: pd.DataFrame) -> float:
     return float(weight.sum() ** 2 / np.sum(weight**2))
 
 
+def stepped_points(unit: np.ndarray, step: float = STEP) -> tuple[np.ndarray, np.ndarray]:
+    """The points a forward-difference Jacobian runs: ``unit`` first, then ``unit`` with
+    one parameter moved by ``step`` (down for a parameter near the top of its range).
+    Returns the points and each move's signed step."""
+    steps = np.where(unit + step <= 1.0, step, -step)
+    moved = np.repeat(unit[None, :], len(unit), axis=0)
+    moved[np.arange(len(unit)), np.arange(len(unit))] += steps
+    return np.vstack([unit[None, :], moved]), steps
+
+
+def jacobian_from_runs(runs: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Residuals at the point and J, shape (targets, parameters), from the residuals of
+    ``stepped_points`` (one row per point, in that order)."""
+    base = runs[0]
+    return base, ((runs[1:] - base[None, :]) / steps[:, None]).T
+
+
 def jacobian(
     residuals_at: Callable[[np.ndarray], np.ndarray], unit: np.ndarray, step: float = STEP
 ) -> tuple[np.ndarray, np.ndarray]:
     """Forward differences of ``residuals_at`` (unit-cube point -> residuals) at ``unit``,
     one parameter at a time; a parameter near the top of its range steps down. Returns the
     residuals at ``unit`` and J, shape (targets, parameters)."""
-    base = residuals_at(unit)
-    columns = []
-    for k in range(len(unit)):
-        h = step if unit[k] + step <= 1.0 else -step
-        moved = unit.copy()
-        moved[k] += h
-        columns.append((residuals_at(moved) - base) / h)
-    return base, np.column_stack(columns)
+    points, steps = stepped_points(unit, step)
+    return jacobian_from_runs(np.array([residuals_at(p) for p in points]), steps)
 
 
 def posterior_covariance(jac: np.ndarray, base: np.ndarray, n_eff: float) -> np.ndarray:

@@ -222,15 +222,14 @@ def test_a_search_that_stops_early_restarts_from_its_best_point(monkeypatch):
 
 def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoint(tmp_path):
     out = tmp_path / "posterior"
-    # small enough to run in seconds: two chains of three evaluations, two waves of eight
-    # runs, an ensemble of six, four synthetic truths, and targets to 2017 only (the Darién
-    # counts of 2015-2017)
+    # small enough to run in seconds: two chains of three evaluations, the local measure
+    # (whose shape wave 1 takes), two waves of eight runs, an ensemble of six, four
+    # synthetic truths, and targets to 2017 only (the Darién counts of 2015-2017)
     sampler = SamplerSettings(
         replicates=3, runs_per_wave=8, waves=2, ensemble_size=6, check_runs=3, steps=200
     )
     tiny = Settings(
-        scale=1000, max_evaluations=3, posterior="emulator", sampler=sampler, truths=4,
-        local_measure=False,
+        scale=1000, max_evaluations=3, posterior="emulator", sampler=sampler, truths=4
     )  # fmt: skip
     messages: list[str] = []
     record = calibrate(
@@ -247,6 +246,9 @@ def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoi
     calibrate(DEFAULT_TARGETS, "2017-12", alone, workers=1, settings=tiny, say=messages.append)
     pd.testing.assert_frame_equal(load_posterior(alone).ensemble, posterior.ensemble)
     assert (out / "coverage_parameters.csv").is_file() and "coverage" in record
+    assert record["posterior"]["first_wave"] == "local posterior"
+    information = pd.read_csv(out / "parameter_information.csv")
+    assert list(information["parameter"]) == list(ParameterSpace().names)
     assert 0 <= record["coverage"]["parameters_90"] <= 1
     # what calibration-report prints of it: the spread against the prior, and the coverage
     from migflow.calibration.commands import print_ensemble_coverage, print_spread
@@ -279,14 +281,14 @@ def test_the_abc_posterior_is_seeded_whatever_the_number_of_workers(tmp_path):
     """The shipped method (ABC rejection in a box): every draw is seeded, so one worker and
     two give the very same ensemble."""
     tiny = Settings(
-        scale=1000, max_evaluations=2, posterior="abc", population_size=6, generations=1,
+        scale=1000, max_evaluations=1, posterior="abc", population_size=4, generations=1,
         local_measure=False,
     )  # fmt: skip
     folders = [tmp_path / "two", tmp_path / "one"]
     for folder, workers in zip(folders, (2, 1), strict=True):
         calibrate(DEFAULT_TARGETS, "2016-12", folder, workers, None, tiny, lambda _: None)
     ensembles = [load_posterior(f).ensemble for f in folders]
-    assert len(ensembles[0]) == 6 and abs(ensembles[0]["weight"].sum() - 1) < 1e-9
+    assert len(ensembles[0]) == 4 and abs(ensembles[0]["weight"].sum() - 1) < 1e-9
     pd.testing.assert_frame_equal(*ensembles)
 
 
