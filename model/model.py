@@ -29,6 +29,7 @@ from .mechanisms.choice import (
     MonthlyUtilities,
     alternative_table,
     choose,
+    chosen_if_open,
     start_journey,
 )
 from .mechanisms.emigration import emigrate
@@ -118,9 +119,11 @@ class MigrationModel(mesa.Model):
         react_to_news(self, self._last_path_values)  # travellers hear of policy changes
         self._last_path_values = path_values(self.utilities)
         new = emigrate(self)  # 1. emigration
-        chosen = choose(self, new, allow_stay=False)  # 2. destination choice
-        #    legal pathways at origin, or waiting at home for a place on one
-        diverted, waiting = divert(self, new, chosen, at_origin=True, may_wait=True)
+        chosen, value = choose(self, new, allow_stay=False, with_values=True)  # 2. choice
+        #    legal pathways at origin, or waiting at home for a place on one: open to those
+        #    who want to reach the pathway's destination, were its roads open or not
+        wanted = chosen_if_open(self, new, chosen, value) if self.pathways_open() else chosen
+        diverted, waiting = divert(self, new, wanted, at_origin=True, may_wait=True)
         going = ~diverted & ~waiting & (chosen >= 0)
         start_journey(self, new[going], chosen[going])
         origins = self.pop.origin[new[diverted | going]]
@@ -157,13 +160,15 @@ class MigrationModel(mesa.Model):
         stock = self.host_stock_people
         return stock[HOST_MASK].sum(axis=0)
 
-    def death_probability(self) -> np.ndarray:
+    def death_probability(self, interdiction: np.ndarray | None = None) -> np.ndarray:
         """Probability of dying in one crossing of each edge this month, by origin (E, O):
-        the segment's mortality, raised by enforcement on the edge (riskier tracks, ODD 7.4).
-        Edges outside the risky segments (``SEGMENT_EDGES``) have none."""
+        the segment's mortality, raised by enforcement on the edge (riskier tracks, ODD 7.4),
+        this month's or the ``interdiction`` (E, O) given. Edges outside the risky segments
+        (``SEGMENT_EDGES``) have none."""
         p = self.params
         base = np.where(EDGE_SEGMENT >= 0, self.segment_mortality[EDGE_SEGMENT], 0.0)
-        interdiction = self.policy.interdiction[self.t]  # (E, O)
+        if interdiction is None:
+            interdiction = self.policy.interdiction[self.t]  # (E, O)
         return base[:, None] * (1.0 + p["mortality_enforcement_factor"] * interdiction)
 
     def darien_death_probability(self) -> np.ndarray:
@@ -194,6 +199,10 @@ class MigrationModel(mesa.Model):
                 total[pw.destination] += w * pw.duration_months
                 weight[pw.destination] += w
         return np.where(weight > 0, total / np.maximum(weight, 1e-300), 0.0)
+
+    def pathways_open(self) -> bool:
+        """Whether any legal pathway has places this month."""
+        return any(pw.capacity[self.t] > 0 for pw in self.policy.pathways)
 
     def _slots(self, lever: int, index: int, agents: float) -> int:
         """Whole places this month for a capacity of ``agents`` (a fraction of an agent is

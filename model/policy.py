@@ -19,6 +19,9 @@ from .geography import CODES, EDGE_DST, EDGE_INDEX, EDGES, INDEX, ORIGIN_INDEX, 
 from .parameters import Parameters
 from .scenario import Scenario
 
+#: an interdiction at least this high closes an edge: nobody chooses a path across it
+CLOSED = 0.999
+
 # Lima ministerial 2022: asylum cases take "years" before the new system
 DEFAULT_ASYLUM_MONTHS = 48.0
 
@@ -75,6 +78,10 @@ class PolicySchedule:
     referral_open: np.ndarray  # (T, C) bool: a referral pathway takes applicants there
     interdiction: np.ndarray  # (T, E, O)
     expulsion: np.ndarray  # (T, E, O) bool: the interdicted go back to the edge's source
+    # the same without the closures (rows of interdiction >= CLOSED): the roads as they
+    # would be if open, which decides who a legal pathway takes (mechanisms/choice.py)
+    interdiction_if_open: np.ndarray  # (T, E, O)
+    expulsion_if_open: np.ndarray  # (T, E, O)
     asylum_months: np.ndarray  # (T,)
     root_cause_musd: np.ndarray  # (T, O) $M spent per month
     root_cause_reduction: np.ndarray  # (T, O) share of emigration removed
@@ -138,13 +145,14 @@ class PolicySchedule:
         for pw in pathways:
             referral_open |= (pw.capacity > 0)[:, None] & pw.referral[None, :]
 
-        interdiction = np.zeros((n_t, len(EDGES), n_o))
-        expulsion = np.zeros((n_t, len(EDGES), n_o), dtype=bool)
+        interdiction = np.zeros((2, n_t, len(EDGES), n_o))  # as set, and without closures
+        expulsion = np.zeros((2, n_t, len(EDGES), n_o), dtype=bool)
         for lever in scenario.enforcement:
             who = [ORIGIN_INDEX[o] for o in (lever.origins or ORIGINS)]
             cells = np.ix_(span(lever), [EDGE_INDEX[lever.edge]], who)
-            interdiction[cells] = lever.interdiction
-            expulsion[cells] = lever.expulsion
+            for k in (0, 1) if lever.interdiction < CLOSED else (0,):
+                interdiction[k][cells] = lever.interdiction
+                expulsion[k][cells] = lever.expulsion
 
         asylum = np.full(n_t, DEFAULT_ASYLUM_MONTHS)
         for lever in scenario.asylum:
@@ -171,8 +179,10 @@ class PolicySchedule:
             programme_open=programme_open,
             pathways=pathways,
             referral_open=referral_open,
-            interdiction=interdiction,
-            expulsion=expulsion,
+            interdiction=interdiction[0],
+            expulsion=expulsion[0],
+            interdiction_if_open=interdiction[1],
+            expulsion_if_open=expulsion[1],
             asylum_months=asylum,
             root_cause_musd=root,
             root_cause_reduction=reduction,

@@ -189,10 +189,11 @@ class Pathway(_Dated):
     """A legal pathway that moves eligible migrants without the irregular route, up to its
     capacity: labour visas, parole, resettlement, Safe Mobility referrals.
 
-    Applicants are migrants who chose to go to ``destination`` irregularly (to the United
-    States, for a destination no route reaches, such as Canada). With ``referral_countries``
-    empty, they are would-be emigrants at the origin; with countries listed (Safe Mobility
-    Offices), migrants there who decide to move on or who pass through on their way."""
+    Applicants are migrants who want to reach ``destination`` (the United States, for a
+    destination no route reaches, such as Canada), whether its irregular roads are open or
+    not (docs/ODD.md § 7.5). With ``referral_countries`` empty, they are would-be emigrants
+    at the origin; with countries listed (Safe Mobility Offices), migrants there who decide
+    to move on or who pass through on their way."""
 
     name: str
     kind: Literal["labour", "parole", "resettlement", "safe_mobility"]

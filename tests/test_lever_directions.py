@@ -119,6 +119,33 @@ def test_more_legal_pathway_capacity_never_raises_irregular_us_arrivals_without_
     assert (high <= low).all()
 
 
+@given(
+    scenarios(),
+    st.lists(st.sampled_from(NORTHERN_CENTRAL_AMERICA), min_size=1, unique=True),
+    st.floats(10_000, 200_000),
+)
+def test_closing_the_us_border_never_changes_who_a_pathway_takes_at_home(
+    scenario, origins, capacity
+):
+    """A legal pathway takes those who want to reach its destination, whether the irregular
+    road there is open or not: with the US southwest border closed to every nationality,
+    each month's pathway arrivals are exactly those with it open (common random numbers),
+    where they would fall to nothing if only those who chose the closed road could apply.
+
+    Exact once nothing the closure changes feeds back into the next months' choices:
+    diaspora networks, route information and appointments at the ports (none here)."""
+    off = {**NO_NETWORK, "beta_route_information": 0.0}
+    scenario = scenario.with_changes(parameters={**scenario.parameters, **off})
+    with_pathway = _add(scenario, "pathways", _pathway(origins, capacity))
+    closed = _add(with_pathway, "enforcement", {"edge": "MEX-USA", "interdiction": 1.0})
+    arrivals = [
+        _events_by_year(run_scenario(s), "pathway_labour", origins=origins)
+        for s in (with_pathway, closed)
+    ]
+    assert arrivals[0][-1] > 0
+    np.testing.assert_array_equal(arrivals[1], arrivals[0])
+
+
 @given(scenarios(), st.floats(0.0, 3.0), st.integers(1, 36))
 def test_integration_never_raises_anyones_monthly_chance_of_leaving_a_host(
     scenario, sensitivity, months

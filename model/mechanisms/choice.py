@@ -28,6 +28,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, INDEX, ORIGIN_NODE, ORIGINS, US_BORDER
+from ..policy import CLOSED
 from ..population import INTEGRATED, REGULARISED, TRANSIT
 from ..random_streams import draw32, gumbel_inplace
 from . import PURPOSE_CHOICE
@@ -37,7 +38,6 @@ STAY = -1
 _STAY_NOISE_ID = 1_000_003
 _NEST_NOISE_ID = 2_000_000  # + destination node (and + countries for the second uniform)
 INFORMATION_MONTHS = 12  # route information: how long a route stays known (months)
-CLOSED = 0.999
 INDEX_USA = INDEX["USA"]
 _BLOCK_ELEMENTS = 1 << 16  # (agent, alternative) pairs handled at once
 # a group with at least this many (agent, alternative) pairs in a choice gets blocks of its
@@ -68,15 +68,9 @@ class MonthlyUtilities:
         # interdiction and its risk of death weigh only on those who will not get one
         irregular = np.ones_like(interdiction)
         irregular[EDGE_INDEX[US_BORDER]] -= appointment_chance(model)
+        self._irregular = irregular
         darien = EDGE_INDEX[DARIEN]
         crosses = paths.crosses.astype(float)
-        expelled = sched.expulsion[t]
-        # an expulsion (Title 42) sends the migrant back across the border with no legal
-        # penalty, free to try again (modelled as such in movement), but the journey paid for
-        # ends in Mexico: its own deterrent weight, fitted to the episodes of 2022-2023
-        enforcement = crosses @ (np.where(expelled, 0.0, interdiction) * irregular)  # (P, O)
-        expulsion = crosses @ (np.where(expelled, interdiction, 0.0) * irregular)  # (P, O)
-        risk = crosses @ (model.death_probability() * irregular)  # (P, O): over the segments
         # information lowers the fear, the search for a guide and the uncertainty of the
         # jungle, down to nothing; it cannot make the Darién worth more than its distance
         # and its death risk, which stay (without the floor, the crossings of one year
@@ -88,11 +82,7 @@ class MonthlyUtilities:
         # the border in numbers in 2021)
         us_cost = np.maximum(p["us_border_disutility"] - route_information(model, US_BORDER), 0.0)
         # deterrence: what policy makes a path cost (P, O each), in choice and in the news
-        deterred = (
-            p["beta_enforcement"] * enforcement,
-            p["beta_expulsion"] * expulsion,
-            p["beta_risk"] * risk,
-        )
+        deterred = self._deterrence(model, interdiction, sched.expulsion[t])
         other = (
             -crosses[:, darien, None] * darien_cost[None, :]
             - crosses[:, EDGE_INDEX[US_BORDER], None] * us_cost[None, :]
@@ -131,9 +121,44 @@ class MonthlyUtilities:
         self.stay_reg = p["stay_regularised_bonus"]
         self.stay_int = p["stay_integrated_bonus"]
         self.open = OpenAlternatives(model, self)
+        self._model, self._closed = model, None
         # the onward logsum, once the reconsideration hazard has computed it this month
         # (settlement.py), for the expectation updated after settlement
         self.onward_best = None
+
+    def _deterrence(self, model, interdiction, expelled):
+        """What interdiction, expulsion and the risk of death make each path cost, (P, O)
+        each. An expulsion (Title 42) sends the migrant back across the border with no legal
+        penalty, free to try again (modelled as such in movement), but the journey paid for
+        ends in Mexico: its own deterrent weight, fitted to the episodes of 2022-2023. The
+        risk is summed over the path's segments; enforcement raises it."""
+        p, crosses = model.params, model.paths.crosses.astype(float)
+        stopped = interdiction * self._irregular
+        risk = model.death_probability(interdiction) * self._irregular
+        return (
+            p["beta_enforcement"] * (crosses @ np.where(expelled, 0.0, stopped)),
+            p["beta_expulsion"] * (crosses @ np.where(expelled, stopped, 0.0)),
+            p["beta_risk"] * (crosses @ risk),
+        )
+
+    @property
+    def closed(self) -> OpenAlternatives:
+        """The paths policy closes this month (a visa, a closed border), valued as they
+        would be without the closures (the enforcement of every other row stays, and the
+        risk it brings) and laid
+        out as ``open`` is: what a migrant would weigh if they were open
+        (``chosen_if_open``). Built on first use: only months with a legal pathway need it."""
+        if self._closed is None:
+            model, t = self._model, self._model.t
+            sched = model.policy
+            now = self._deterrence(model, sched.interdiction[t], sched.expulsion[t])
+            if_open = self._deterrence(
+                model, sched.interdiction_if_open[t], sched.expulsion_if_open[t]
+            )
+            lifted = sum(now) - sum(if_open)  # (P, O)
+            path_cost = self.path_cost + lifted[None, :, :]
+            self._closed = OpenAlternatives(model, self, closed=True, path_cost=path_cost)
+        return self._closed
 
 
 def journey_cost(p, land_km: np.ndarray, n_air: np.ndarray, road_factor: float = 1.0):
@@ -255,13 +280,17 @@ class OpenAlternatives:
     agent and the nest only, so it is drawn once per nest (about 9 for 19 paths for a new
     emigrant) and shared by the paths to that destination."""
 
-    def __init__(self, model, util: MonthlyUtilities):
+    def __init__(
+        self, model, util: MonthlyUtilities, closed: bool = False, path_cost=None
+    ):  # fmt: skip
         alts = model.alternatives  # (2, C, O, W)
         safe = np.where(alts >= 0, alts, 0)
         origin = np.arange(alts.shape[2])[None, None, :, None]
         mode = np.arange(2)[:, None, None, None]
-        utility = util.host[model.paths.end[safe], origin] + util.path_cost[mode, safe, origin]
-        open_ = (alts >= 0) & util.path_open[safe, origin] & np.isfinite(utility)
+        cost = util.path_cost if path_cost is None else path_cost
+        utility = util.host[model.paths.end[safe], origin] + cost[mode, safe, origin]
+        allowed = util.path_open[safe, origin]
+        open_ = (alts >= 0) & (~allowed if closed else allowed) & np.isfinite(utility)
         self.count = open_.sum(axis=3).reshape(2, -1)  # (2, groups)
         self.start = np.cumsum(self.count, axis=1) - self.count  # within each mode
         self.utility = [utility[m][open_[m]] for m in (0, 1)]  # row-major: group, slot
@@ -326,8 +355,10 @@ def stay_utility(util: MonthlyUtilities, pop, idx, loc, origin) -> np.ndarray:
     return stay_value(util, util.host[loc, origin], regularised, integrated)
 
 
-def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
-    """Chosen path per agent in ``idx`` (``STAY`` for stayers or those with no open path).
+def choose(model, idx: np.ndarray, allow_stay: bool, with_values: bool = False):
+    """Chosen path per agent in ``idx`` (``STAY`` for stayers or those with no open path),
+    and with ``with_values`` also the chosen alternative's utility with its noise (-inf
+    where no path is open).
 
     Gumbel-max over the agent's open alternatives (and staying, for migrants who
     reconsider): the same choice as an argmax over the padded table, computed only where an
@@ -337,8 +368,9 @@ def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
     pop, util = model.pop, model.utilities
     n = len(idx)
     chosen = np.full(n, STAY, dtype=np.int64)
+    best = np.full(n, -np.inf) if with_values else None
     if n == 0:
-        return chosen
+        return (chosen, best) if with_values else chosen
     loc = pop.loc[idx].astype(np.int64)
     origin = pop.origin[idx].astype(np.int64)
     mode = int(allow_stay)
@@ -356,7 +388,37 @@ def choose(model, idx: np.ndarray, allow_stay: bool) -> np.ndarray:
             moving = value[rows, column] >= stay_total[members]
             members, rows, column = members[moving], rows[moving], column[moving]
         chosen[members] = block.path_of(rows, column)
-    return chosen
+        if with_values:
+            best[members] = value[rows, column]
+    return (chosen, best) if with_values else chosen
+
+
+def chosen_if_open(model, idx: np.ndarray, chosen: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """The path each new emigrant in ``idx`` would take if the paths policy closes this
+    month were open, given their choice among the open ones (``choose`` with values).
+
+    A legal pathway takes those who want to reach its destination, and closing the
+    irregular road there must not change who that is: with every route to the United
+    States closed, nobody would choose one, and a parole would find no applicant. Each
+    agent keeps the noise of every path (one salt per path id), so this is the argmax over
+    the open and the closed paths together: the open choice unless a closed path is worth
+    more."""
+    util = model.utilities
+    table = util.closed
+    group = model.pop.loc[idx].astype(np.int64) * util.host.shape[1] + model.pop.origin[idx]
+    wanted = chosen.copy()
+    has = np.flatnonzero(table.count[0][group] > 0)
+    if len(has) == 0:
+        return wanted
+    keys = model.pop.key[idx[has]]
+    for block in _blocks(table, 0, group[has]):
+        members = block.members
+        values = _values(model.streams, util.nest_lambda, keys[members][:, None], block)
+        column = values.argmax(axis=1)
+        rows = np.arange(len(members))
+        better = values[rows, column] > value[has[members]]
+        wanted[has[members[better]]] = block.path_of(rows[better], column[better])
+    return wanted
 
 
 class _Block:

@@ -1,14 +1,14 @@
 """Legal pathways: labour visas, parole, resettlement, Safe Mobility referrals.
 
 A pathway moves eligible migrants to its destination without the irregular route, up to its
-capacity. Applicants are the migrants who have just decided to go to the pathway's
-destination irregularly (for a destination with no irregular route, such as Canada: to the
-United States): would-be emigrants at the origin, or, for pathways with referral countries
-(Safe Mobility Offices), migrants there who decide to move on or pass through on their way.
-A pathway is therefore a substitute for an irregular journey, never an extra one, with one
-exception by design: appointments at the US ports (CBP One), which only those who reach Mexico
-can use, change what awaits a migrant at the end of the road, and so draw people up it
-(``appointment_chance``). Who gets a slot is
+capacity. Applicants are the migrants who want to reach the pathway's destination (for a
+destination with no irregular route, such as Canada: the United States): would-be emigrants at
+the origin whose choice would end there were the roads policy closes open (the caller passes
+``choice.chosen_if_open``), or, for pathways with referral countries (Safe Mobility Offices),
+migrants there who decide to move on there or pass through on their way. Appointments at the
+US ports (CBP One), which only those who reach Mexico can use, also change what awaits a
+migrant at the end of the road, and so draw people up it (``appointment_chance``). Who gets a
+slot is
 decided by each migrant's own priority draw, so more capacity only ever adds people to the
 set served (common random numbers). Temporary pathways (labour visas) return people to their
 origin after ``duration_months`` on average.
