@@ -82,7 +82,7 @@ class MonthlyUtilities:
         # the border in numbers in 2021)
         us_cost = np.maximum(p["us_border_disutility"] - route_information(model, US_BORDER), 0.0)
         # deterrence: what policy makes a path cost (P, O each), in choice and in the news
-        deterred = self._deterrence(model, interdiction, sched.expulsion[t])
+        deterred = self._deterred = self._deterrence(model, interdiction, sched.expulsion[t])
         other = (
             -crosses[:, darien, None] * darien_cost[None, :]
             - crosses[:, EDGE_INDEX[US_BORDER], None] * us_cost[None, :]
@@ -151,7 +151,7 @@ class MonthlyUtilities:
         if self._closed is None:
             model, t = self._model, self._model.t
             sched = model.policy
-            now = self._deterrence(model, sched.interdiction[t], sched.expulsion[t])
+            now = self._deterred
             if_open = self._deterrence(
                 model, sched.interdiction_if_open[t], sched.expulsion_if_open[t]
             )
@@ -404,6 +404,8 @@ def chosen_if_open(model, idx: np.ndarray, chosen: np.ndarray, value: np.ndarray
     the open and the closed paths together: the open choice unless a closed path is worth
     more."""
     util = model.utilities
+    if util.path_open.all():  # nothing closed this month
+        return chosen.copy()
     table = util.closed
     group = model.pop.loc[idx].astype(np.int64) * util.host.shape[1] + model.pop.origin[idx]
     wanted = chosen.copy()
