@@ -252,7 +252,7 @@ def _emulated(client, scenario, targets, space, best, sim, settings, work, setup
     n_eff = effective_targets(sim, targets)
     posterior = emulated_posterior(
         run_batch, space.to_unit(best), n_eff, settings.sampler, settings.seed, work, setup,
-        say, local_shape=settings.local_measure,
+        say, local_measure=settings.local_measure,
     )  # fmt: skip
     local = None
     if posterior.local is not None:

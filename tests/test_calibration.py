@@ -222,9 +222,9 @@ def test_a_search_that_stops_early_restarts_from_its_best_point(monkeypatch):
 
 def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoint(tmp_path):
     out = tmp_path / "posterior"
-    # small enough to run in seconds: two chains of three evaluations, the local measure
-    # (whose shape wave 1 takes), two waves of eight runs, an ensemble of six, four
-    # synthetic truths, and targets to 2017 only (the Darién counts of 2015-2017)
+    # small enough to run in seconds: two chains of three evaluations, the local measure,
+    # two waves of eight runs, an ensemble of six, four synthetic truths, and targets to
+    # 2017 only (the Darién counts of 2015-2017)
     sampler = SamplerSettings(
         replicates=3, runs_per_wave=8, waves=2, ensemble_size=6, check_runs=3, steps=200
     )
@@ -246,7 +246,7 @@ def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoi
     calibrate(DEFAULT_TARGETS, "2017-12", alone, workers=1, settings=tiny, say=messages.append)
     pd.testing.assert_frame_equal(load_posterior(alone).ensemble, posterior.ensemble)
     assert (out / "coverage_parameters.csv").is_file() and "coverage" in record
-    assert record["posterior"]["first_wave"] == "local posterior"
+    assert record["posterior"]["first_wave"] == "box"
     information = pd.read_csv(out / "parameter_information.csv")
     assert list(information["parameter"]) == list(ParameterSpace().names)
     assert 0 <= record["coverage"]["parameters_90"] <= 1

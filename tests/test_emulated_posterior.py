@@ -36,9 +36,8 @@ def toy_runs(units: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     return np.array(out)
 
 
-# wave 1 takes the local measure's shape; its box (first_width, for local_shape=False) is
-# wide enough to hold the posterior (about +-3 sd): the trust region keeps the sampler where
-# there are runs, so a first wave narrower than the posterior would truncate it
+# wave 1 wide enough to hold the posterior (about +-3 sd): the trust region keeps the sampler
+# where there are runs, so a first wave narrower than the posterior would truncate it
 SMALL = SamplerSettings(
     replicates=6, first_width=0.1, runs_per_wave=60, waves=2, ensemble_size=100,
     check_runs=10, chains=16, steps=1200, n_active=4,
@@ -123,7 +122,7 @@ def test_the_coverage_check_fails_an_overconfident_likelihood(toy_posterior):
 
 def test_a_parameter_the_data_leave_open_keeps_the_spread_of_its_prior():
     """A toy whose third parameter moves no figure. With wave 1 shaped by the local
-    posterior (as ``migflow calibrate`` does), the ensemble spreads that parameter over
+    measure (``first_wave = "local"``), the ensemble spreads that parameter over
     its range (a uniform prior's sd is 0.289) while the decided ones stay narrow; from a
     box of +-0.1, the runs never leave the box and the ensemble is as narrow there as
     where the data decide (the failure this shape exists to prevent)."""
@@ -143,7 +142,7 @@ def test_a_parameter_the_data_leave_open_keeps_the_spread_of_its_prior():
         return np.array(out)
 
     center = truth + 0.02
-    settings = replace(SMALL, waves=2)
+    settings = replace(SMALL, waves=2, first_wave="local")
     shaped = emulated_posterior(runs, center, TARGETS, settings, 4, say=lambda _: 0)
     base, jac = shaped.local
     assert np.abs(jac[:, 2]).max() < 1e-12 and np.abs(jac[:, :2]).min() > 0
@@ -152,10 +151,10 @@ def test_a_parameter_the_data_leave_open_keeps_the_spread_of_its_prior():
     assert design.min() >= 0.0 and design.max() <= 1.0
     assert design[:, 2].std() > 10 * design[:, 0].std()
     boxed = emulated_posterior(
-        runs, center, TARGETS, settings, 4, say=lambda _: 0, local_shape=False
+        runs, center, TARGETS, replace(settings, first_wave="box"), 4, say=lambda _: 0
     )
     prior_sd = 1 / np.sqrt(12)
     assert shaped.ensemble[:, 2].std() > 0.7 * prior_sd
     assert shaped.ensemble[:, :2].std(axis=0).max() < 0.1 * prior_sd
     assert boxed.ensemble[:, 2].std() < 0.3 * prior_sd
-    assert shaped.diagnostics["first_wave"] == "local posterior"
+    assert shaped.diagnostics["first_wave"] == "local measure"
