@@ -176,7 +176,7 @@ def journey_cost(p, land_km: np.ndarray, n_air: np.ndarray, road_factor: float =
             road_factor * (beta * land_km / 1000.0) + beta * p["air_km_equivalent"] * n_air / 1000.0
         )
     x = (road_factor * land_km + p["air_km_equivalent"] * n_air) / 1000.0
-    if curvature == 0.0:
+    if curvature < 1e-6:  # the ln limit: within c * ln(1 + x)^2 / 2 of it, and stable
         return beta * np.log1p(x)
     return beta * np.expm1(curvature * np.log1p(x)) / curvature
 
