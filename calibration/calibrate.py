@@ -244,7 +244,8 @@ def fitted_values(values: dict, targets: pd.DataFrame, scale: int, seed: int) ->
 
 def _emulated(client, scenario, targets, space, best, sim, settings, work, setup, say):
     """The emulated posterior, as an ensemble table, with its diagnostics, coverage and
-    (with ``local_measure``) the local measure, whose shape the first wave takes."""
+    (with ``local_measure``) the local measure's table, from the runs the posterior took
+    first (whose shape its first wave takes with ``first_wave = "local"``)."""
     run_batch = dask_runs(client, scenario, targets, space)
     if settings.local_measure:
         say("what the data decide near the point: one run per fitted parameter")

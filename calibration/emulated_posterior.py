@@ -304,6 +304,8 @@ def emulated_posterior(
     ``local_measure``, the local measure is taken first (one run at the point and one per
     parameter, at ``seed``: ``information.py``), and wave 1 takes its shape if
     ``settings.first_wave`` is "local"; otherwise wave 1 is a box."""
+    if settings.first_wave not in ("box", "local"):
+        raise ValueError(f'first_wave must be "box" or "local", not {settings.first_wave!r}')
     rng = np.random.default_rng(seed)
     blocks = _Blocks(work, identity + json.dumps(asdict(settings)), say)
     next_seed = iter(range(seed + 1, seed + 1_000_000))
