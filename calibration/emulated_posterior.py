@@ -317,9 +317,9 @@ def emulated_posterior(
     if local_measure:
         points, steps = stepped_points(center)
         runs = blocks.run("local", points, np.full(len(points), seed), run_batch)
-        local = jacobian_from_runs(runs, steps)
+        local = base, jac = jacobian_from_runs(runs, steps)
         if settings.first_wave == "local":
-            _, first_shape = local_normal(*local[::-1], n_eff)
+            _, first_shape = local_normal(jac, base, n_eff)
     replicates = blocks.run(
         "replicates", np.repeat(center[None, :], settings.replicates, axis=0),
         seeds(settings.replicates), run_batch,

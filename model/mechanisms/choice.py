@@ -379,18 +379,25 @@ def choose(model, idx: np.ndarray, allow_stay: bool, with_values: bool = False):
     if allow_stay:
         stay = stay_utility(util, pop, idx, loc, origin)
         stay_total = stay + model.streams.gumbel(keys, util.salts[-1])
-    for block in _blocks(util.open, mode, group):
+    for members, path, value in _best_paths(model, util.open, mode, group, keys):
+        if allow_stay:
+            moving = value >= stay_total[members]
+            members, path, value = members[moving], path[moving], value[moving]
+        chosen[members] = path
+        if with_values:
+            best[members] = value
+    return (chosen, best) if with_values else chosen
+
+
+def _best_paths(model, table, mode: int, group: np.ndarray, keys: np.ndarray):
+    """Each agent's best alternative in ``table`` (Gumbel-max), block by block: the agents
+    (positions in ``group`` and ``keys``), their best path ids and its utility with noise."""
+    for block in _blocks(table, mode, group):
         members = block.members
-        value = _values(model.streams, util.nest_lambda, keys[members][:, None], block)
+        value = _values(model.streams, model.utilities.nest_lambda, keys[members][:, None], block)
         column = value.argmax(axis=1)  # ties go to the earlier column
         rows = np.arange(len(members))
-        if allow_stay:
-            moving = value[rows, column] >= stay_total[members]
-            members, rows, column = members[moving], rows[moving], column[moving]
-        chosen[members] = block.path_of(rows, column)
-        if with_values:
-            best[members] = value[rows, column]
-    return (chosen, best) if with_values else chosen
+        yield members, block.path_of(rows, column), value[rows, column]
 
 
 def chosen_if_open(model, idx: np.ndarray, chosen: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -413,13 +420,9 @@ def chosen_if_open(model, idx: np.ndarray, chosen: np.ndarray, value: np.ndarray
     if len(has) == 0:
         return wanted
     keys = model.pop.key[idx[has]]
-    for block in _blocks(table, 0, group[has]):
-        members = block.members
-        values = _values(model.streams, util.nest_lambda, keys[members][:, None], block)
-        column = values.argmax(axis=1)
-        rows = np.arange(len(members))
-        better = values[rows, column] > value[has[members]]
-        wanted[has[members[better]]] = block.path_of(rows[better], column[better])
+    for members, path, best in _best_paths(model, table, 0, group[has], keys):
+        better = best > value[has[members]]
+        wanted[has[members[better]]] = path[better]
     return wanted
 
 
