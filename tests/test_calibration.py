@@ -225,7 +225,7 @@ def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoi
     out = tmp_path / "posterior"
     # small enough to run in seconds: two chains of three evaluations, the local measure,
     # two waves of eight runs, an ensemble of six, four synthetic truths, and targets to
-    # 2017 only (the Darién counts of 2015-2017)
+    # 2016 only (the Darién counts of 2015-2016)
     sampler = SamplerSettings(
         replicates=3, runs_per_wave=8, waves=2, ensemble_size=6, check_runs=3, steps=200
     )
@@ -234,19 +234,19 @@ def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoi
     )  # fmt: skip
     messages: list[str] = []
     record = calibrate(
-        DEFAULT_TARGETS, "2017-12", out, workers=2, settings=tiny, say=messages.append
+        DEFAULT_TARGETS, "2016-12", out, workers=2, settings=tiny, say=messages.append
     )
     posterior = load_posterior(out)
     assert posterior is not None and len(posterior.ensemble) == sampler.ensemble_size
     assert abs(posterior.ensemble["weight"].sum() - 1) < 1e-9
     assert record["n_targets_fitted"] == len(
-        pd.read_csv(out / "targets.csv").query("end <= '2017-12' and start >= '2015-01'")
+        pd.read_csv(out / "targets.csv").query("end <= '2016-12' and start >= '2015-01'")
     )
     # every draw is seeded: a fresh run on one worker gives the very same ensemble (without
     # the local measure, which draws nothing and leaves a box first wave as it is)
     alone = tmp_path / "one_worker"
     quick = replace(tiny, local_measure=False)
-    calibrate(DEFAULT_TARGETS, "2017-12", alone, workers=1, settings=quick, say=messages.append)
+    calibrate(DEFAULT_TARGETS, "2016-12", alone, workers=1, settings=quick, say=messages.append)
     pd.testing.assert_frame_equal(load_posterior(alone).ensemble, posterior.ensemble)
     assert (out / "coverage_parameters.csv").is_file() and "coverage" in record
     assert record["posterior"]["first_wave"] == "box"
@@ -260,15 +260,15 @@ def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoi
     print_spread(spread_table(posterior.ensemble, posterior.point))
     print_ensemble_coverage(out)
     # a second run continues where the first stopped (checkpoint and the posterior's runs)
-    calibrate(DEFAULT_TARGETS, "2017-12", out, workers=2, settings=tiny, say=messages.append)
+    calibrate(DEFAULT_TARGETS, "2016-12", out, workers=2, settings=tiny, say=messages.append)
     assert sum("resuming point-estimate chain" in m for m in messages) == tiny.chains
     assert sum("kept from before" in m for m in messages) >= 4  # replicates, waves, check
     pd.testing.assert_frame_equal(load_posterior(out).ensemble, posterior.ensemble)
     # ... but never a fit to other targets: the checkpoint left behind is not resumed for
     # reweighted targets
     table = load_targets(DEFAULT_TARGETS)
-    chosen = select_targets(table, "2017-12")
-    scenario = history_scenario("2017-12", scale=tiny.scale, seed=tiny.seed)
+    chosen = select_targets(table, "2016-12")
+    scenario = history_scenario("2016-12", scale=tiny.scale, seed=tiny.seed)
     reweighted = chosen.copy()
     reweighted.loc[reweighted["group"] == "darien_annual", "weight"] *= 2
     work = out.parent / f".{out.name}.work"
@@ -289,7 +289,7 @@ def test_the_abc_posterior_is_seeded_whatever_the_number_of_workers(tmp_path):
     )  # fmt: skip
     folders = [tmp_path / "two", tmp_path / "one"]
     for folder, workers in zip(folders, (2, 1), strict=True):
-        calibrate(DEFAULT_TARGETS, "2016-12", folder, workers, None, tiny, lambda _: None)
+        calibrate(DEFAULT_TARGETS, "2015-12", folder, workers, None, tiny, lambda _: None)
     ensembles = [load_posterior(f).ensemble for f in folders]
     assert len(ensembles[0]) == 4 and abs(ensembles[0]["weight"].sum() - 1) < 1e-9
     pd.testing.assert_frame_equal(*ensembles)
@@ -301,7 +301,7 @@ def test_a_refit_begins_where_it_is_told_and_records_it(tmp_path):
     start = {"emigration_base.VEN": 400_000.0, "stay_utility": 1.0}
     out = tmp_path / "refit"
     one = Settings(scale=1000, max_evaluations=1, chains=1, posterior="abc", population_size=4)
-    calibrate(DEFAULT_TARGETS, "2016-12", out, 1, None, one, lambda _: None, start)
+    calibrate(DEFAULT_TARGETS, "2015-12", out, 1, None, one, lambda _: None, start)
     # every calibration says what the data decide near its point, for the briefs
     assert (out / "parameter_information.csv").is_file()
     point = load_posterior(out).point
