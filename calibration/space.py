@@ -74,6 +74,10 @@ FREE = (
     # went from home to the Darién and beyond overland, a journey a cost linear in its
     # length puts out of a new emigrant's reach
     "distance_curvature",
+    # a crowded corridor carries newcomers (choice._new_emigrants_journey_cost): the same
+    # survey and the Venezuelans of 2023, who crossed the Darién straight from home by the
+    # tens of thousands a month, where in 2019 they had not flown to Mexico in numbers
+    "corridor_information",
 )  # fmt: skip
 LOG_SCALE_PREFIXES = (
     "emigration_base", "onward_consider_hazard", "return_hazard", "programme_uptake",

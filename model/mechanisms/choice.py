@@ -96,7 +96,7 @@ class MonthlyUtilities:
         # overland (Haitians from Brazil and Chile, Venezuelans from Colombia and Peru).
         # Shape (2, P, O).
         self.path_cost = np.stack([
-            -journey_cost(p, paths.land_km, paths.n_air)[:, None] + other,
+            -_new_emigrants_journey_cost(model, crosses[:, darien]) + other,
             -journey_cost(p, paths.land_km, paths.n_air, p["onward_distance_factor"])[:, None]
             + other,
         ])  # fmt: skip
@@ -181,6 +181,36 @@ def journey_cost(p, land_km: np.ndarray, n_air: np.ndarray, road_factor: float =
     return beta * np.expm1(curvature * np.log1p(x)) / curvature
 
 
+def _new_emigrants_journey_cost(model, through_darien: np.ndarray) -> np.ndarray:
+    """What each path's length costs a new emigrant, (P, 1), or (P, O) when a crowded
+    corridor lightens the road (``corridor_information``): on a path through the Darién, the
+    overland distance weighs ``onward_distance_factor`` plus the rest times (1 + busiest
+    month's crossings by one's own nationality / 1000) ** -``corridor_information``. At 0,
+    as for every path elsewhere, the full weight. Flights keep their price: a package sold
+    on the road does not buy a passport or a visa."""
+    p, paths = model.params, model.paths
+    full = journey_cost(p, paths.land_km, paths.n_air)[:, None]
+    strength = p["corridor_information"]
+    if strength <= 0.0 or not through_darien.any():
+        return full
+    onward = p["onward_distance_factor"]
+    factor = onward + (1.0 - onward) * (1.0 + _busiest(model, DARIEN) / 1000.0) ** -strength
+    on_corridor = np.flatnonzero(through_darien)
+    cost = np.repeat(full, len(factor), axis=1)
+    land, air = paths.land_km[on_corridor], paths.n_air[on_corridor]
+    for o, road in enumerate(factor):
+        cost[on_corridor, o] = journey_cost(p, land, air, road)
+    return cost
+
+
+def _busiest(model, edge: str) -> np.ndarray:
+    """The crossings of ``edge`` by each origin in the busiest of the last
+    ``INFORMATION_MONTHS`` months (O,); none in the first month."""
+    t = model.t
+    recent = model.recorder.flow[max(0, t - INFORMATION_MONTHS) : t, EDGE_INDEX[edge]]
+    return recent.max(axis=0) if len(recent) else np.zeros(recent.shape[-1])
+
+
 def route_information(model, edge: str) -> np.ndarray:
     """How much recent crossings of ``edge`` (the Darién, the US border) by one's own
     nationality lower the crossing's perceived cost, by origin (O,):
@@ -192,12 +222,9 @@ def route_information(model, edge: str) -> np.ndarray:
     teaches them much (Venezuelans crossed the Darién by the hundred a month through 2021,
     then by the ten thousand from mid-2022). None in the first month. The caller floors the
     perceived cost at zero."""
-    t = model.t
-    recent = model.recorder.flow[max(0, t - INFORMATION_MONTHS) : t, EDGE_INDEX[edge]]
-    busiest = recent.max(axis=0) if len(recent) else np.zeros(recent.shape[-1])
     p = model.params
     return p["beta_route_information"] * np.log1p(
-        (busiest / 1000.0) ** p["route_information_steepness"]
+        (_busiest(model, edge) / 1000.0) ** p["route_information_steepness"]
     )
 
 
