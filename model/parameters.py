@@ -187,7 +187,8 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             3.0,
             "exponent",
             "A crowded corridor carries newcomers: on a path through the Darién, the overland "
-            "distance weighs on a new emigrant as on a migrant moving on from a host "
+            "road from the Darién to the US border weighs on a new emigrant as on a migrant "
+            "moving on from a host "
             "(onward_distance_factor) plus the rest times (1 + crossings/1000 a month) ** -this, "
             "with the Darién crossings of the busiest of the last twelve months by the "
             "migrant's own nationality. 0 = no effect. Once tens of thousands crossed a month, "

@@ -27,7 +27,17 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, INDEX, ORIGIN_NODE, ORIGINS, US_BORDER
+from ..geography import (
+    DARIEN,
+    EDGE_INDEX,
+    EDGE_KM,
+    HOST_MASK,
+    INDEX,
+    NORTHERN_CORRIDOR,
+    ORIGIN_NODE,
+    ORIGINS,
+    US_BORDER,
+)
 from ..policy import CLOSED
 from ..population import INTEGRATED, REGULARISED, TRANSIT
 from ..random_streams import draw32, gumbel_inplace
@@ -38,6 +48,9 @@ STAY = -1
 _STAY_NOISE_ID = 1_000_003
 _NEST_NOISE_ID = 2_000_000  # + destination node (and + countries for the second uniform)
 INFORMATION_MONTHS = 12  # route information: how long a route stays known (months)
+# the road a crowded Darién turns into a corridor sold as a package, from the Gulf of Urabá
+# to the US border (``corridor_information``)
+_CORRIDOR_EDGES = np.array([EDGE_INDEX[name] for name in NORTHERN_CORRIDOR])
 INDEX_USA = INDEX["USA"]
 _BLOCK_ELEMENTS = 1 << 16  # (agent, alternative) pairs handled at once
 # a group with at least this many (agent, alternative) pairs in a choice gets blocks of its
@@ -184,10 +197,12 @@ def journey_cost(p, land_km: np.ndarray, n_air: np.ndarray, road_factor: float =
 def _new_emigrants_journey_cost(model, through_darien: np.ndarray) -> np.ndarray:
     """What each path's length costs a new emigrant, (P, 1), or (P, O) when a crowded
     corridor lightens the road (``corridor_information``): on a path through the Darién, the
-    overland distance weighs ``onward_distance_factor`` plus the rest times (1 + busiest
-    month's crossings by one's own nationality / 1000) ** -``corridor_information``. At 0,
-    as for every path elsewhere, the full weight. Flights keep their price: a package sold
-    on the road does not buy a passport or a visa."""
+    overland km from the Darién northwards (``NORTHERN_CORRIDOR``) weigh
+    ``onward_distance_factor`` plus the rest times (1 + busiest month's Darién crossings by
+    one's own nationality / 1000) ** -``corridor_information``. The road to the Darién keeps
+    its full weight (a Haitian leaving home for Chile does not find the package on sale
+    there), as do flights (a package sold on the road does not buy a passport or a visa).
+    At 0, as on every path elsewhere, the full weight."""
     p, paths = model.params, model.paths
     full = journey_cost(p, paths.land_km, paths.n_air)[:, None]
     strength = p["corridor_information"]
@@ -196,10 +211,12 @@ def _new_emigrants_journey_cost(model, through_darien: np.ndarray) -> np.ndarray
     onward = p["onward_distance_factor"]
     factor = onward + (1.0 - onward) * (1.0 + _busiest(model, DARIEN) / 1000.0) ** -strength
     on_corridor = np.flatnonzero(through_darien)
+    corridor_km = paths.crosses[on_corridor][:, _CORRIDOR_EDGES] @ EDGE_KM[_CORRIDOR_EDGES]
+    before_km = paths.land_km[on_corridor] - corridor_km
+    air = paths.n_air[on_corridor]
     cost = np.repeat(full, len(factor), axis=1)
-    land, air = paths.land_km[on_corridor], paths.n_air[on_corridor]
     for o, road in enumerate(factor):
-        cost[on_corridor, o] = journey_cost(p, land, air, road)
+        cost[on_corridor, o] = journey_cost(p, before_km + road * corridor_km, air)
     return cost
 
 
