@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
-from strategies import END, START, scenarios
+from strategies import END, START, scenarios, small_baseline
 
 from migflow.model.geography import DARIEN, NORTHERN_CENTRAL_AMERICA, ORIGINS
 from migflow.model.mechanisms.choice import MonthlyUtilities, stay_value
@@ -144,6 +144,35 @@ def test_closing_the_us_border_never_changes_who_a_pathway_takes_at_home(
     ]
     assert arrivals[0][-1] > 0
     np.testing.assert_array_equal(arrivals[1], arrivals[0])
+
+
+def test_a_pathway_in_a_host_still_takes_those_who_want_its_destination_when_its_road_closes():
+    """A pathway referring in Colombia (as the Safe Mobility Offices do) takes Venezuelans
+    settled there who want to reach the United States, whether the road is open or not:
+    with the US southwest border closed, no road from Colombia to the United States is open,
+    so a rule that took only those who chose the road would take nobody. Not exact as at
+    home: a closed road makes moving on worth less, so fewer settled migrants reconsider
+    where to live in a month (the reconsideration hazard, ODD 7.7)."""
+    scenario = small_baseline(scale=500)
+    # Venezuelans who want the United States (its pull as for Haitians in the fit)
+    wanting = {**scenario.parameters, "us_preference.VEN": 6.0}
+    scenario = scenario.with_changes(parameters=wanting)
+    offices = {
+        "name": "tested office",
+        "kind": "safe_mobility",
+        "origins": ["VEN"],
+        "destination": "USA",
+        "capacity_per_year": 60_000,
+        "referral_countries": ["COL"],
+        "start": "2016-01",
+    }
+    with_office = _add(scenario, "pathways", offices)
+    closed = _add(with_office, "enforcement", {"edge": "MEX-USA", "interdiction": 1.0})
+    taken = [
+        _events_by_year(run_scenario(s), "pathway_safe_mobility", origins=["VEN"])[-1]
+        for s in (with_office, closed)
+    ]
+    assert taken[0] > 0 and taken[1] > 0
 
 
 @given(scenarios(), st.floats(0.0, 3.0), st.integers(1, 36))

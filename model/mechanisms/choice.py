@@ -401,8 +401,8 @@ def stay_utility(util: MonthlyUtilities, pop, idx, loc, origin) -> np.ndarray:
 
 def choose(model, idx: np.ndarray, allow_stay: bool, with_values: bool = False):
     """Chosen path per agent in ``idx`` (``STAY`` for stayers or those with no open path),
-    and with ``with_values`` also the chosen alternative's utility with its noise (-inf
-    where no path is open).
+    and with ``with_values`` also the chosen alternative's utility with its noise (staying's
+    for those who stay; -inf where no path is open and staying is not allowed).
 
     Gumbel-max over the agent's open alternatives (and staying, for migrants who
     reconsider): the same choice as an argmax over the padded table, computed only where an
@@ -423,6 +423,8 @@ def choose(model, idx: np.ndarray, allow_stay: bool, with_values: bool = False):
     if allow_stay:
         stay = stay_utility(util, pop, idx, loc, origin)
         stay_total = stay + model.streams.gumbel(keys, util.salts[-1])
+        if with_values:
+            best = stay_total.copy()
     for members, path, value in _best_paths(model, util.open, mode, group, keys):
         if allow_stay:
             moving = value >= stay_total[members]
@@ -444,9 +446,13 @@ def _best_paths(model, table, mode: int, group: np.ndarray, keys: np.ndarray):
         yield members, block.path_of(rows, column), value[rows, column]
 
 
-def chosen_if_open(model, idx: np.ndarray, chosen: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """The path each new emigrant in ``idx`` would take if the paths policy closes this
-    month were open, given their choice among the open ones (``choose`` with values).
+def chosen_if_open(
+    model, idx: np.ndarray, chosen: np.ndarray, value: np.ndarray, reconsidering: bool = False
+) -> np.ndarray:
+    """The path each migrant in ``idx`` would take if the paths policy closes this month
+    were open, given their choice among the open ones (``choose`` with values): new
+    emigrants at home, or with ``reconsidering`` settled migrants weighing a move on (whose
+    choice includes staying, ``STAY``, valued as ``choose`` values it).
 
     A legal pathway takes those who want to reach its destination, and closing the
     irregular road there must not change who that is: with every route to the United
@@ -460,11 +466,12 @@ def chosen_if_open(model, idx: np.ndarray, chosen: np.ndarray, value: np.ndarray
     table = util.closed
     group = model.pop.loc[idx].astype(np.int64) * util.host.shape[1] + model.pop.origin[idx]
     wanted = chosen.copy()
-    has = np.flatnonzero(table.count[0][group] > 0)
+    mode = int(reconsidering)
+    has = np.flatnonzero(table.count[mode][group] > 0)
     if len(has) == 0:
         return wanted
     keys = model.pop.key[idx[has]]
-    for members, path, best in _best_paths(model, table, 0, group[has], keys):
+    for members, path, best in _best_paths(model, table, mode, group[has], keys):
         better = best > value[has[members]]
         wanted[has[members[better]]] = path[better]
     return wanted

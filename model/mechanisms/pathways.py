@@ -28,7 +28,7 @@ _PORTS = EDGE_SRC[EDGE_INDEX[US_BORDER]]  # the country from which the US border
 
 
 def divert(
-    model, rows: np.ndarray, chosen: np.ndarray, at_origin: bool, may_wait: bool = False
+    model, rows: np.ndarray, chosen: np.ndarray, at_origin: bool, may_wait=False
 ) -> tuple[np.ndarray, np.ndarray]:
     """Move applicants among ``rows`` (with chosen paths ``chosen``) onto pathways.
 
@@ -38,7 +38,9 @@ def divert(
     left by a legal pathway, and, when ``may_wait``, who was eligible for a pathway open
     this month, got no place and waits for one instead of travelling irregularly
     (``_waiting``; one draw per migrant and month, so that more places only ever turn
-    travellers into waiters or the served)."""
+    travellers into waiters or the served). ``may_wait`` is one flag for all, or a mask
+    over ``rows``: a migrant who would stay where they are anyway has nothing to wait
+    instead of."""
     pop, sched, t = model.pop, model.policy, model.t
     taken = np.zeros(len(rows), dtype=bool)
     chance = np.zeros(len(rows))  # of a place, on the best pathway open to each
@@ -47,7 +49,8 @@ def divert(
     ends = np.where(chosen >= 0, model.paths.end[np.maximum(chosen, 0)], -1)
     where_referred = pop.loc[rows]  # before any move: where each applicant is
     # the chance of a place matters only to those who may wait for one
-    need_chance = may_wait and model.params["pathway_wait_share"] > 0.0
+    may_wait = np.broadcast_to(np.asarray(may_wait, dtype=bool), (len(rows),))
+    need_chance = may_wait.any() and model.params["pathway_wait_share"] > 0.0
     for k, pw in enumerate(sched.pathways):
         slots = model.pathway_slots[k]
         if pw.capacity[t] <= 0 or (slots == 0 and not need_chance):
@@ -86,8 +89,8 @@ def divert(
             # southwest border encounters
             at_port = moved[where_referred[cand] == _PORTS]
             model.recorder.events_at("us_border_arrival", _USA, pop.origin[at_port])
-    chance[taken] = 0.0
-    waiting = _waiting(model, rows, chance) if may_wait else np.zeros_like(taken)
+    chance[taken | ~may_wait] = 0.0
+    waiting = _waiting(model, rows, chance) if need_chance else np.zeros_like(taken)
     return taken, waiting
 
 

@@ -28,7 +28,7 @@ from ..population import INTEGRATED, IRREGULAR, N_FLAG_CODES, REGULARISED, STRAN
 from ..random_streams import TWO32, threshold
 from ..removability import REMOVABLE
 from . import PURPOSE_PRIORITY, PURPOSE_SETTLE
-from .choice import choose, onward_logsum, start_journey, stay_value
+from .choice import choose, chosen_if_open, onward_logsum, start_journey, stay_value
 from .pathways import divert
 
 N_C, N_O, N_S, N_F = len(CODES), len(ORIGINS), 4, N_FLAG_CODES
@@ -276,16 +276,30 @@ def _reconsider(model, rows: np.ndarray) -> None:
     if len(rows) == 0:
         return
     pop = model.pop
-    chosen = choose(model, rows, allow_stay=True)
+    if model.pathways_open():
+        # a pathway where they live takes those who want to reach its destination, were its
+        # roads open or not (as at home, model._month): closing the road does not empty it
+        chosen, value = choose(model, rows, allow_stay=True, with_values=True)
+        wanted = chosen_if_open(model, rows, chosen, value, reconsidering=True)
+    else:
+        chosen = choose(model, rows, allow_stay=True)
+        wanted = chosen
     moving = chosen >= 0
     pop.flags[rows[~moving]] &= ~STRANDED  # chose to stay: settled where they were stopped
-    rows, chosen = rows[moving], chosen[moving]
+    applying = moving | (wanted >= 0)
+    rows, chosen, wanted, moving = (
+        rows[applying],
+        chosen[applying],
+        wanted[applying],
+        moving[applying],
+    )
     if len(rows) == 0:
         return
     loc_before = pop.loc[rows]  # divert moves the referred to their destination
-    # eligible for a pathway open where they are but given no place: some wait there
-    referred, waiting = divert(model, rows, chosen, at_origin=False, may_wait=True)
-    leaving = ~waiting
+    # eligible for a pathway open where they are but given no place: some of those who
+    # would travel wait there instead; those who would stay but for a closed road stay
+    referred, waiting = divert(model, rows, wanted, at_origin=False, may_wait=moving)
+    leaving = referred | (moving & ~waiting)
     model.recorder.events_at("departed_onward", loc_before[leaving], pop.origin[rows[leaving]])
     going = leaving & ~referred
     start_journey(model, rows[going], chosen[going])
