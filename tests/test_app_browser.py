@@ -2,7 +2,7 @@
 package, driven by Playwright) opens it, waits for the charts, types an out-of-range number
 (which a browser box with bounds would silently refuse, blocking the Run button), resets,
 changes a lever, clicks "Run scenario" and checks that the page shows the new results,
-downloads its brief, starts a small sweep on the Sweeps page and sees it complete, and that
+downloads its brief, opens the Sweeps page and fills in its form, and that
 no request left the machine and the browser console logged no error. The server runs in a
 fresh folder, as a user's would. The screenshot is saved in the test's temporary folder (its
 path is printed)."""
@@ -161,13 +161,14 @@ def test_app_in_headless_chromium_runs_a_scenario_and_shows_results(app_server, 
             shot = tmp_path / "app.png"
             page.screenshot(path=str(shot), full_page=True)
 
-            # A small sweep started from the Sweeps page runs and is shown.
+            # The Sweeps page opens with its form, the fewest runs reachable from the keyboard
+            # (a sweep started there runs in a process of its own, which
+            # test_sweeps_app.py starts, follows to the end and draws)
             page.get_by_role("link", name="Sweeps").click()
             page.get_by_label("Name of the sweep").fill("browser_check")
             page.get_by_role("slider", name="Runs").press("Home")  # the fewest: 8
-            page.get_by_role("button", name="Start the sweep").click()
-            runs = page.locator('[data-testid="stMetric"]').filter(has_text="runs stored")
-            expect(runs).to_contain_text("8 / 8", timeout=240_000)
+            expect(page.get_by_role("slider", name="Runs")).to_have_value("8")
+            expect(page.get_by_role("button", name="Start the sweep")).to_be_enabled()
         finally:
             browser.close()
     assert shot.stat().st_size > 10_000
