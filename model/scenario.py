@@ -192,8 +192,9 @@ class Pathway(_Dated):
     Applicants are migrants who want to reach ``destination`` (the United States, for a
     destination no route reaches, such as Canada), whether its irregular roads are open or
     not (docs/ODD.md § 7.5). With ``referral_countries`` empty, they are would-be emigrants
-    at the origin; with countries listed (Safe Mobility Offices), migrants there who decide
-    to move on or who pass through on their way."""
+    at the origin; with countries listed (Safe Mobility Offices), migrants settled there who
+    reconsider where to live and want to go there, and migrants passing through on a road
+    that ends there."""
 
     name: str
     kind: Literal["labour", "parole", "resettlement", "safe_mobility"]

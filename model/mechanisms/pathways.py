@@ -5,7 +5,8 @@ capacity. Applicants are the migrants who want to reach the pathway's destinatio
 destination with no irregular route, such as Canada: the United States): would-be emigrants at
 the origin whose choice would end there were the roads policy closes open (the caller passes
 ``choice.chosen_if_open``), or, for pathways with referral countries (Safe Mobility Offices),
-migrants there who decide to move on towards it or pass through on their way. Appointments
+migrants settled there who, reconsidering where to live, would go there were its roads open
+(the same counterfactual), and migrants passing through on a road that ends there. Appointments
 at the US ports (CBP One), which only those who reach Mexico can use, also change what awaits
 a migrant at the end of the road, and so draw people up it (``appointment_chance``). Who gets
 a slot is decided by each migrant's own priority draw, so more capacity only ever adds people to the
