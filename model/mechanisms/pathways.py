@@ -29,7 +29,11 @@ _PORTS = EDGE_SRC[EDGE_INDEX[US_BORDER]]  # the country from which the US border
 
 
 def divert(
-    model, rows: np.ndarray, chosen: np.ndarray, at_origin: bool, may_wait=False
+    model,
+    rows: np.ndarray,
+    chosen: np.ndarray,
+    at_origin: bool,
+    may_wait: bool | np.ndarray = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Move applicants among ``rows`` (with chosen paths ``chosen``) onto pathways.
 
