@@ -75,10 +75,6 @@ FREE = (
     # length puts out of a new emigrant's reach
     "distance_curvature",
 )  # fmt: skip
-# corridor_information (a crowded Darién lightens a new emigrant's road north of it) is not
-# free: searched from the shipped point, the data took it to 0.017 and the loss from 0.1926
-# to 0.1916, and a search held near 0.15 ended at 0.1986 (docs/calibration.md, "The shipped
-# fit")
 LOG_SCALE_PREFIXES = (
     "emigration_base", "onward_consider_hazard", "return_hazard", "programme_uptake",
 )  # fmt: skip

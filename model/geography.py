@@ -69,12 +69,6 @@ NORTHERN_CENTRAL_AMERICA = ("GTM", "HND", "SLV")
 DARIEN = "COL-PAN"
 US_BORDER = "MEX-USA"
 MEXICO_SOUTHERN_BORDER = "GTM-MEX"
-#: The overland road from the Darién to the US border, which a crowd on the Darién turns
-#: into a corridor sold as a package (transport, guides, camps, buses on through Central
-#: America): ``corridor_information`` in mechanisms/choice.py
-NORTHERN_CORRIDOR = (
-    DARIEN, "PAN-CRI", "CRI-NIC", "NIC-HND", "HND-GTM", "GTM-MEX", US_BORDER,
-)  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -181,22 +181,6 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             "cost everyone the same.",
         ),
         ParameterSpec(
-            "corridor_information",
-            0.0,
-            0.0,
-            3.0,
-            "exponent",
-            "A crowded corridor carries newcomers: on a path through the Darién, the overland "
-            "road from the Darién to the US border weighs on a new emigrant as on a migrant "
-            "moving on from a host "
-            "(onward_distance_factor) plus the rest times (1 + crossings/1000 a month) ** -this, "
-            "with the Darién crossings of the busiest of the last twelve months by the "
-            "migrant's own nationality. 0 = no effect. Once tens of thousands crossed a month, "
-            "the road from home was sold as a package (buses to the coast, boats, guides, "
-            "buses through Central America) and people left straight from home; before, only "
-            "those with savings from a host went north overland.",
-        ),
-        ParameterSpec(
             "air_km_equivalent",
             1500.0,
             200.0,

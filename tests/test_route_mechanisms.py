@@ -289,54 +289,6 @@ def test_route_information_cannot_make_a_crossing_cheaper_than_its_distance_and_
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
-def test_a_crowded_corridor_sends_new_emigrants_through_the_darien_straight_from_home():
-    """``corridor_information``: the Darién's recent crowd lightens the overland road for a
-    new emigrant, so more cross, and a larger share of them from home (not from a host).
-    Nobody has crossed before the first month, so the first month cannot differ (same
-    seed: common random numbers)."""
-    base = small_baseline(scale=500, end="2019-12")
-    darien, from_host = EDGE_INDEX[DARIEN], KIND_INDEX["darien_from_third_country"]
-    runs = [_run(base, corridor_information=k).recorder for k in (0.0, 1.0)]
-    crossed = [r.flow[:, darien].sum() for r in runs]
-    from_home = [1 - r.events[:, from_host].sum() / c for r, c in zip(runs, crossed, strict=True)]
-    assert crossed[1] > crossed[0] > 0
-    assert from_home[1] > from_home[0]
-    np.testing.assert_array_equal(runs[0].flow[0], runs[1].flow[0])
-
-
-def test_the_corridor_lightens_only_the_road_north_of_the_darien_and_never_a_flight():
-    """With a crowd on the Darién, a new emigrant's cost of a path through it falls as if
-    the road from the Darién to the US border weighed ``onward_distance_factor`` of its
-    length, and no further; the road before the Darién, flights, paths elsewhere and
-    nationalities with no crowd cost what they did."""
-    from migflow.model.geography import EDGE_KM, NORTHERN_CORRIDOR
-    from migflow.model.mechanisms.choice import _new_emigrants_journey_cost, journey_cost
-
-    model = MigrationModel(small_baseline(scale=500, end="2016-12"))
-    model.step()  # one month recorded
-    assert model.t == 1
-    model.recorder.flow[0, EDGE_INDEX[DARIEN]] = 0.0
-    model.recorder.flow[0, EDGE_INDEX[DARIEN], VEN] = 1e9  # a crowd of Venezuelans
-    paths, p = model.paths, model.params
-    through = paths.crosses[:, EDGE_INDEX[DARIEN]].astype(bool)
-    full = journey_cost(p, paths.land_km, paths.n_air)
-    corridor = [EDGE_INDEX[name] for name in NORTHERN_CORRIDOR]
-    corridor_km = paths.crosses[:, corridor] @ EDGE_KM[corridor]
-    assert (corridor_km[through] < paths.land_km[through]).any()  # some start further south
-    off = _new_emigrants_journey_cost(model, through)
-    np.testing.assert_array_equal(off, full[:, None])  # corridor_information 0: no effect
-    model.params = default_parameters({**model.params.as_dict(), "corridor_information": 3.0})
-    on = _new_emigrants_journey_cost(model, through)
-    unchanged = np.broadcast_to(full[:, None], on.shape)
-    np.testing.assert_array_equal(on[~through], unchanged[~through])
-    others = np.arange(on.shape[1]) != VEN  # nobody else crossed: their road is unchanged
-    np.testing.assert_array_equal(on[through][:, others], unchanged[through][:, others])
-    lightened = paths.land_km - (1 - p["onward_distance_factor"]) * corridor_km
-    expected = journey_cost(p, lightened, paths.n_air)
-    np.testing.assert_allclose(on[through, VEN], expected[through], rtol=1e-6)
-    assert (on[through, VEN] < full[through]).all()
-
-
 def test_an_unknown_us_border_crossing_deters_until_crossings_make_it_known():
     """The cost of crossing into the US for a nationality that has not done it lowers US
     border crossings; route information (own nationality's recent crossings) gives part of

@@ -27,17 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..geography import (
-    DARIEN,
-    EDGE_INDEX,
-    EDGE_KM,
-    HOST_MASK,
-    INDEX,
-    NORTHERN_CORRIDOR,
-    ORIGIN_NODE,
-    ORIGINS,
-    US_BORDER,
-)
+from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, INDEX, ORIGIN_NODE, ORIGINS, US_BORDER
 from ..policy import CLOSED
 from ..population import INTEGRATED, REGULARISED, TRANSIT
 from ..random_streams import draw32, gumbel_inplace
@@ -48,9 +38,6 @@ STAY = -1
 _STAY_NOISE_ID = 1_000_003
 _NEST_NOISE_ID = 2_000_000  # + destination node (and + countries for the second uniform)
 INFORMATION_MONTHS = 12  # route information: how long a route stays known (months)
-# the road a crowded Darién turns into a corridor sold as a package, from the Gulf of Urabá
-# to the US border (``corridor_information``)
-_CORRIDOR_EDGES = np.array([EDGE_INDEX[name] for name in NORTHERN_CORRIDOR])
 INDEX_USA = INDEX["USA"]
 _BLOCK_ELEMENTS = 1 << 16  # (agent, alternative) pairs handled at once
 # a group with at least this many (agent, alternative) pairs in a choice gets blocks of its
@@ -109,7 +96,7 @@ class MonthlyUtilities:
         # overland (Haitians from Brazil and Chile, Venezuelans from Colombia and Peru).
         # Shape (2, P, O).
         self.path_cost = np.stack([
-            -_new_emigrants_journey_cost(model, crosses[:, darien]) + other,
+            -journey_cost(p, paths.land_km, paths.n_air)[:, None] + other,
             -journey_cost(p, paths.land_km, paths.n_air, p["onward_distance_factor"])[:, None]
             + other,
         ])  # fmt: skip
@@ -194,40 +181,6 @@ def journey_cost(p, land_km: np.ndarray, n_air: np.ndarray, road_factor: float =
     return beta * np.expm1(curvature * np.log1p(x)) / curvature
 
 
-def _new_emigrants_journey_cost(model, through_darien: np.ndarray) -> np.ndarray:
-    """What each path's length costs a new emigrant, (P, 1), or (P, O) when a crowded
-    corridor lightens the road (``corridor_information``): on a path through the Darién, the
-    overland km from the Darién northwards (``NORTHERN_CORRIDOR``) weigh
-    ``onward_distance_factor`` plus the rest times (1 + busiest month's Darién crossings by
-    one's own nationality / 1000) ** -``corridor_information``. The road to the Darién keeps
-    its full weight (a Haitian leaving home for Chile does not find the package on sale
-    there), as do flights (a package sold on the road does not buy a passport or a visa).
-    At 0, as on every path elsewhere, the full weight."""
-    p, paths = model.params, model.paths
-    full = journey_cost(p, paths.land_km, paths.n_air)[:, None]
-    strength = p["corridor_information"]
-    if strength <= 0.0 or not through_darien.any():
-        return full
-    onward = p["onward_distance_factor"]
-    factor = onward + (1.0 - onward) * (1.0 + _busiest(model, DARIEN) / 1000.0) ** -strength
-    on_corridor = np.flatnonzero(through_darien)
-    corridor_km = paths.crosses[on_corridor][:, _CORRIDOR_EDGES] @ EDGE_KM[_CORRIDOR_EDGES]
-    before_km = paths.land_km[on_corridor] - corridor_km
-    air = paths.n_air[on_corridor]
-    cost = np.repeat(full, len(factor), axis=1)
-    for o, road in enumerate(factor):
-        cost[on_corridor, o] = journey_cost(p, before_km + road * corridor_km, air)
-    return cost
-
-
-def _busiest(model, edge: str) -> np.ndarray:
-    """The crossings of ``edge`` by each origin in the busiest of the last
-    ``INFORMATION_MONTHS`` months (O,); none in the first month."""
-    t = model.t
-    recent = model.recorder.flow[max(0, t - INFORMATION_MONTHS) : t, EDGE_INDEX[edge]]
-    return recent.max(axis=0) if len(recent) else np.zeros(recent.shape[-1])
-
-
 def route_information(model, edge: str) -> np.ndarray:
     """How much recent crossings of ``edge`` (the Darién, the US border) by one's own
     nationality lower the crossing's perceived cost, by origin (O,):
@@ -239,9 +192,12 @@ def route_information(model, edge: str) -> np.ndarray:
     teaches them much (Venezuelans crossed the Darién by the hundred a month through 2021,
     then by the ten thousand from mid-2022). None in the first month. The caller floors the
     perceived cost at zero."""
+    t = model.t
+    recent = model.recorder.flow[max(0, t - INFORMATION_MONTHS) : t, EDGE_INDEX[edge]]
+    busiest = recent.max(axis=0) if len(recent) else np.zeros(recent.shape[-1])
     p = model.params
     return p["beta_route_information"] * np.log1p(
-        (_busiest(model, edge) / 1000.0) ** p["route_information_steepness"]
+        (busiest / 1000.0) ** p["route_information_steepness"]
     )
 
 

@@ -276,14 +276,16 @@ def _reconsider(model, rows: np.ndarray) -> None:
     if len(rows) == 0:
         return
     pop = model.pop
-    if model.pathways_open():
-        # a pathway where they live takes those who want to reach its destination, were its
-        # roads open or not (as at home, model._month): closing the road does not empty it
-        chosen, value = choose(model, rows, allow_stay=True, with_values=True)
-        wanted = chosen_if_open(model, rows, chosen, value, reconsidering=True)
-    else:
-        chosen = choose(model, rows, allow_stay=True)
-        wanted = chosen
+    chosen, value = choose(model, rows, allow_stay=True, with_values=True)
+    # a pathway referring where they live takes those who want to reach its destination,
+    # were its roads open or not (as at home, model._month): closing the road does not
+    # empty it. Only there: settled migrants apply to no other pathway.
+    wanted = chosen.copy()
+    where = np.flatnonzero(model.policy.referral_open[model.t][pop.loc[rows]])
+    if len(where):
+        wanted[where] = chosen_if_open(
+            model, rows[where], chosen[where], value[where], reconsidering=True
+        )
     moving = chosen >= 0
     pop.flags[rows[~moving]] &= ~STRANDED  # chose to stay: settled where they were stopped
     applying = moving | (wanted >= 0)
