@@ -3,7 +3,9 @@
 A run is keyed on the scenario's TOML text (``dumps_scenario``: every lever, the window, the
 seed and the scale) plus, for a posterior draw, the parameter set as JSON. The central run
 calls ``run_scenario(scenario)`` exactly as ``migflow run`` does, so the app and the command
-line give the same numbers for the same scenario and seed.
+line give the same numbers for the same scenario and seed; a scenario compared with its
+baseline starts from the baseline's state at its first changed month, which gives the same
+numbers bit for bit (model/checkpoint.py, tests/test_checkpoint.py).
 """
 
 from __future__ import annotations
@@ -16,12 +18,14 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from migflow.model.calendar import parse_month
+from migflow.model.checkpoint import run_until, snapshot
 from migflow.model.parameters import Parameters
 from migflow.model.results import Results
-from migflow.model.run import run_scenario
+from migflow.model.run import run_from, run_scenario, shared_months
 from migflow.model.scenario import Scenario, dumps_scenario, load_scenario, loads_scenario
 
-from .state import same_policy
+from .state import DEFAULT_CHANGE_START, same_policy
 
 BASELINE = "baseline"
 
@@ -41,17 +45,40 @@ def run_uncached(
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _run_cached(toml_text: str, parameters_json: str | None = None) -> Results:
-    # The progress bar is made inside the cached function, so a cache hit replays it
-    # (instantly, ending empty) instead of touching an element made elsewhere.
-    bar = st.progress(0.0, text="Running the model…")
-
-    def progress(t: int, n: int) -> None:
-        if t == n or t % 6 == 0:
-            bar.progress(t / n, text=f"Running the model: month {t} of {n}")
-
-    results = run_uncached(toml_text, parameters_json, progress)
-    bar.empty()
+    progress, done = _progress_bar()
+    scenario = loads_scenario(toml_text, source="app")
+    months = parse_month(DEFAULT_CHANGE_START) - parse_month(scenario.start)
+    if parameters_json is not None or not 0 < months < scenario.n_months:
+        results = run_uncached(toml_text, parameters_json, progress)
+    else:
+        # on the way, keep the state at the month the levers start by default, so that the
+        # first lever change runs only from there (``_reference_state``)
+        model = run_until(scenario, None, months, progress)
+        _saved_states().save((toml_text, months), snapshot(model))
+        model.run(progress)
+        results = Results.from_model(model)
+    done()
     return results
+
+
+class _States:
+    """The few latest saved model states, shared by every session of this server."""
+
+    def __init__(self, keep: int = 4):
+        self.keep, self.states = keep, {}
+
+    def save(self, key: tuple[str, int], state: bytes) -> None:
+        self.states[key] = state
+        while len(self.states) > self.keep:
+            self.states.pop(next(iter(self.states)))
+
+    def get(self, key: tuple[str, int]) -> bytes | None:
+        return self.states.get(key)
+
+
+@st.cache_resource
+def _saved_states() -> _States:
+    return _States()
 
 
 def run(scenario: Scenario, parameters: Parameters | None = None) -> tuple[Results, float]:
@@ -72,13 +99,55 @@ def baseline_for(scenario: Scenario) -> Scenario:
 
 
 def run_with_baseline(scenario: Scenario) -> tuple[Results, Results, Scenario, float]:
-    """Results of ``scenario`` and of its baseline (one run if they are the same policy)."""
+    """Results of ``scenario`` and of its baseline (one run if they are the same policy).
+    The scenario starts from the baseline's state at its first changed month
+    (model/checkpoint.py: the same numbers as a run from the start), so a lever from 2026
+    runs only 2026 onwards."""
     reference = baseline_for(scenario)
-    results, seconds = run(scenario)
     if same_policy(reference, scenario):
+        results, seconds = run(scenario)
         return results, results, reference, seconds
-    baseline, more = run(reference)
-    return results, baseline, reference, seconds + more
+    baseline, seconds = run(reference)
+    began = time.perf_counter()
+    results = _run_from_reference(dumps_scenario(scenario), dumps_scenario(reference))
+    return results, baseline, reference, seconds + time.perf_counter() - began
+
+
+def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], object]]:
+    """A progress bar's mover and its remover. Made inside the cached functions, so a
+    cache hit replays it (instantly, ending empty) instead of touching an element made
+    elsewhere."""
+    bar = st.progress(0.0, text="Running the model…")
+
+    def progress(t: int, n: int) -> None:
+        if t == n or t % 6 == 0:
+            bar.progress(t / n, text=f"Running the model: month {t} of {n}")
+
+    return progress, bar.empty
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _run_from_reference(toml_text: str, reference_toml: str) -> Results:
+    scenario = loads_scenario(toml_text, source="app")
+    shared, schedule = shared_months(loads_scenario(reference_toml, source="app"), scenario)
+    state = _reference_state(reference_toml, shared) if shared else None
+    progress, done = _progress_bar()  # from the first month the scenario runs
+    results = run_from(state, scenario, schedule, progress=progress)
+    done()
+    return results
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _reference_state(reference_toml: str, months: int) -> bytes:
+    """The reference's whole state after its first ``months`` months (about 15 MB at the
+    default scale): what every lever change starting that month resumes from."""
+    saved = _saved_states().get((reference_toml, months))
+    if saved is not None:
+        return saved
+    progress, done = _progress_bar()
+    model = run_until(loads_scenario(reference_toml, source="app"), None, months, progress)
+    done()
+    return snapshot(model)
 
 
 # ------------------------------------------------------------------ calibration

@@ -30,7 +30,7 @@ from .state import (
 
 UPLOAD_PREFIX = "upload: "
 SCALES = (10, 20, 50, 100, 200, 500, 1000)
-DEFAULT_CHANGE_START = f"{state.THIS_YEAR}-01"  # what-ifs act from now on
+DEFAULT_CHANGE_START = state.DEFAULT_CHANGE_START
 
 
 def base_options() -> list[str]:

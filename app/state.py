@@ -52,6 +52,7 @@ BORDERS = {
 #: The year the app is used in: what-ifs change levers "from now on" (January of it) and
 #: every figure is read from it to the end, unless the user chooses otherwise.
 THIS_YEAR = date.today().year
+DEFAULT_CHANGE_START = f"{THIS_YEAR}-01"  # what-ifs act from now on
 
 
 def country_name(code: str) -> str:

@@ -190,16 +190,6 @@ class MigrationModel(mesa.Model):
             )
         return open_, capacity, cutoff
 
-    def temporary_duration(self, t: int) -> np.ndarray:
-        """Mean stay (months) of temporary pathways into each country this month."""
-        total, weight = np.zeros(N_C), np.zeros(N_C)
-        for pw in self.policy.pathways:
-            if pw.duration_months > 0:
-                w = max(pw.capacity[t], 1e-9)
-                total[pw.destination] += w * pw.duration_months
-                weight[pw.destination] += w
-        return np.where(weight > 0, total / np.maximum(weight, 1e-300), 0.0)
-
     def pathways_open(self) -> bool:
         """Whether any legal pathway has places this month."""
         return any(pw.capacity[self.t] > 0 for pw in self.policy.pathways)

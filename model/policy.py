@@ -86,6 +86,20 @@ class PolicySchedule:
     root_cause_musd: np.ndarray  # (T, O) $M spent per month
     root_cause_reduction: np.ndarray  # (T, O) share of emigration removed
 
+    def temporary_duration(self, t: int) -> np.ndarray:
+        """Mean stay (months) of temporary pathways into each country in month ``t``,
+        weighted by this month's places (a temporary pathway that has had places counts,
+        with a vanishing weight, while it has none: those who came on it still leave; one
+        that has not started yet does not count, so a future pathway cannot change the
+        present)."""
+        total, weight = np.zeros(len(CODES)), np.zeros(len(CODES))
+        for pw in self.pathways:
+            if pw.duration_months > 0 and pw.capacity[: t + 1].any():
+                w = max(pw.capacity[t], 1e-9)
+                total[pw.destination] += w * pw.duration_months
+                weight[pw.destination] += w
+        return np.where(weight > 0, total / np.maximum(weight, 1e-300), 0.0)
+
     @classmethod
     def compile(cls, scenario: Scenario, params: Parameters) -> PolicySchedule:
         months = np.arange(scenario.first_month, scenario.last_month + 1)

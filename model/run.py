@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from .checkpoint import first_difference, resume, run_until, snapshot
 from .model import MigrationModel
-from .parameters import Parameters
+from .parameters import Parameters, default_parameters
+from .policy import PolicySchedule
 from .results import Results
 from .scenario import Scenario
 
@@ -19,6 +21,48 @@ def run_scenario(
     model = MigrationModel(scenario, parameters)
     model.run(progress)
     return Results.from_model(model)
+
+
+def shared_months(
+    reference: Scenario, scenario: Scenario, parameters: Parameters | None = None
+) -> tuple[int, PolicySchedule]:
+    """How many months ``scenario`` shares with ``reference`` (same window, seed, scale and
+    parameters, same policy read in every month before), and ``scenario``'s compiled policy."""
+    pa = parameters or default_parameters(reference.parameters)
+    pb = parameters or default_parameters(scenario.parameters)
+    schedule = PolicySchedule.compile(scenario, pb)
+    if (reference.seed, reference.scale) != (scenario.seed, scenario.scale) or dict(pa) != dict(pb):
+        return 0, schedule
+    return first_difference(PolicySchedule.compile(reference, pa), schedule), schedule
+
+
+def run_from(
+    state: bytes | None,
+    scenario: Scenario,
+    schedule: PolicySchedule,
+    parameters: Parameters | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Results:
+    """Run ``scenario`` from a reference's ``state`` (``checkpoint.snapshot``, taken at the
+    month ``shared_months`` gave), or from the start without one."""
+    model = (
+        MigrationModel(scenario, parameters) if state is None else resume(state, scenario, schedule)
+    )
+    model.run(progress)
+    return Results.from_model(model)
+
+
+def run_pair(
+    reference: Scenario, scenario: Scenario, parameters: Parameters | None = None
+) -> tuple[Results, Results]:
+    """Results of ``reference`` and of ``scenario``, the second started from the first's
+    state at the first month their policies differ (model/checkpoint.py): the numbers of two
+    runs from the start, in the time of one run plus the scenario's own months."""
+    t0, schedule = shared_months(reference, scenario, parameters)
+    model = run_until(reference, parameters, t0)
+    state = snapshot(model) if t0 > 0 else None
+    model.run()
+    return Results.from_model(model), run_from(state, scenario, schedule, parameters)
 
 
 def _run_one(job: tuple[Scenario, Parameters | None, bool]) -> Results | object:

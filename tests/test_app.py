@@ -32,6 +32,7 @@ from migflow.model.geography import EDGES
 from migflow.model.outcomes import rounded
 from migflow.model.parameters import Parameters
 from migflow.model.results import Results
+from migflow.model.run import run_scenario
 from migflow.model.scenario import load_scenario, loads_scenario
 
 MAIN_SCRIPT = str(Path(__file__).resolve().parent.parent / "app" / "main.py")
@@ -846,3 +847,34 @@ def test_each_cards_interval_is_read_as_the_card_reads_its_change():
     for change, interval in zip(table["change"], table["90% interval of the change"], strict=True):
         alone = change.split(" (")[0]
         assert interval == f"{alone} to {alone}", (change, interval)
+
+
+def test_a_lever_change_runs_from_the_baselines_saved_state_and_gives_the_full_runs_numbers(
+    monkeypatch,
+):
+    """The baseline's run keeps its state at the month levers start by default; a lever
+    from that month runs only from there, and gives what a run from the start gives."""
+    runs._saved_states.clear()
+    this_year = state.THIS_YEAR
+    window = load_scenario("baseline").clipped("2015-01", f"{this_year + 1}-12")
+    edited = window.with_changes(
+        scale=1000,
+        seed=24680,
+        enforcement=[
+            *window.enforcement,
+            {"edge": "COL-PAN", "interdiction": 0.5, "start": f"{this_year}-01"},
+        ],
+    )
+    reference = runs.baseline_for(edited)
+    runs.run(reference)  # what the first visit does
+    runs_from_start = []
+    real = runs.run_until
+    monkeypatch.setattr(
+        runs, "run_until", lambda *a, **k: runs_from_start.append(a) or real(*a, **k)
+    )
+    results, baseline, _, _ = runs.run_with_baseline(edited)
+    assert runs_from_start == []  # the saved state was used
+    full = run_scenario(edited)
+    for table in ("summary", "stocks", "flows", "events", "spending"):
+        assert getattr(results, table).equals(getattr(full, table)), table
+    assert not results.flows.equals(baseline.flows)

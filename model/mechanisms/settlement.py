@@ -95,7 +95,7 @@ def raw_hazards(model) -> tuple[np.ndarray, np.ndarray]:
     grant = p["asylum_grant_rate"]
     # a denied case ends in removal only where the nationality can be sent home
     ret[_USA, :, IRREGULAR, :] += ((1 - grant) / asylum_months) * REMOVABLE[:, None]
-    duration = model.temporary_duration(t)  # (C,) mean months of temporary stays
+    duration = sched.temporary_duration(t)  # (C,) mean months of temporary stays
     temp_return = np.where(duration > 0, 1.0 / np.maximum(duration, 1.0), 0.0)
     ret = np.where(temporary & settled, temp_return[:, None, None, None], ret)
     prob[..., RETURN] = ret
