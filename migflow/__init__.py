@@ -7,9 +7,15 @@ packages in a user's environment: ``migflow.model`` (the engine), ``migflow.cali
 way: model <- {calibration, sweeps} <- {app, cli}. See docs/architecture.md.
 """
 
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("migflow")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+def __getattr__(name: str) -> str:
+    # the version is looked up when asked for (importlib.metadata takes about 50 ms to
+    # import, a tenth of the time `migflow --help` may take)
+    if name != "__version__":
+        raise AttributeError(f"module 'migflow' has no attribute {name!r}")
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("migflow")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"

@@ -10,11 +10,10 @@ take. Nothing starts silently that would not finish in a sensible time and memor
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from .errors import InputError
 
@@ -66,6 +65,8 @@ def estimate_work(scenario, parameters=None) -> Work:
     Emigration follows the model's own rule (push x base x network, less root-cause
     reduction) with everyone who ever left counted as diaspora, so it errs high; nobody
     leaves the population, so every agent is simulated from its month to the end."""
+    import numpy as np  # here, not at the top: the command line imports this module to start
+
     from .parameters import default_parameters
     from .policy import PolicySchedule
 
@@ -82,7 +83,7 @@ def estimate_work(scenario, parameters=None) -> Work:
             abroad += people
             agents += float(people.sum()) / scenario.scale
             agent_steps += agents
-    if not np.isfinite(agent_steps):
+    if not math.isfinite(agent_steps):
         agents = agent_steps = float("inf")
     seconds = agent_steps * SECONDS_PER_AGENT_STEP + scenario.n_months * SECONDS_PER_MONTH
     return Work(agents, agent_steps, seconds)
@@ -96,7 +97,7 @@ def _origins():
 
 def duration(seconds: float) -> str:
     """'about 3 minutes', for a message."""
-    if not np.isfinite(seconds):
+    if not math.isfinite(seconds):
         return "longer than anyone can wait"
     if seconds < 90:
         return f"about {max(round(seconds), 1)} seconds"
@@ -108,7 +109,7 @@ def duration(seconds: float) -> str:
 
 
 def _count(x: float) -> str:
-    if not np.isfinite(x):
+    if not math.isfinite(x):
         return "more than can be counted"
     for size, word in ((1e9, "billion"), (1e6, "million")):
         if x >= size:
