@@ -296,7 +296,7 @@ def _compare_draws(
         paired_runs,
     )
     from migflow.model.cluster import dask_client
-    from migflow.model.run import run_scenarios_on
+    from migflow.model.run import run_pairs_on
 
     first, second = side_a[1], side_b[1]
     if draws < RECOMMENDED_DRAWS:
@@ -304,9 +304,11 @@ def _compare_draws(
     runs_a, runs_b = paired_runs(first, second, draws)
     with dask_client(workers, scheduler) as client:
         with counting(f"{draws} posterior draws of both scenarios", "runs", quiet) as progress:
-            summaries = run_scenarios_on(client, runs_a + runs_b, progress, summary_only=True)
-    summaries = [within(s, window) for s in summaries]
-    per_draw = outcome_differences(summaries[:draws], summaries[draws:])
+            # each draw's B starts from its A's state where their policies part
+            pairs = run_pairs_on(client, list(zip(runs_a, runs_b, strict=True)), progress, True)
+    per_draw = outcome_differences(
+        [within(a, window) for a, _ in pairs], [within(b, window) for _, b in pairs]
+    )
     per_draw.insert(1, "seed", [runs_a[d][0].seed for d in per_draw["draw"]])
     bands = difference_bands(per_draw)
     value = cost_effectiveness(per_draw)

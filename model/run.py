@@ -71,8 +71,20 @@ def _run_one(job: tuple[Scenario, Parameters | None, bool]) -> Results | object:
     return results.summary if summary_only else results
 
 
+Job = tuple[Scenario, Parameters | None]
+
+
+def _run_pair_one(job: tuple[Job, Job, bool]) -> tuple:
+    (reference, pa), (scenario, pb), summary_only = job
+    if pa is pb or (pa is not None and pb is not None and dict(pa) == dict(pb)):
+        pair = run_pair(reference, scenario, pa)
+    else:  # different parameter sets share nothing
+        pair = run_scenario(reference, pa), run_scenario(scenario, pb)
+    return tuple(r.summary for r in pair) if summary_only else pair
+
+
 def run_scenarios(
-    jobs: list[tuple[Scenario, Parameters | None]],
+    jobs: list[Job],
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     summary_only: bool = False,
@@ -83,24 +95,45 @@ def run_scenarios(
     ``summary_only`` only the yearly summaries come back (cheap to pass between processes).
 
     Worker processes are forked, so they start with everything already imported."""
+    items = [(s, p, summary_only) for s, p in jobs]
+    return _in_processes(_run_one, items, workers, progress)
+
+
+def run_pairs(
+    pairs: list[tuple[Job, Job]],
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    summary_only: bool = False,
+) -> list[tuple]:
+    """``run_scenarios`` for pairs (a reference, a scenario): each pair in one process, the
+    scenario started from the reference's state where they part (``run_pair``); a pair
+    (results or summaries) per pair, in order. ``progress`` counts runs, two per pair."""
+    items = [(a, b, summary_only) for a, b in pairs]
+    return _in_processes(_run_pair_one, items, workers, _per_pair(progress))
+
+
+def _per_pair(progress):
+    return None if progress is None else (lambda done, total: progress(2 * done, 2 * total))
+
+
+def _in_processes(task, items: list, workers: int | None, progress) -> list:
     import multiprocessing
     import os
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    total = len(jobs)
+    total = len(items)
     workers = max(1, min(workers or os.cpu_count() or 1, total))
-    items = [(s, p, summary_only) for s, p in jobs]
     if workers == 1:
         out = []
         for i, item in enumerate(items):
-            out.append(_run_one(item))
+            out.append(task(item))
             if progress is not None:
                 progress(i + 1, total)
         return out
     out = [None] * total
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        futures = {pool.submit(_run_one, item): i for i, item in enumerate(items)}
+        futures = {pool.submit(task, item): i for i, item in enumerate(items)}
         for done, future in enumerate(as_completed(futures), start=1):
             out[futures[future]] = future.result()
             if progress is not None:
@@ -110,16 +143,31 @@ def run_scenarios(
 
 def run_scenarios_on(
     client,
-    jobs: list[tuple[Scenario, Parameters | None]],
+    jobs: list[Job],
     progress: Callable[[int, int], None] | None = None,
     summary_only: bool = False,
 ) -> list:
     """``run_scenarios`` on a Dask ``client`` (a local cluster or a remote scheduler's), in
     the order given; ``progress(done, total)`` after each run. A run that fails raises."""
+    items = [(s, p, summary_only) for s, p in jobs]
+    return _on_client(client, _run_one, items, progress)
+
+
+def run_pairs_on(
+    client,
+    pairs: list[tuple[Job, Job]],
+    progress: Callable[[int, int], None] | None = None,
+    summary_only: bool = False,
+) -> list[tuple]:
+    """``run_pairs`` on a Dask ``client``."""
+    items = [(a, b, summary_only) for a, b in pairs]
+    return _on_client(client, _run_pair_one, items, _per_pair(progress))
+
+
+def _on_client(client, task, items: list, progress) -> list:
     from dask.distributed import as_completed
 
-    items = [(s, p, summary_only) for s, p in jobs]
-    futures = [client.submit(_run_one, item, pure=False) for item in items]
+    futures = [client.submit(task, item, pure=False) for item in items]
     index = {future.key: i for i, future in enumerate(futures)}
     out = [None] * len(items)
     try:
