@@ -63,6 +63,7 @@ class CompiledPathway:
     capacity: np.ndarray  # (T,) people per month
     duration_months: int
     referral: np.ndarray  # (C,) bool; all False: applicants at origin
+    cutoff: int = 10**6  # arrival month index (where they apply) must be < cutoff
 
 
 @dataclass
@@ -152,6 +153,7 @@ class PolicySchedule:
                     capacity=span(pw) * pw.capacity_per_year / 12.0,
                     duration_months=pw.duration_months,
                     referral=np.array([c in pw.referral_countries for c in CODES]),
+                    cutoff=10**6 if pw.arrived_before is None else parse_month(pw.arrived_before),
                 )
             )
 

@@ -203,6 +203,12 @@ class Pathway(_Dated):
     capacity_per_year: People
     duration_months: int = Field(default=0, ge=0, le=600)
     referral_countries: list[str] = Field(default_factory=list)
+    arrived_before: Month | None = Field(
+        default=None,
+        description="Only migrants who arrived in the referral country before this month "
+        "may apply there (the registration cut-offs of Safe Mobility Offices); a pathway "
+        "at the origin has none.",
+    )
     note: str = ""
 
     _dest = field_validator("destination")(lambda v: _allowed("destination", v, HOSTS))
@@ -211,6 +217,20 @@ class Pathway(_Dated):
     @classmethod
     def _referral(cls, v):
         return [_allowed("country", c, CODES) for c in v]
+
+    @field_validator("arrived_before")
+    @classmethod
+    def _cutoff(cls, v):
+        return None if v is None else _check_month(v)
+
+    @model_validator(mode="after")
+    def _cutoff_needs_referral(self):
+        if self.arrived_before is not None and not self.referral_countries:
+            raise ValueError(
+                "arrived_before applies where migrants apply away from home: give "
+                "referral_countries, or leave arrived_before out"
+            )
+        return self
 
 
 class Enforcement(_Dated):

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from strategies import END, START, scenarios, small_baseline
 
+from migflow.model.errors import InputError
 from migflow.model.geography import DARIEN, NORTHERN_CENTRAL_AMERICA, ORIGINS
 from migflow.model.mechanisms.choice import MonthlyUtilities, stay_value
 from migflow.model.mechanisms.settlement import N_F, N_S, RECONSIDER, RETURN, raw_hazards
 from migflow.model.model import MigrationModel
 from migflow.model.population import INTEGRATED
 from migflow.model.run import run_scenario
-from migflow.model.scenario import Scenario
+from migflow.model.scenario import Scenario, dumps_scenario, loads_scenario
 
 WHOLE_WINDOW = {"start": START, "end": END}
 
@@ -242,3 +244,40 @@ def test_the_levers_tested_above_do_act_on_their_outcomes():
     onward_low = _events_by_year(run_scenario(base), "departed_onward", country="PER")
     funded = run_scenario(_add(base, "integration", {"host": "PER", "funding_musd_per_year": 500}))
     assert _events_by_year(funded, "departed_onward", country="PER")[-1] < onward_low[-1]
+
+
+def test_a_pathways_arrival_cut_off_takes_only_those_there_before_it():
+    """Safe Mobility Offices took only migrants who had reached the host before a date: a
+    cut-off never adds applicants (common random numbers), one at the start of the window
+    takes nobody settled there, and it never applies to people at home."""
+    scenario = small_baseline(scale=500)
+    scenario = scenario.with_changes(
+        parameters={**scenario.parameters, "us_preference.VEN": 6.0}  # they want to go
+    )
+    office = {
+        "name": "tested office", "kind": "safe_mobility", "origins": ["VEN"],
+        "destination": "USA", "capacity_per_year": 60_000, "referral_countries": ["COL"],
+        "start": "2016-01",
+    }  # fmt: skip
+
+    def taken(**cut) -> float:
+        with_office = scenario.with_changes(pathways=[*scenario.pathways, {**office, **cut}])
+        return _events_by_year(run_scenario(with_office), "pathway_safe_mobility", origins=["VEN"])[
+            -1
+        ]
+
+    none, mid, first = taken(), taken(arrived_before="2016-01"), taken(arrived_before="2015-01")
+    assert none > mid > 0
+    assert first == 0
+    at_home = {"referral_countries": ["VEN"], "arrived_before": "2015-01"}
+    assert taken(**at_home) > 0
+
+
+def test_an_arrival_cut_off_needs_a_country_to_arrive_in():
+    text = dumps_scenario(small_baseline()) + (
+        '\n[[pathways]]\nname = "visas"\nkind = "labour"\norigins = ["GTM"]\n'
+        'destination = "USA"\ncapacity_per_year = 1000\nstart = "2015-01"\n'
+        'arrived_before = "2015-06"\n'
+    )
+    with pytest.raises(InputError, match=r"x\.toml: .*arrived_before.*referral_countries"):
+        loads_scenario(text, source="x.toml")

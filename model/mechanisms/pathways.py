@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..geography import EDGE_INDEX, EDGE_SRC, INDEX, ORIGINS, US_BORDER
-from ..population import REGULARISED, TEMPORARY
+from ..geography import EDGE_INDEX, EDGE_SRC, INDEX, ORIGIN_NODE, ORIGINS, US_BORDER
+from ..population import REGULARISED, TEMPORARY, TRANSIT
 from ..random_streams import threshold
 from ..recorder import KIND_INDEX
 from . import PURPOSE_PATHWAY, PURPOSE_WAIT
@@ -53,6 +53,10 @@ def divert(
         return taken, taken.copy()
     ends = np.where(chosen >= 0, model.paths.end[np.maximum(chosen, 0)], -1)
     where_referred = pop.loc[rows]  # before any move: where each applicant is
+    # and since when: a cut-off counts arrival in the country where they apply; those
+    # passing through arrive this month, and none applies to people at home
+    arrived = np.where(pop.status[rows] == TRANSIT, model.month, pop.arrived[rows])
+    at_home = where_referred == ORIGIN_NODE[pop.origin[rows]]
     # the chance of a place matters only to those who may wait for one
     may_wait = np.broadcast_to(np.asarray(may_wait, dtype=bool), (len(rows),))
     need_chance = may_wait.any() and model.params["pathway_wait_share"] > 0.0
@@ -61,7 +65,8 @@ def divert(
         if pw.capacity[t] <= 0 or (slots == 0 and not need_chance):
             continue
         if pw.referral.any():
-            here = pw.referral[where_referred]
+            # in a referral country, and there since before the pathway's cut-off if any
+            here = pw.referral[where_referred] & (at_home | (arrived < pw.cutoff))
         elif at_origin:
             here = np.ones(len(rows), dtype=bool)
         else:
