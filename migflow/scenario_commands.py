@@ -19,14 +19,16 @@ from migflow.model.limits import (
     default_folder,
     estimate_work,
 )
-from migflow.model.scenario import LEVER_GROUPS, Scenario, list_scenarios, load_scenario
+from migflow.model.shipped import description, list_scenarios
 from migflow.model.terminal import check_draws, console, err, user_errors
 
 if TYPE_CHECKING:
     from migflow.model.results import Results
+    from migflow.model.scenario import Scenario
 
-# The engine, pandas and Mesa are imported by the functions that run or read results, so
-# that ``migflow list`` and ``validate`` answer without them.
+# The engine, pandas and Mesa are imported by the functions that run or read results, and
+# the scenario schema (pydantic, numpy) by those that read a scenario, so that ``migflow
+# list`` answers without any of them.
 
 
 def with_overrides(scenario: Scenario, seed: int | None, scale: int | None) -> Scenario:
@@ -159,6 +161,8 @@ def run(
     yes: bool,
 ) -> None:
     """Run one scenario, print a yearly summary and write its tables."""
+    from migflow.model.scenario import load_scenario
+
     with user_errors():
         check_draws(draws)
         loaded = with_overrides(load_scenario(scenario), seed, scale)
@@ -188,6 +192,8 @@ def run(
 
 def validate(files: list[Path]) -> None:
     """Check scenario files; exit status 2 at the first invalid one."""
+    from migflow.model.scenario import LEVER_GROUPS, load_scenario
+
     with user_errors():
         for file in files:
             s = load_scenario(file)
@@ -199,5 +205,4 @@ def list_shipped() -> None:
     """List the shipped scenarios."""
     with user_errors():
         for path in list_scenarios():
-            s = load_scenario(path)
-            console.print(f"[bold]{path.stem}[/]: {s.description}", highlight=False)
+            console.print(f"[bold]{path.stem}[/]: {description(path)}", highlight=False)

@@ -99,19 +99,6 @@ def run_scenarios(
     return _in_processes(_run_one, items, workers, progress)
 
 
-def run_pairs(
-    pairs: list[tuple[Job, Job]],
-    workers: int | None = None,
-    progress: Callable[[int, int], None] | None = None,
-    summary_only: bool = False,
-) -> list[tuple]:
-    """``run_scenarios`` for pairs (a reference, a scenario): each pair in one process, the
-    scenario started from the reference's state where they part (``run_pair``); a pair
-    (results or summaries) per pair, in order. ``progress`` counts runs, two per pair."""
-    items = [(a, b, summary_only) for a, b in pairs]
-    return _in_processes(_run_pair_one, items, workers, _per_pair(progress))
-
-
 def _per_pair(progress):
     return None if progress is None else (lambda done, total: progress(2 * done, 2 * total))
 
@@ -159,7 +146,9 @@ def run_pairs_on(
     progress: Callable[[int, int], None] | None = None,
     summary_only: bool = False,
 ) -> list[tuple]:
-    """``run_pairs`` on a Dask ``client``."""
+    """``run_scenarios_on`` for pairs (a reference, a scenario): each pair in one task, the
+    scenario started from the reference's state where they part (``run_pair``); a pair
+    (results or summaries) per pair, in order. ``progress`` counts runs, two per pair."""
     items = [(a, b, summary_only) for a, b in pairs]
     return _on_client(client, _run_pair_one, items, _per_pair(progress))
 

@@ -55,13 +55,12 @@ from .limits import (
     checked_name,
 )
 from .parameters import parameter_problem
+from .shipped import SCENARIO_DIR, list_scenarios  # noqa: F401 (part of this module's API)
 
 WINDOW_MIN, WINDOW_MAX = "2010-01", "2050-12"
 MAX_FILE_BYTES = 1_000_000
 #: Tables and arrays inside each other: a scenario needs 3 (push.VEN."2015-01"), a sweep 5.
 MAX_DEPTH = 10
-
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 
 
 def _check_month(value: Any) -> str:
@@ -763,9 +762,3 @@ def save_scenario(scenario: Scenario, path: str | Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(dumps_scenario(scenario), encoding="utf-8")
     tmp.replace(path)
-
-
-def list_scenarios() -> list[Path]:
-    """The shipped scenario files, baseline first."""
-    files = sorted(SCENARIO_DIR.glob("*.toml"))
-    return sorted(files, key=lambda p: (p.stem != "baseline", p.name))

@@ -16,6 +16,7 @@ from migflow.cli import app
 from migflow.model.parameters import SPECS, parameter_problem
 from migflow.model.run import run_scenario
 from migflow.model.scenario import dumps_scenario, list_scenarios, load_scenario, loads_scenario
+from migflow.model.shipped import description
 
 SHIPPED = list_scenarios()
 runner = CliRunner()
@@ -384,3 +385,10 @@ def test_the_documented_parameter_and_edge_tables_match_the_code():
             ), (name, spec.name)
     edges = set(re.findall(r"^\| `(\w+-\w+)` \|", (docs / "scenarios.md").read_text(), re.M))
     assert edges == {e.name for e in EDGES}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.stem)
+def test_migflow_list_shows_the_description_the_loaded_scenario_has(path):
+    """``migflow list`` reads each file's description without loading the model
+    (model/shipped.py); it must be the one the validated scenario carries."""
+    assert description(path) == load_scenario(path).description
