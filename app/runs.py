@@ -11,6 +11,7 @@ numbers bit for bit (model/checkpoint.py, tests/test_checkpoint.py).
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -54,26 +55,34 @@ def _run_cached(toml_text: str, parameters_json: str | None = None) -> Results:
         # on the way, keep the state at the month the levers start by default, so that the
         # first lever change runs only from there (``_reference_state``)
         model = run_until(scenario, None, months, progress)
-        _saved_states().save((toml_text, months), snapshot(model))
+        if model.pop.nbytes() <= MAX_SAVED_BYTES:
+            _saved_states().save((toml_text, months), snapshot(model))
         model.run(progress)
         results = Results.from_model(model)
     done()
     return results
 
 
+#: a state is kept only up to this size (about 15 MB at the default scale of 100; a run at
+#: scale 1 would keep 100 times more)
+MAX_SAVED_BYTES = 100_000_000
+
+
 class _States:
-    """The few latest saved model states, shared by every session of this server."""
+    """The few latest saved model states, shared by every session (thread) of this server."""
 
     def __init__(self, keep: int = 4):
-        self.keep, self.states = keep, {}
+        self.keep, self.states, self.lock = keep, {}, threading.Lock()
 
     def save(self, key: tuple[str, int], state: bytes) -> None:
-        self.states[key] = state
-        while len(self.states) > self.keep:
-            self.states.pop(next(iter(self.states)))
+        with self.lock:
+            self.states[key] = state
+            while len(self.states) > self.keep:
+                self.states.pop(next(iter(self.states)))
 
     def get(self, key: tuple[str, int]) -> bytes | None:
-        return self.states.get(key)
+        with self.lock:
+            return self.states.get(key)
 
 
 @st.cache_resource
@@ -138,16 +147,17 @@ def _run_from_reference(toml_text: str, reference_toml: str) -> Results:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _reference_state(reference_toml: str, months: int) -> bytes:
+def _reference_state(reference_toml: str, months: int) -> bytes | None:
     """The reference's whole state after its first ``months`` months (about 15 MB at the
-    default scale): what every lever change starting that month resumes from."""
+    default scale): what every lever change starting that month resumes from; None for a
+    state too big to keep (the scenario then runs from the start)."""
     saved = _saved_states().get((reference_toml, months))
     if saved is not None:
         return saved
     progress, done = _progress_bar()
     model = run_until(loads_scenario(reference_toml, source="app"), None, months, progress)
     done()
-    return snapshot(model)
+    return snapshot(model) if model.pop.nbytes() <= MAX_SAVED_BYTES else None
 
 
 # ------------------------------------------------------------------ calibration
