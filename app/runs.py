@@ -11,7 +11,6 @@ numbers bit for bit (model/checkpoint.py, tests/test_checkpoint.py).
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +19,7 @@ import numpy as np
 import streamlit as st
 
 from migflow.model.calendar import parse_month
-from migflow.model.checkpoint import run_until, snapshot
+from migflow.model.checkpoint import SavedStates, run_until, small_enough, snapshot
 from migflow.model.parameters import Parameters
 from migflow.model.results import Results
 from migflow.model.run import run_from, run_scenario, shared_months
@@ -55,7 +54,7 @@ def _run_cached(toml_text: str, parameters_json: str | None = None) -> Results:
         # on the way, keep the state at the month the levers start by default, so that the
         # first lever change runs only from there (``_reference_state``)
         model = run_until(scenario, None, months, progress)
-        if model.pop.nbytes() <= MAX_SAVED_BYTES:
+        if small_enough(model):
             _saved_states().save((toml_text, months), snapshot(model))
         model.run(progress)
         results = Results.from_model(model)
@@ -63,31 +62,10 @@ def _run_cached(toml_text: str, parameters_json: str | None = None) -> Results:
     return results
 
 
-#: a state is kept only up to this size (about 15 MB at the default scale of 100; a run at
-#: scale 1 would keep 100 times more)
-MAX_SAVED_BYTES = 100_000_000
-
-
-class _States:
-    """The few latest saved model states, shared by every session (thread) of this server."""
-
-    def __init__(self, keep: int = 4):
-        self.keep, self.states, self.lock = keep, {}, threading.Lock()
-
-    def save(self, key: tuple[str, int], state: bytes) -> None:
-        with self.lock:
-            self.states[key] = state
-            while len(self.states) > self.keep:
-                self.states.pop(next(iter(self.states)))
-
-    def get(self, key: tuple[str, int]) -> bytes | None:
-        with self.lock:
-            return self.states.get(key)
-
-
 @st.cache_resource
-def _saved_states() -> _States:
-    return _States()
+def _saved_states() -> SavedStates:
+    """Shared by every session of this server."""
+    return SavedStates()
 
 
 def run(scenario: Scenario, parameters: Parameters | None = None) -> tuple[Results, float]:
@@ -157,7 +135,7 @@ def _reference_state(reference_toml: str, months: int) -> bytes | None:
     progress, done = _progress_bar()
     model = run_until(loads_scenario(reference_toml, source="app"), None, months, progress)
     done()
-    return snapshot(model) if model.pop.nbytes() <= MAX_SAVED_BYTES else None
+    return snapshot(model) if small_enough(model) else None
 
 
 # ------------------------------------------------------------------ calibration

@@ -9,6 +9,10 @@ example sweep (scenarios/sweeps/example.toml: 1,024 runs plus 512 reference runs
     python benchmarks/sweeps.py --samples 4     # a bigger slice (8 x samples points)
     python benchmarks/sweeps.py --full          # also run the whole example on 2 workers
 
+Last, the same slice over its levers alone (no uncertain parameter, at least 4 base samples),
+twice: as sweeps run, each scenario from its reference's state kept by the worker
+(model/checkpoint.py), and with no state kept, each from 2015.
+
 The slice is the example sweep with fewer Sobol base samples and one seed: the same inputs,
 scale (100), window (2015-2030) and outcomes, so a run costs what it costs in the example.
 Each cluster is started and every worker warmed up (imports, one run) before timing; the
@@ -59,11 +63,21 @@ def warm_up(plan, run) -> float:
     return time.perf_counter() - started
 
 
-def measure(plan, workers: int) -> dict:
+def keep_states(keep: int) -> None:
+    """In a worker: how many reference states to keep (0: every scenario runs from 2015)."""
+    import importlib
+
+    from migflow.model.checkpoint import SavedStates
+
+    importlib.import_module("migflow.sweeps.evaluate")._STATES = SavedStates(keep=keep)
+
+
+def measure(plan, workers: int, keep: int = 4) -> dict:
     runs = design(plan).runs(plan)
     with dask_client(workers) as client:
         client.wait_for_workers(workers)
         client.run(warm_up, plan, runs[0])
+        client.run(keep_states, keep)
         cpu_before = sum(client.run(worker_cpu_seconds).values())
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
@@ -125,6 +139,21 @@ def main() -> None:
         f"2-worker rate: {minutes:.1f} min"
     )
     print(f"load average at end: {os.getloadavg()[0]:.2f}")
+
+    # a sweep over levers alone: every run shares its seed's reference, whose state each
+    # worker keeps, so a run computes only the months from the levers' start (2024-01)
+    levers = dict(
+        data,
+        inputs={k: v for k, v in data["inputs"].items() if "add" in v},
+        sampler=dict(data["sampler"], samples=max(args.samples, 4)),
+    )
+    lever_plan = sweep_from_dict(levers, source=str(EXAMPLE), base_dir=EXAMPLE.parent)
+    resumed, from_start = measure(lever_plan, 2), measure(lever_plan, 2, keep=0)
+    print(
+        f"levers only ({len(lever_plan.input_names)} levers from 2024, {resumed['runs']} runs, "
+        f"2 workers): {resumed['rate']:.2f} runs/s from the reference's state, "
+        f"{from_start['rate']:.2f} runs/s each from 2015"
+    )
 
     if args.full:
         with dask_client(2) as client, tempfile.TemporaryDirectory() as tmp:

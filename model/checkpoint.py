@@ -17,6 +17,7 @@ equals the run from the start for random lever sets.
 from __future__ import annotations
 
 import pickle
+import threading
 from collections.abc import Callable
 from dataclasses import fields
 
@@ -108,3 +109,32 @@ def run_until(
         if progress is not None:
             progress(model.t, model.n_months)
     return model
+
+
+#: a state is kept only up to this size (about 15 MB at scale 100; at scale 1 it is about
+#: 1.5 GB, and the scenario then runs from the start instead)
+MAX_SAVED_BYTES = 100_000_000
+
+
+def small_enough(model: MigrationModel) -> bool:
+    """Whether ``model``'s state is worth keeping (its population under the cap)."""
+    return model.pop.nbytes <= MAX_SAVED_BYTES
+
+
+class SavedStates:
+    """The few latest saved states of one process (the app's server, a sweep worker), by
+    key, oldest dropped first; safe to share between threads."""
+
+    def __init__(self, keep: int = 4):
+        self.keep, self.states, self.lock = keep, {}, threading.Lock()
+
+    def save(self, key, state: bytes) -> None:
+        with self.lock:
+            self.states.pop(key, None)
+            self.states[key] = state
+            while len(self.states) > self.keep:
+                self.states.pop(next(iter(self.states)))
+
+    def get(self, key) -> bytes | None:
+        with self.lock:
+            return self.states.get(key)

@@ -4,6 +4,8 @@ their reference's past."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -99,3 +101,45 @@ def test_every_shipped_what_if_from_now_shares_history_to_2025(instrument):
     baseline = load_scenario("baseline")
     more = load_scenario(f"{instrument}_more")
     assert shared_months(baseline, more)[0] == parse_month("2026-01") - parse_month("2015-01")
+
+
+def test_a_sweep_over_levers_runs_each_scenario_from_its_references_state(monkeypatch):
+    """A sweep worker keeps its reference's state (sweeps/evaluate.py): every run of a sweep
+    over levers alone shares one reference per seed, so the reference's months are run once,
+    and each run's measures are those of its run from the start."""
+    from test_sweeps_spec import sweep_dict
+
+    worker = importlib.import_module("migflow.sweeps.evaluate")
+    from migflow.sweeps.outcomes import measure
+    from migflow.sweeps.sample import design
+    from migflow.sweeps.spec import sweep_from_dict
+
+    data = sweep_dict(sampler={"method": "latin", "samples": 4, "seed": 2})
+    data["inputs"] = {
+        "darien_enforcement": {
+            "path": "enforcement[edge=COL-PAN].interdiction",
+            "range": [0.0, 0.9],
+            "add": {"start": "2016-07"},
+        },
+        "integration_COL": {
+            "path": "integration[host=COL].funding_musd_per_year",
+            "range": [0.0, 200.0],
+            "add": {"start": "2016-07"},
+        },
+    }
+    plan = sweep_from_dict(data)
+    monkeypatch.setattr(worker, "_STATES", worker.SavedStates())
+    references_run = []
+    real = worker.run_until
+    monkeypatch.setattr(
+        worker, "run_until", lambda *a, **k: references_run.append(a) or real(*a, **k)
+    )
+    scenario_runs = [r for r in design(plan).runs(plan) if r["kind"] == "sample"]
+    assert len(scenario_runs) == 4
+    for run in scenario_runs:
+        row = worker.evaluate(plan, run)
+        assert row["error"] is None, row["error"]
+        full = measure(run_scenario(plan.scenario_for(run["inputs"], run["seed"])), plan.outcomes)
+        for name, value in full.items():
+            assert row[f"measure:{name}"] == value, name
+    assert len(references_run) == 1  # one seed, one reference, run up to 2016-07 once
