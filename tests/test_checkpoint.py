@@ -43,7 +43,7 @@ def assert_same(a, b) -> None:
         assert getattr(a, name).equals(getattr(b, name)), name
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lever_pairs())
 def test_a_scenario_resumed_from_its_reference_equals_its_run_from_the_start(pair):
     reference, scenario = pair
