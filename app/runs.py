@@ -22,7 +22,7 @@ from migflow.model.calendar import parse_month
 from migflow.model.checkpoint import SavedStates, run_until, small_enough, snapshot
 from migflow.model.parameters import Parameters
 from migflow.model.results import Results
-from migflow.model.run import run_from, run_scenario, shared_months
+from migflow.model.run import run_from_reference, run_scenario
 from migflow.model.scenario import Scenario, dumps_scenario, load_scenario, loads_scenario
 
 from .state import DEFAULT_CHANGE_START, same_policy
@@ -52,10 +52,10 @@ def _run_cached(toml_text: str, parameters_json: str | None = None) -> Results:
         results = run_uncached(toml_text, parameters_json, progress)
     else:
         # on the way, keep the state at the month the levers start by default, so that the
-        # first lever change runs only from there (``_reference_state``)
+        # first lever change runs only from there (``run_from_reference``)
         model = run_until(scenario, None, months, progress)
         if small_enough(model):
-            _saved_states().save((toml_text, months), snapshot(model))
+            _saved_states().save(scenario, months, snapshot(model))
         model.run(progress)
         results = Results.from_model(model)
     done()
@@ -115,27 +115,12 @@ def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], object]]:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _run_from_reference(toml_text: str, reference_toml: str) -> Results:
+    progress, done = _progress_bar()  # over the months actually run
     scenario = loads_scenario(toml_text, source="app")
-    shared, schedule = shared_months(loads_scenario(reference_toml, source="app"), scenario)
-    state = _reference_state(reference_toml, shared) if shared else None
-    progress, done = _progress_bar()  # from the first month the scenario runs
-    results = run_from(state, scenario, schedule, progress=progress)
+    reference = loads_scenario(reference_toml, source="app")
+    results = run_from_reference(scenario, reference, _saved_states(), progress)
     done()
     return results
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _reference_state(reference_toml: str, months: int) -> bytes | None:
-    """The reference's whole state after its first ``months`` months (about 15 MB at the
-    default scale): what every lever change starting that month resumes from; None for a
-    state too big to keep (the scenario then runs from the start)."""
-    saved = _saved_states().get((reference_toml, months))
-    if saved is not None:
-        return saved
-    progress, done = _progress_bar()
-    model = run_until(loads_scenario(reference_toml, source="app"), None, months, progress)
-    done()
-    return snapshot(model) if small_enough(model) else None
 
 
 # ------------------------------------------------------------------ calibration

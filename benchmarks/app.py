@@ -31,6 +31,7 @@ import re
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -167,34 +168,22 @@ def in_process() -> None:
     print(f"  first in this process:  {first:6.2f} s")
     print(f"  median of 3 more:       {statistics.median(repeats):6.2f} s   (target < 2 s)")
 
-    edited = build_scenario(
-        baseline,
-        LeverInputs(
-            start="2023-01",
-            end="2030-12",
-            integration_musd={"PER": 100.0},
-            pathways={"labour_nca": 9800.0},
-            enforcement={"COL-PAN": 0.3},
-            seed=424242,  # a seed nothing else used, so nothing is cached yet
-        ),
+    inputs = LeverInputs(
+        start="2023-01",
+        end="2030-12",
+        integration_musd={"PER": 100.0},
+        pathways={"labour_nca": 9800.0},
+        enforcement={"COL-PAN": 0.3},
+        seed=424242,  # a seed nothing else used, so nothing is cached yet
     )
+    edited = build_scenario(baseline, inputs)
     began = time.perf_counter()
     runs.run_with_baseline(edited)
     both = time.perf_counter() - began
     began = time.perf_counter()
     runs.run_with_baseline(edited)
     cached = time.perf_counter() - began
-    more = build_scenario(
-        baseline,
-        LeverInputs(
-            start="2023-01",
-            end="2030-12",
-            integration_musd={"PER": 200.0},
-            pathways={"labour_nca": 9800.0},
-            enforcement={"COL-PAN": 0.3},
-            seed=424242,
-        ),
-    )
+    more = build_scenario(baseline, replace(inputs, integration_musd={"PER": 200.0}))
     began = time.perf_counter()
     runs.run_with_baseline(more)
     resumed = time.perf_counter() - began

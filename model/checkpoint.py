@@ -26,7 +26,7 @@ import numpy as np
 from .model import MigrationModel
 from .parameters import Parameters
 from .policy import CompiledPathway, PolicySchedule, Programme
-from .scenario import Scenario
+from .scenario import Scenario, dumps_scenario
 
 # schedule fields read through ``month_view`` rather than row by row
 _LISTS = ("programmes", "pathways")
@@ -122,19 +122,21 @@ def small_enough(model: MigrationModel) -> bool:
 
 
 class SavedStates:
-    """The few latest saved states of one process (the app's server, a sweep worker), by
-    key, oldest dropped first; safe to share between threads."""
+    """The few latest saved states of one process (the app's server, a sweep worker): a
+    scenario's state after its first ``months`` months, oldest dropped first; safe to share
+    between threads."""
 
     def __init__(self, keep: int = 4):
         self.keep, self.states, self.lock = keep, {}, threading.Lock()
 
-    def save(self, key, state: bytes) -> None:
+    def save(self, scenario: Scenario, months: int, state: bytes) -> None:
+        key = (dumps_scenario(scenario), months)
         with self.lock:
             self.states.pop(key, None)
             self.states[key] = state
             while len(self.states) > self.keep:
                 self.states.pop(next(iter(self.states)))
 
-    def get(self, key) -> bytes | None:
+    def get(self, scenario: Scenario, months: int) -> bytes | None:
         with self.lock:
-            return self.states.get(key)
+            return self.states.get((dumps_scenario(scenario), months))

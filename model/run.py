@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .checkpoint import first_difference, resume, run_until, snapshot
+from .checkpoint import (
+    SavedStates,
+    first_difference,
+    resume,
+    run_until,
+    small_enough,
+    snapshot,
+)
 from .model import MigrationModel
 from .parameters import Parameters, default_parameters
 from .policy import PolicySchedule
@@ -50,6 +57,26 @@ def run_from(
     )
     model.run(progress)
     return Results.from_model(model)
+
+
+def run_from_reference(
+    scenario: Scenario,
+    reference: Scenario,
+    states: SavedStates,
+    progress: Callable[[int, int], None] | None = None,
+) -> Results:
+    """``scenario``'s results, started from ``reference``'s state at the first month their
+    policies differ: taken from ``states``, or run and kept there for the next scenario that
+    parts from the same reference at the same month (a lever change in the app, the runs of
+    a sweep over levers). A state too big to keep: the scenario runs from the start."""
+    shared, schedule = shared_months(reference, scenario)
+    state = states.get(reference, shared) if shared else None
+    if shared and state is None:
+        model = run_until(reference, None, shared, progress)
+        if small_enough(model):
+            state = snapshot(model)
+            states.save(reference, shared, state)
+    return run_from(state, scenario, schedule, progress=progress)
 
 
 def run_pair(

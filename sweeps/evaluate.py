@@ -18,10 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
-from migflow.model.checkpoint import SavedStates, run_until, small_enough, snapshot
-from migflow.model.results import Results
-from migflow.model.run import run_from, run_scenario, shared_months
-from migflow.model.scenario import Scenario, dumps_scenario
+from migflow.model.checkpoint import SavedStates
+from migflow.model.run import run_from_reference, run_scenario
 
 from .outcomes import measure
 from .spec import SweepPlan, plan_from_json
@@ -60,27 +58,10 @@ def _release_models() -> Iterator[None]:
         gc.collect()
 
 
-#: this worker's latest reference states (model/checkpoint.py)
+#: this worker's latest reference states: runs of a sweep that share a reference (the same
+#: seed and parameter values: every run of a sweep over levers alone) run only their own
+#: months once the worker has it (model/checkpoint.py)
 _STATES = SavedStates(keep=4)
-
-
-def _run_from_reference(scenario: Scenario, reference: Scenario) -> Results:
-    """``scenario``'s results, started from its reference's state at the first month their
-    policies differ: the numbers of a run from the start (tests/test_checkpoint.py). Runs of
-    a sweep that share a reference (the same seed and parameter values: every run of a
-    sweep over levers alone) run only their own months once the worker has the state."""
-    shared, schedule = shared_months(reference, scenario)
-    if not shared:
-        return run_scenario(scenario)
-    key = (dumps_scenario(reference), shared)
-    state = _STATES.get(key)
-    if state is None:
-        model = run_until(reference, None, shared)
-        if not small_enough(model):
-            return run_scenario(scenario)
-        state = snapshot(model)
-        _STATES.save(key, state)
-    return run_from(state, scenario, schedule)
 
 
 def evaluate(plan: SweepPlan, run: dict) -> dict:
@@ -100,9 +81,8 @@ def evaluate(plan: SweepPlan, run: dict) -> dict:
             if run["kind"] == "reference":
                 results = run_scenario(reference)
             else:
-                results = _run_from_reference(
-                    plan.scenario_for(run["inputs"], run["seed"]), reference
-                )
+                scenario = plan.scenario_for(run["inputs"], run["seed"])
+                results = run_from_reference(scenario, reference, _STATES)
             for name, value in measure(results, plan.outcomes).items():
                 row[f"measure:{name}"] = float(value)
             del results

@@ -9,6 +9,7 @@ drives it in headless Chromium."""
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import re
@@ -869,9 +870,10 @@ def test_a_lever_change_runs_from_the_baselines_saved_state_and_gives_the_full_r
     reference = runs.baseline_for(edited)
     runs.run(reference)  # what the first visit does
     runs_from_start = []
-    real = runs.run_until
+    engine = importlib.import_module("migflow.model.run")
+    real = engine.run_until
     monkeypatch.setattr(
-        runs, "run_until", lambda *a, **k: runs_from_start.append(a) or real(*a, **k)
+        engine, "run_until", lambda *a, **k: runs_from_start.append(a) or real(*a, **k)
     )
     results, baseline, _, _ = runs.run_with_baseline(edited)
     assert runs_from_start == []  # the saved state was used

@@ -130,9 +130,10 @@ def test_a_sweep_over_levers_runs_each_scenario_from_its_references_state(monkey
     plan = sweep_from_dict(data)
     monkeypatch.setattr(worker, "_STATES", worker.SavedStates())
     references_run = []
-    real = worker.run_until
+    engine = importlib.import_module("migflow.model.run")
+    real = engine.run_until
     monkeypatch.setattr(
-        worker, "run_until", lambda *a, **k: references_run.append(a) or real(*a, **k)
+        engine, "run_until", lambda *a, **k: references_run.append(a) or real(*a, **k)
     )
     scenario_runs = [r for r in design(plan).runs(plan) if r["kind"] == "sample"]
     assert len(scenario_runs) == 4
