@@ -311,14 +311,18 @@ def test_cost_per_crossing_averted_is_extra_spending_over_crossings_averted():
 def test_a_failing_run_is_recorded_with_its_error_and_the_sweep_goes_on(tmp_path, monkeypatch):
     import migflow.sweeps.evaluate as ev
 
-    real = ev.run_scenario
+    def flaky(real):
+        # a run of seed 4 fails, whichever way the worker runs it (from the start, or from
+        # its reference's state)
+        def run(scenario, *args, **kwargs):
+            if scenario.seed == 4:
+                raise RuntimeError("simulated model failure")
+            return real(scenario, *args, **kwargs)
 
-    def flaky(scenario):
-        if scenario.seed == 4:
-            raise RuntimeError("simulated model failure")
-        return real(scenario)
+        return run
 
-    monkeypatch.setattr(ev, "run_scenario", flaky)
+    monkeypatch.setattr(ev, "run_scenario", flaky(ev.run_scenario))
+    monkeypatch.setattr(ev, "run_from_reference", flaky(ev.run_from_reference))
     plan = sweep_from_dict(sweep_dict(replications=2, sampler={"method": "latin", "samples": 3}))
     summary = run_sweep_serial(plan, tmp_path / "f")
     assert summary.computed == 6 and summary.failed == 3 and not summary.interrupted
