@@ -77,6 +77,9 @@ class PolicySchedule:
     programme_open: np.ndarray  # (T, O, C) bool: a newcomer of O to C could still qualify
     pathways: list[CompiledPathway]
     referral_open: np.ndarray  # (T, C) bool: a referral pathway takes applicants there
+    # (T, C, O) bool: ... and takes people of origin O there (who may seek a place even when
+    # the roads policy closes make moving on worth little, mechanisms/settlement.py)
+    referral_origins: np.ndarray
     interdiction: np.ndarray  # (T, E, O)
     expulsion: np.ndarray  # (T, E, O) bool: the interdicted go back to the edge's source
     # the same without the closures (rows of interdiction >= CLOSED): the roads as they
@@ -157,9 +160,12 @@ class PolicySchedule:
                 )
             )
 
-        referral_open = np.zeros((n_t, n_c), dtype=bool)
+        referral_origins = np.zeros((n_t, n_c, n_o), dtype=bool)
         for pw in pathways:
-            referral_open |= (pw.capacity > 0)[:, None] & pw.referral[None, :]
+            referral_origins |= (
+                (pw.capacity > 0)[:, None, None] & pw.referral[None, :, None] & pw.origins
+            )
+        referral_open = referral_origins.any(axis=2)
 
         interdiction = np.zeros((2, n_t, len(EDGES), n_o))  # as set, and without closures
         expulsion = np.zeros((2, n_t, len(EDGES), n_o), dtype=bool)
@@ -195,6 +201,7 @@ class PolicySchedule:
             programme_open=programme_open,
             pathways=pathways,
             referral_open=referral_open,
+            referral_origins=referral_origins,
             interdiction=interdiction[0],
             expulsion=expulsion[0],
             interdiction_if_open=interdiction[1],

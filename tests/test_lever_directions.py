@@ -15,11 +15,18 @@ from hypothesis import strategies as st
 from strategies import END, START, scenarios, small_baseline
 
 from migflow.model.errors import InputError
-from migflow.model.geography import DARIEN, NORTHERN_CENTRAL_AMERICA, ORIGINS
+from migflow.model.geography import CODES, DARIEN, NORTHERN_CENTRAL_AMERICA, ORIGINS
 from migflow.model.mechanisms.choice import MonthlyUtilities, stay_value
-from migflow.model.mechanisms.settlement import N_F, N_S, RECONSIDER, RETURN, raw_hazards
+from migflow.model.mechanisms.settlement import (
+    N_F,
+    N_S,
+    RECONSIDER,
+    RETURN,
+    SEEK_PATHWAY,
+    raw_hazards,
+)
 from migflow.model.model import MigrationModel
-from migflow.model.population import INTEGRATED
+from migflow.model.population import INTEGRATED, IRREGULAR
 from migflow.model.run import run_scenario
 from migflow.model.scenario import Scenario, dumps_scenario, loads_scenario
 
@@ -148,18 +155,11 @@ def test_closing_the_us_border_never_changes_who_a_pathway_takes_at_home(
     np.testing.assert_array_equal(arrivals[1], arrivals[0])
 
 
-def test_a_pathway_in_a_host_still_takes_those_who_want_its_destination_when_its_road_closes():
-    """A pathway referring in Colombia (as the Safe Mobility Offices do) takes Venezuelans
-    settled there who want to reach the United States, whether the road is open or not:
-    with the US southwest border closed, no road from Colombia to the United States is open,
-    so a rule that took only those who chose the road would take nobody. Not exact as at
-    home: a closed road makes moving on worth less, so fewer settled migrants reconsider
-    where to live in a month (the reconsideration hazard, ODD 7.7)."""
-    scenario = small_baseline(scale=500)
-    # Venezuelans who want the United States (its pull as for Haitians in the fit)
+def _office_in_colombia(scenario: Scenario) -> Scenario:
+    """The baseline with Venezuelans who want the United States (its pull as for Haitians
+    in the fit) and a Safe Mobility Office for them in Colombia from 2016."""
     wanting = {**scenario.parameters, "us_preference.VEN": 6.0}
-    scenario = scenario.with_changes(parameters=wanting)
-    offices = {
+    office = {
         "name": "tested office",
         "kind": "safe_mobility",
         "origins": ["VEN"],
@@ -168,13 +168,53 @@ def test_a_pathway_in_a_host_still_takes_those_who_want_its_destination_when_its
         "referral_countries": ["COL"],
         "start": "2016-01",
     }
-    with_office = _add(scenario, "pathways", offices)
+    return _add(scenario.with_changes(parameters=wanting), "pathways", office)
+
+
+def test_a_pathway_in_a_host_still_takes_those_who_want_its_destination_when_its_road_closes():
+    """A pathway referring in Colombia (as the Safe Mobility Offices do) takes Venezuelans
+    settled there who want to reach the United States, whether the road is open or not:
+    with the US southwest border closed, no road from Colombia to the United States is open,
+    so a rule that took only those who chose the road would take nobody."""
+    with_office = _office_in_colombia(small_baseline(scale=500))
     closed = _add(with_office, "enforcement", {"edge": "MEX-USA", "interdiction": 1.0})
     taken = [
         _events_by_year(run_scenario(s), "pathway_safe_mobility", origins=["VEN"])[-1]
         for s in (with_office, closed)
     ]
     assert taken[0] > 0 and taken[1] > 0
+
+
+def test_a_closed_road_does_not_change_how_often_settled_migrants_seek_a_pathway_there():
+    """Exact on the month's hazards (the same state, the road closed or not): a closed road
+    lowers how often Venezuelans in Colombia reconsider where to live, and those it holds
+    back seek a place at the office instead, so reconsidering and seeking together are as
+    likely as with the road open. The news term is off: news about the roads is not news
+    about an office (settlement.seeking_hazard). Where no office takes them (Peru), a
+    closed road holds them back with nothing in its place."""
+    base = small_baseline(scale=500)
+    quiet = {**base.parameters, "onward_news_sensitivity": 0.0, "onward_gap_sensitivity": 1.0}
+    with_office = _office_in_colombia(base.with_changes(parameters=quiet))
+    data = with_office.model_dump(mode="json", exclude_none=True)
+    closure = {"edge": "MEX-USA", "interdiction": 1.0, "start": "2017-01", "end": END}
+    data["enforcement"] = [*data["enforcement"], closure]
+    closed = Scenario.model_validate(data)
+    tables = []
+    for scenario in (with_office, closed):
+        model = MigrationModel(scenario)
+        while model.month < model.first_month + 24:  # up to 2017-01, the same in both
+            model.step()
+        model.utilities = MonthlyUtilities(model)
+        prob, _ = raw_hazards(model)
+        tables.append(prob.reshape(len(CODES), len(ORIGINS), N_S, N_F, prob.shape[-1]))
+    (open_, shut), ven = tables, ORIGINS.index("VEN")
+    col, per = CODES.index("COL"), CODES.index("PER")
+    plain = (col, ven, IRREGULAR, 0)
+    assert shut[plain][RECONSIDER] < open_[plain][RECONSIDER] - 1e-6, "the closure must bite"
+    both = [t[..., RECONSIDER] + t[..., SEEK_PATHWAY] for t in tables]
+    np.testing.assert_allclose(both[1][col, ven], both[0][col, ven], rtol=1e-12)
+    assert shut[per, ven, IRREGULAR, 0, RECONSIDER] < open_[per, ven, IRREGULAR, 0, RECONSIDER]
+    assert not shut[per, ..., SEEK_PATHWAY].any()
 
 
 @given(scenarios(), st.floats(0.0, 3.0), st.integers(1, 36))

@@ -288,7 +288,7 @@ def test_temporary_workers_go_home_at_one_over_their_visas_length(months):
     model.step()
     model.utilities = MonthlyUtilities(model)
     raw, _ = raw_hazards(model)
-    raw = raw.reshape(len(CODES), len(ORIGINS), N_S, N_F, 5)
+    raw = raw.reshape(len(CODES), len(ORIGINS), N_S, N_F, raw.shape[-1])
     usa, hnd = CODES.index("USA"), ORIGINS.index("HND")
     temporary = raw[usa, hnd, REGULARISED, int(TEMPORARY), RETURN]
     assert temporary == pytest.approx(1.0 / months, rel=1e-12)

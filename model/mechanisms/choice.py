@@ -316,26 +316,29 @@ def _group_nests(count: np.ndarray, nest: np.ndarray):
     return nest_count, nest_start, local, pairs % n_nests
 
 
-def onward_logsum(util: MonthlyUtilities) -> np.ndarray:
+def onward_logsum(util: MonthlyUtilities, if_open: bool = False) -> np.ndarray:
     """Expected best utility of moving on over each group's open onward paths, shape
     (countries, origins); -inf where no path is open. Nested: ln sum_d (sum_{j in d}
     exp(V_j / lambda)) ** lambda over destination nests d. Compared with the utility of
-    staying, it says how much a migrant stands to gain by leaving this month."""
-    table = util.open
-    values, count, start = table.utility[1], table.count[1], table.start[1]
-    lam = util.nest_lambda
-    has = count > 0
-    top = np.full(len(count), -np.inf)
-    total = np.zeros(len(count))
+    staying, it says how much a migrant stands to gain by leaving this month. With
+    ``if_open``, over the paths policy closes too, valued as if open (``closed``): what
+    moving on would be worth to someone a legal pathway could take there."""
+    tables = (util.open, util.closed) if if_open and not util.path_open.all() else (util.open,)
+    n_groups, n_nests, lam = len(tables[0].count[1]), len(HOST_MASK), util.nest_lambda
+    values = np.concatenate([table.utility[1] for table in tables])
+    nest = np.concatenate([table.nest[1] for table in tables])
+    group = np.concatenate([np.repeat(np.arange(n_groups), table.count[1]) for table in tables])
+    has = np.bincount(group, minlength=n_groups) > 0
+    top = np.full(n_groups, -np.inf)
+    total = np.zeros(n_groups)
     if has.any():
-        top[has] = np.maximum.reduceat(values, start[has])
-        group = np.repeat(np.arange(len(count)), count)
+        if len(tables) == 1:  # a group's alternatives are contiguous
+            top[has] = np.maximum.reduceat(values, tables[0].start[1][has])
+        else:
+            np.maximum.at(top, group, values)
         shifted = np.exp((values - top[group]) / lam)  # each <= 1
-        n_nests = len(HOST_MASK)
-        within = np.bincount(
-            group * n_nests + table.nest[1], weights=shifted, minlength=len(count) * n_nests
-        )
-        total = (within.reshape(len(count), n_nests) ** lam).sum(axis=1)
+        within = np.bincount(group * n_nests + nest, weights=shifted, minlength=n_groups * n_nests)
+        total = (within.reshape(n_groups, n_nests) ** lam).sum(axis=1)
     with np.errstate(divide="ignore"):
         logsum = np.where(has, top + np.log(np.where(has, total, 1.0)), -np.inf)
     return logsum.reshape(util.host.shape)

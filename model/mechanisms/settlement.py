@@ -12,7 +12,10 @@ month and each migrant costs a table lookup and one random draw:
   processing time);
 * **apply** to an open regularisation programme (eligible origins, arrived before the
   cut-off, up to its monthly capacity; integration services raise uptake);
-* **receive integration services**, up to the capacity bought by integration funding.
+* **receive integration services**, up to the capacity bought by integration funding;
+* **seek a place on a legal pathway** open to them where they live (Safe Mobility Offices),
+  as often as they would reconsider were the roads policy closes open, and only the place:
+  those given none stay (``seeking_hazard``).
 
 Capacities are applied exactly: if more migrants draw an event than there are places, the
 places go by each migrant's own priority draw (common random numbers).
@@ -33,7 +36,8 @@ from .pathways import divert
 
 N_C, N_O, N_S, N_F = len(CODES), len(ORIGINS), 4, N_FLAG_CODES
 _USA = INDEX["USA"]
-RECONSIDER, RETURN, REGULARISE, PROGRAMME, INTEGRATE = range(5)
+RECONSIDER, RETURN, REGULARISE, PROGRAMME, INTEGRATE, SEEK_PATHWAY = range(6)
+N_EVENTS = 6
 EXPECTATION_MONTHS = 12  # how long news of a better or worse chance elsewhere stays news
 
 
@@ -59,7 +63,7 @@ def group_counts(pop) -> np.ndarray:
 
 
 def hazard_tables(model) -> tuple[np.ndarray, np.ndarray]:
-    """Per-group probabilities of the five events this month, shape (groups, 5): the
+    """Per-group probabilities of the six events this month, shape (groups, 6): the
     hazards, scaled down where they add up to more than 1 (the events compete)."""
     prob, cutoff = raw_hazards(model)
     total = prob.sum(axis=-1, keepdims=True)
@@ -68,7 +72,7 @@ def hazard_tables(model) -> tuple[np.ndarray, np.ndarray]:
 
 
 def raw_hazards(model) -> tuple[np.ndarray, np.ndarray]:
-    """Per-group monthly hazards of the five events before they compete, shape (groups, 5),
+    """Per-group monthly hazards of the six events before they compete, shape (groups, 6),
     and the programmes' arrival cut-off."""
     p, sched, t, scale = model.params, model.policy, model.t, model.scale
     counts = model.group_counts.reshape(N_C, N_O, N_S, N_F)  # agents, end of last month
@@ -83,10 +87,13 @@ def raw_hazards(model) -> tuple[np.ndarray, np.ndarray]:
     host = HOST_MASK[:, None, None, None]
     can_leave = model.has_onward_paths[:, None, None, None]
 
-    prob = np.zeros((*shape, 5))
+    prob = np.zeros((*shape, N_EVENTS))
     onward = onward_hazard(model, status == REGULARISED, integrated)
     consider = np.where(stranded, p["retry_hazard"], onward)
     prob[..., RECONSIDER] = np.broadcast_to(consider * (settled & can_leave & ~temporary), shape)
+    prob[..., SEEK_PATHWAY] = seeking_hazard(
+        model, prob[..., RECONSIDER], status == REGULARISED, integrated, settled & ~temporary
+    )
 
     ret = p["return_hazard"] * np.where(status == REGULARISED, p["return_regularised_factor"], 1.0)
     ret = ret * np.where(integrated, p["return_integrated_factor"], 1.0)
@@ -116,7 +123,7 @@ def raw_hazards(model) -> tuple[np.ndarray, np.ndarray]:
     not_integrated = counts[:, :, IRREGULAR : REGULARISED + 1][..., plain].sum(axis=(1, 2, 3))
     p_int = np.minimum(1.0, served / np.maximum(not_integrated, 1.0))
     prob[..., INTEGRATE] = p_int[:, None, None, None] * (settled & ~integrated & ~temporary)
-    return prob.reshape(-1, 5), cutoff
+    return prob.reshape(-1, N_EVENTS), cutoff
 
 
 def onward_hazard(model, regularised: np.ndarray, integrated: np.ndarray) -> np.ndarray:
@@ -148,6 +155,39 @@ def onward_hazard(model, regularised: np.ndarray, integrated: np.ndarray) -> np.
     gain = np.where(np.isfinite(gain), gain, 0.0)
     surprise = pull_surprise(model, best)[:, :, None, None]
     return expit(np.log(base / (1.0 - base)) + level * gain + news * surprise)
+
+
+def seeking_hazard(model, reconsider, regularised, integrated, eligible) -> np.ndarray:
+    """Monthly probability, per group (C, O, S, F), that a settled migrant who does not
+    reconsider where to live this month looks for a place on a legal pathway that takes
+    people of their origin where they live (Safe Mobility Offices): the reconsideration
+    hazard's level term valued as if the roads policy closes were open, less the hazard
+    they already face (``reconsider``), where that is more.
+
+    Why: a pathway must find its applicants whether the irregular road to its destination
+    is open or not. Reconsidering is driven by what moving on is worth over the open roads,
+    so a visa or a closed border would otherwise empty the offices too. Together the two
+    events make at least the if-open hazard, whatever is closed. Seekers take only a place:
+    one who gets none stays, so opening an office or adding places never sets anyone on an
+    irregular road. The news term is left out: what is news about the open roads is not
+    news about an office."""
+    sched, t, util = model.policy, model.t, model.utilities
+    offered = sched.referral_origins[t]  # (C, O)
+    if not offered.any():
+        return np.zeros_like(reconsider)
+    p = model.params
+    base, level = p["onward_consider_hazard"], p["onward_gap_sensitivity"]
+    if level == 0.0:
+        if_open = np.full_like(reconsider, base)
+    else:
+        best = onward_logsum(util, if_open=True)
+        stay = stay_value(util, util.host[:, :, None, None], regularised, integrated)
+        with np.errstate(invalid="ignore"):  # -inf - -inf outside the hosts
+            gain = best[:, :, None, None] - stay
+        gain = np.where(np.isfinite(gain), gain, 0.0)
+        if_open = expit(np.log(base / (1.0 - base)) + level * gain)
+    extra = np.maximum(if_open - reconsider, 0.0)
+    return extra * (offered[:, :, None, None] & HOST_MASK[:, None, None, None] & eligible)
 
 
 def onward_pull(util, best: np.ndarray | None = None) -> np.ndarray:
@@ -204,6 +244,24 @@ def settle(model) -> None:
     gone = rows[kind == RETURN]
     model.recorder.remove(model, gone, "returned", pop.loc[gone])
     _reconsider(model, rows[kind == RECONSIDER])
+    _seek_pathway(model, rows[kind == SEEK_PATHWAY])
+
+
+def _seek_pathway(model, rows: np.ndarray) -> None:
+    """Settled migrants looking for a place on a pathway where they live
+    (``seeking_hazard``): those who want its destination, were its roads open, apply (as
+    reconsidering migrants do); those given no place stay where they are."""
+    if len(rows) == 0:
+        return
+    pop = model.pop
+    chosen, value = choose(model, rows, allow_stay=True, with_values=True)
+    wanted = chosen_if_open(model, rows, chosen, value, reconsidering=True)
+    rows, wanted = rows[wanted >= 0], wanted[wanted >= 0]
+    if len(rows) == 0:
+        return
+    loc_before = pop.loc[rows]
+    referred, _ = divert(model, rows, wanted, at_origin=False)
+    model.recorder.events_at("departed_onward", loc_before[referred], pop.origin[rows[referred]])
 
 
 def _event_kind(u: np.ndarray, cumulative: np.ndarray, code: np.ndarray) -> np.ndarray:
