@@ -58,6 +58,9 @@ app = typer.Typer(
     cls=OneLineErrors,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain help: Typer's rich help imports rich.markdown and markdown-it (0.2 s of the
+    # 0.5 s that `migflow --help` may take), for boxes around the same text
+    rich_markup_mode=None,
     no_args_is_help=True,
     help="migflow: what-if model of regional migrant flows in the Americas.",
 )
