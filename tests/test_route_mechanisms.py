@@ -335,12 +335,20 @@ def test_expected_deaths_are_recorded_where_each_risky_edge_ends():
     assert deaths[INDEX["USA"]] > 0 and deaths[INDEX["PAN"]] > 0
 
 
-def test_darien_crossers_from_a_third_country_are_a_subset_of_the_crossers():
-    rec = _run(small_baseline(scale=500, end="2017-12")).recorder
-    third = rec.events[:, KIND_INDEX["darien_from_third_country"], INDEX["PAN"]]
-    crossed = rec.flow[:, EDGE_INDEX[DARIEN]]
-    assert (third <= crossed + 1e-9).all()
-    assert third.sum() > 0
+def test_darien_crossers_from_a_third_country_are_a_subset_of_the_crossers(monkeypatch):
+    """Counted as the survey asks, those who had lived six months or more in a third
+    country: fewer than all who set out from one, and none if no stay is long enough."""
+    from migflow.model.mechanisms import movement
+
+    third, six = {}, movement.THIRD_COUNTRY_MONTHS
+    for months in (0, six, 10**4):
+        monkeypatch.setattr(movement, "THIRD_COUNTRY_MONTHS", months)
+        rec = _run(small_baseline(scale=500, end="2017-12")).recorder
+        third[months] = rec.events[:, KIND_INDEX["darien_from_third_country"], INDEX["PAN"]]
+        crossed = rec.flow[:, EDGE_INDEX[DARIEN]]
+        assert (third[months] <= crossed + 1e-9).all()
+    assert 0 < third[six].sum() < third[0].sum()
+    assert (third[six] <= third[0]).all() and third[10**4].sum() == 0
 
 
 def test_people_referred_in_mexico_present_themselves_at_a_us_port():

@@ -38,6 +38,12 @@ from . import PURPOSE_DEATH, PURPOSE_DEPORT, PURPOSE_INTERDICT
 from .pathways import divert
 
 AIR_MONTHS = 0.1  # a flight, whatever its length
+#: how long a migrant must have lived in a third country to count as coming from it, as the
+#: only survey of the Darién's crossers asks ("had resided in another country for at least
+#: six months", R4V protection monitoring, Oct-Dec 2023; calibration/data/targets.csv).
+#: Counted from the arrival in that country to the crossing, so the road from there (a month
+#: or two) counts as residence: a slight overcount.
+THIRD_COUNTRY_MONTHS = 6
 _DARIEN = EDGE_INDEX[DARIEN]
 _US_BORDER = EDGE_INDEX[US_BORDER]
 
@@ -105,10 +111,11 @@ def move(model) -> None:
         )
         model.recorder.flows(edge, origin)
         on_darien = edge == _DARIEN
-        if on_darien.any():  # who crossed the Darién from a third country (not from home)
+        if on_darien.any():  # who crossed the Darién having lived in a third country
             onward = lookup.nodes.take(path[on_darien] * lookup.width) != ORIGIN_NODE.take(
                 origin[on_darien]
             )
+            onward &= month - pop.arrived.take(rows[on_darien]) >= THIRD_COUNTRY_MONTHS
             model.recorder.events_at("darien_from_third_country", EDGE_DST[_DARIEN],
                                      origin[on_darien][onward])  # fmt: skip
         hop += 1
