@@ -80,6 +80,7 @@ class MigrationModel(mesa.Model):
         self._last_path_values = None  # last month's path values (mechanisms/news.py)
         # the onward pull settled migrants have come to expect (mechanisms/settlement.py)
         self.expected_onward_pull = None
+        self.expected_onward_pull_if_open = None
         self.pop = Population(capacity=4096)
         self.recorder = Recorder(self.n_months, self.scale)
         self.group_counts = np.zeros(N_C * N_O * N_S * N_F, dtype=np.int64)
@@ -132,7 +133,7 @@ class MigrationModel(mesa.Model):
         self.pop.mark_removed(new[~diverted & ~going])
         move(self)  # 3. movement, interdiction, Darién
         settle(self)  # 4. settlement
-        self.expected_onward_pull = remember_onward_pull(self)
+        self.expected_onward_pull, self.expected_onward_pull_if_open = remember_onward_pull(self)
         self._record()  # 5. recording
 
     def run(self, progress=None) -> None:

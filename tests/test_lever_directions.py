@@ -185,15 +185,16 @@ def test_a_pathway_in_a_host_still_takes_those_who_want_its_destination_when_its
     assert taken[0] > 0 and taken[1] > 0
 
 
-def test_a_closed_road_does_not_change_how_often_settled_migrants_seek_a_pathway_there():
+@pytest.mark.parametrize("news", [0.0, 1.0])
+def test_a_closed_road_does_not_change_how_often_settled_migrants_seek_a_pathway_there(news):
     """Exact on the month's hazards (the same state, the road closed or not): a closed road
     lowers how often Venezuelans in Colombia reconsider where to live, and those it holds
     back seek a place at the office instead, so reconsidering and seeking together are as
-    likely as with the road open. The news term is off: news about the roads is not news
-    about an office (settlement.seeking_hazard). Where no office takes them (Peru), a
-    closed road holds them back with nothing in its place."""
+    likely as with the road open, with the news term off and on (a closure is news about the
+    open roads, not about an office: settlement.seeking_hazard). Where no office takes them
+    (Peru), a closed road holds them back with nothing in its place."""
     base = small_baseline(scale=500)
-    quiet = {**base.parameters, "onward_news_sensitivity": 0.0, "onward_gap_sensitivity": 1.0}
+    quiet = {**base.parameters, "onward_news_sensitivity": news, "onward_gap_sensitivity": 1.0}
     with_office = _office_in_colombia(base.with_changes(parameters=quiet))
     data = with_office.model_dump(mode="json", exclude_none=True)
     closure = {"edge": "MEX-USA", "interdiction": 1.0, "start": "2017-01", "end": END}

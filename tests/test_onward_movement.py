@@ -167,6 +167,6 @@ def test_better_news_raises_the_hazard_worse_news_lowers_it_and_news_becomes_the
 
     # the expectation moves a twelfth of the way to what is seen each month
     model.expected_onward_pull = np.where(known, pull - 1.0, pull)
-    updated = remember_onward_pull(model)
+    updated, _ = remember_onward_pull(model)
     assert updated[chile, haiti] == pytest.approx(pull[chile, haiti] - 1.0 + 1.0 / 12)
     assert EXPECTATION_MONTHS == 12

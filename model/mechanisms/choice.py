@@ -125,6 +125,7 @@ class MonthlyUtilities:
         # the onward logsum, once the reconsideration hazard has computed it this month
         # (settlement.py), for the expectation updated after settlement
         self.onward_best = None
+        self.onward_best_if_open = None  # the same as if every road were open
 
     def _deterrence(self, model, interdiction, expelled):
         """What interdiction, expulsion and the risk of death make each path cost, (P, O)

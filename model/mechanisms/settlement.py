@@ -161,33 +161,46 @@ def seeking_hazard(model, reconsider, regularised, integrated, eligible) -> np.n
     """Monthly probability, per group (C, O, S, F), that a settled migrant who does not
     reconsider where to live this month looks for a place on a legal pathway that takes
     people of their origin where they live (Safe Mobility Offices): the reconsideration
-    hazard's level term valued as if the roads policy closes were open, less the hazard
-    they already face (``reconsider``), where that is more.
+    hazard valued as if the roads policy closes were open, less the hazard they already face
+    (``reconsider``), where that is more.
 
     Why: a pathway must find its applicants whether the irregular road to its destination
     is open or not. Reconsidering is driven by what moving on is worth over the open roads,
     so a visa or a closed border would otherwise empty the offices too. Together the two
     events make at least the if-open hazard, whatever is closed. Seekers take only a place:
     one who gets none stays, so opening an office or adding places never sets anyone on an
-    irregular road. The news term is left out: what is news about the open roads is not
-    news about an office."""
+    irregular road. The news term is the if-open pull's own (``if_open_onward_best``): a
+    road that closes is news about the open roads, not about an office."""
     sched, t, util = model.policy, model.t, model.utilities
     offered = sched.referral_origins[t]  # (C, O)
     if not offered.any():
         return np.zeros_like(reconsider)
     p = model.params
-    base, level = p["onward_consider_hazard"], p["onward_gap_sensitivity"]
-    if level == 0.0:
+    base, level, news = (
+        p["onward_consider_hazard"],
+        p["onward_gap_sensitivity"],
+        p["onward_news_sensitivity"],
+    )
+    if level == 0.0 and news == 0.0:
         if_open = np.full_like(reconsider, base)
     else:
-        best = onward_logsum(util, if_open=True)
+        best = if_open_onward_best(util)
         stay = stay_value(util, util.host[:, :, None, None], regularised, integrated)
         with np.errstate(invalid="ignore"):  # -inf - -inf outside the hosts
             gain = best[:, :, None, None] - stay
         gain = np.where(np.isfinite(gain), gain, 0.0)
-        if_open = expit(np.log(base / (1.0 - base)) + level * gain)
+        surprise = pull_surprise(model, best, model.expected_onward_pull_if_open)[..., None, None]
+        if_open = expit(np.log(base / (1.0 - base)) + level * gain + news * surprise)
     extra = np.maximum(if_open - reconsider, 0.0)
     return extra * (offered[:, :, None, None] & HOST_MASK[:, None, None, None] & eligible)
+
+
+def if_open_onward_best(util) -> np.ndarray:
+    """The onward logsum over the open paths and those policy closes, valued as if open
+    (``onward_logsum(if_open=True)``), computed once a month."""
+    if util.onward_best_if_open is None:
+        util.onward_best_if_open = onward_logsum(util, if_open=True)
+    return util.onward_best_if_open
 
 
 def onward_pull(util, best: np.ndarray | None = None) -> np.ndarray:
@@ -199,10 +212,12 @@ def onward_pull(util, best: np.ndarray | None = None) -> np.ndarray:
         return best - util.host
 
 
-def pull_surprise(model, best: np.ndarray) -> np.ndarray:
-    """This month's onward pull minus the pull migrants had come to expect (C, O); 0 before
-    anything is expected, and where either is undefined."""
-    expected = model.expected_onward_pull
+def pull_surprise(model, best: np.ndarray, expected: np.ndarray | None = None) -> np.ndarray:
+    """This month's onward pull (from the logsum ``best``) minus the pull migrants had come
+    to expect (C, O): ``expected``, by default the expectation of the open roads' pull; 0
+    before anything is expected, and where either is undefined."""
+    if expected is None:
+        expected = model.expected_onward_pull
     if expected is None:
         return np.zeros((N_C, N_O))
     with np.errstate(invalid="ignore"):
@@ -210,16 +225,27 @@ def pull_surprise(model, best: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(surprise), surprise, 0.0)
 
 
-def remember_onward_pull(model) -> np.ndarray | None:
-    """The pull migrants expect next month: an exponential average of the pulls they have
-    seen, over about ``EXPECTATION_MONTHS`` (what was news a year ago is the norm now). The
-    first month's pull is the first expectation, so a run starts with no surprise. None
-    when the news term is off (nothing needs remembering)."""
+def remember_onward_pull(model) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """The pulls migrants expect next month, over the open roads and as if every road were
+    open (the second for those a legal pathway could take, ``seeking_hazard``): each an
+    exponential average of the pulls seen, over about ``EXPECTATION_MONTHS`` (what was news
+    a year ago is the norm now). The first month's pull is the first expectation, so a run
+    starts with no surprise. Both are kept every month whether or not a pathway is open, so
+    that a pathway that opens later meets an expectation and not a surprise (and a run
+    resumed from another's state is the same run, model/checkpoint.py). None when the news
+    term is off (nothing needs remembering)."""
     if model.params["onward_news_sensitivity"] == 0.0:
-        return None
+        return None, None
     util = model.utilities
-    pull = onward_pull(util, util.onward_best)  # as the hazard saw it
-    expected = model.expected_onward_pull
+    return (
+        _remembered(onward_pull(util, util.onward_best), model.expected_onward_pull),
+        _remembered(
+            onward_pull(util, if_open_onward_best(util)), model.expected_onward_pull_if_open
+        ),
+    )
+
+
+def _remembered(pull: np.ndarray, expected: np.ndarray | None) -> np.ndarray:
     if expected is None:
         return pull
     with np.errstate(invalid="ignore"):
