@@ -76,9 +76,8 @@ class PolicySchedule:
     programmes: list[Programme]
     programme_open: np.ndarray  # (T, O, C) bool: a newcomer of O to C could still qualify
     pathways: list[CompiledPathway]
-    referral_open: np.ndarray  # (T, C) bool: a referral pathway takes applicants there
-    # (T, C, O) bool: ... and takes people of origin O there (who may seek a place even when
-    # the roads policy closes make moving on worth little, mechanisms/settlement.py)
+    # (T, C, O) bool: a referral pathway takes applicants of origin O in C (who may seek a
+    # place even when the roads policy closes make moving on worth little, settlement.py)
     referral_origins: np.ndarray
     interdiction: np.ndarray  # (T, E, O)
     expulsion: np.ndarray  # (T, E, O) bool: the interdicted go back to the edge's source
@@ -165,7 +164,6 @@ class PolicySchedule:
             referral_origins |= (
                 (pw.capacity > 0)[:, None, None] & pw.referral[None, :, None] & pw.origins
             )
-        referral_open = referral_origins.any(axis=2)
 
         interdiction = np.zeros((2, n_t, len(EDGES), n_o))  # as set, and without closures
         expulsion = np.zeros((2, n_t, len(EDGES), n_o), dtype=bool)
@@ -200,7 +198,6 @@ class PolicySchedule:
             programmes=programmes,
             programme_open=programme_open,
             pathways=pathways,
-            referral_open=referral_open,
             referral_origins=referral_origins,
             interdiction=interdiction[0],
             expulsion=expulsion[0],
