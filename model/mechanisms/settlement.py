@@ -143,18 +143,29 @@ def onward_hazard(model, regularised: np.ndarray, integrated: np.ndarray) -> np.
     with no open path or outside a host keep the base hazard (reconsidering there can only
     end in staying)."""
     p, util = model.params, model.utilities
-    base = p["onward_consider_hazard"]
-    level, news = p["onward_gap_sensitivity"], p["onward_news_sensitivity"]
-    if level == 0.0 and news == 0.0:
-        return np.full((N_C, N_O, N_S, N_F), base)
+    if p["onward_gap_sensitivity"] == 0.0 and p["onward_news_sensitivity"] == 0.0:
+        return np.full((N_C, N_O, N_S, N_F), p["onward_consider_hazard"])
     best = onward_logsum(util)
     util.onward_best = best  # for ``remember_onward_pull``, after settlement this month
+    return _considering(model, best, model.expected_onward_pull, regularised, integrated)
+
+
+def _considering(model, best, expected, regularised, integrated) -> np.ndarray:
+    """logit(h) = logit(onward_consider_hazard) + onward_gap_sensitivity x gap +
+    onward_news_sensitivity x surprise, per group (C, O, S, F), from the onward logsum
+    ``best`` (C, O) and the pull migrants expected (``expected``; None: no surprise)."""
+    p, util = model.params, model.utilities
+    base = p["onward_consider_hazard"]
     stay = stay_value(util, util.host[:, :, None, None], regularised, integrated)  # (C,O,S,F)
     with np.errstate(invalid="ignore"):  # -inf - -inf outside the hosts
         gain = best[:, :, None, None] - stay
     gain = np.where(np.isfinite(gain), gain, 0.0)
-    surprise = pull_surprise(model, best)[:, :, None, None]
-    return expit(np.log(base / (1.0 - base)) + level * gain + news * surprise)
+    surprise = pull_surprise(model, best, expected)[:, :, None, None]
+    return expit(
+        np.log(base / (1.0 - base))
+        + p["onward_gap_sensitivity"] * gain
+        + p["onward_news_sensitivity"] * surprise
+    )
 
 
 def seeking_hazard(model, reconsider, regularised, integrated, eligible) -> np.ndarray:
@@ -176,21 +187,12 @@ def seeking_hazard(model, reconsider, regularised, integrated, eligible) -> np.n
     if not offered.any():
         return np.zeros_like(reconsider)
     p = model.params
-    base, level, news = (
-        p["onward_consider_hazard"],
-        p["onward_gap_sensitivity"],
-        p["onward_news_sensitivity"],
-    )
-    if level == 0.0 and news == 0.0:
-        if_open = np.full_like(reconsider, base)
+    if p["onward_gap_sensitivity"] == 0.0 and p["onward_news_sensitivity"] == 0.0:
+        if_open = np.full_like(reconsider, p["onward_consider_hazard"])
     else:
         best = if_open_onward_best(util)
-        stay = stay_value(util, util.host[:, :, None, None], regularised, integrated)
-        with np.errstate(invalid="ignore"):  # -inf - -inf outside the hosts
-            gain = best[:, :, None, None] - stay
-        gain = np.where(np.isfinite(gain), gain, 0.0)
-        surprise = pull_surprise(model, best, model.expected_onward_pull_if_open)[..., None, None]
-        if_open = expit(np.log(base / (1.0 - base)) + level * gain + news * surprise)
+        expected = model.expected_onward_pull_if_open
+        if_open = _considering(model, best, expected, regularised, integrated)
     extra = np.maximum(if_open - reconsider, 0.0)
     return extra * (offered[:, :, None, None] & HOST_MASK[:, None, None, None] & eligible)
 
@@ -212,12 +214,10 @@ def onward_pull(util, best: np.ndarray | None = None) -> np.ndarray:
         return best - util.host
 
 
-def pull_surprise(model, best: np.ndarray, expected: np.ndarray | None = None) -> np.ndarray:
+def pull_surprise(model, best: np.ndarray, expected: np.ndarray | None) -> np.ndarray:
     """This month's onward pull (from the logsum ``best``) minus the pull migrants had come
-    to expect (C, O): ``expected``, by default the expectation of the open roads' pull; 0
-    before anything is expected, and where either is undefined."""
-    if expected is None:
-        expected = model.expected_onward_pull
+    to expect (C, O); 0 before anything is expected (``expected`` None), and where either
+    is undefined."""
     if expected is None:
         return np.zeros((N_C, N_O))
     with np.errstate(invalid="ignore"):
