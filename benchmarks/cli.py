@@ -50,10 +50,13 @@ def wall(args: list[str], runs: int, cwd: Path) -> float:
 
 
 def model_seconds(runs: int) -> float:
-    """Median seconds of the baseline model run alone (scenario loaded, imports done)."""
+    """Median seconds of the baseline model run alone (scenario loaded, imports done, freed
+    memory kept in the process as the command line keeps it)."""
+    from migflow.model.memory import keep_freed_memory
     from migflow.model.run import run_scenario
     from migflow.model.scenario import load_scenario
 
+    keep_freed_memory()
     scenario = load_scenario("baseline")
     run_scenario(scenario)  # warm-up: caches, lazy imports
     times = []

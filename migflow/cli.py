@@ -15,6 +15,7 @@ from pathlib import Path
 import typer
 
 from migflow.model.errors import printable
+from migflow.model.memory import keep_freed_memory
 from migflow.model.terminal import YES, err
 
 # typer 0.2x carries its own copy of click; the exceptions it raises are that copy's.
@@ -173,6 +174,7 @@ _join_feature_commands()
 
 def main() -> None:
     """Console-script entry point."""
+    keep_freed_memory()
     try:
         app()
     except KeyboardInterrupt:

@@ -10,8 +10,9 @@ numbers), and the k-th migrant of a cohort has the same random key in every scen
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from scipy.special import pdtr, pdtrik
 
 from ..geography import ORIGIN_NODE, ORIGINS
 from ..population import TRANSIT
@@ -27,12 +28,24 @@ def emigration_people(model) -> np.ndarray:
 
 
 def poisson_quantile(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
-    """The smallest k whose Poisson(``mean``) CDF reaches ``u`` (0 < u < 1, mean > 0): what
-    ``scipy.stats.poisson.ppf`` computes, by the same two special functions, without
-    importing scipy.stats (half a second of every command's start)."""
-    k = np.ceil(pdtrik(u, mean))
-    below = np.maximum(k - 1, 0)
-    return np.where(pdtr(below, mean) >= u, below, k)
+    """The smallest k whose Poisson(``mean``) CDF reaches ``u`` (0 < u < 1, mean > 0), element
+    by element: what ``scipy.stats.poisson.ppf`` computes (a test holds them equal), without
+    importing scipy, which would add 0.4 s to the start of every run."""
+    return np.array([_poisson_quantile(float(q), float(m)) for q, m in zip(u, mean, strict=True)])
+
+
+def _poisson_quantile(u: float, mean: float) -> float:
+    """Sum the probabilities over a window of 12 standard deviations (and 12 more counts)
+    each side of the mean, outside of which the mass (below 1e-30) cannot matter to a uniform
+    drawn with 32 or 53 bits. Each log probability comes from its neighbour
+    (log p(k) = log p(k-1) + log(mean / k)), so one log-gamma is computed per call."""
+    half = 12.0 * math.sqrt(mean) + 12.0
+    lo = max(0, math.floor(mean - half))
+    k = np.arange(lo, math.ceil(mean + half) + 1, dtype=np.float64)
+    steps = np.log(mean) - np.log(k[1:])
+    first = lo * math.log(mean) - mean - math.lgamma(lo + 1.0)
+    cdf = np.cumsum(np.exp(first + np.cumsum(np.concatenate(([0.0], steps)))))
+    return float(lo + np.searchsorted(cdf, u, side="left"))
 
 
 def emigrate(model) -> np.ndarray:

@@ -24,7 +24,6 @@ places go by each migrant's own priority draw (common random numbers).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
 
 from ..geography import CODES, HOST_MASK, INDEX, ORIGINS
 from ..population import INTEGRATED, IRREGULAR, N_FLAG_CODES, REGULARISED, STRANDED, TEMPORARY
@@ -161,11 +160,18 @@ def _considering(model, best, expected, regularised, integrated) -> np.ndarray:
         gain = best[:, :, None, None] - stay
     gain = np.where(np.isfinite(gain), gain, 0.0)
     surprise = pull_surprise(model, best, expected)[:, :, None, None]
-    return expit(
+    return logistic(
         np.log(base / (1.0 - base))
         + p["onward_gap_sensitivity"] * gain
         + p["onward_news_sensitivity"] * surprise
     )
+
+
+def logistic(z: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-z)), as ``scipy.special.expit`` computes it, without importing scipy at
+    the start of every run; a very negative z gives 0 (exp overflows to inf), as it should."""
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-z))
 
 
 def seeking_hazard(model, reconsider, regularised, integrated, eligible) -> np.ndarray:
