@@ -8,6 +8,8 @@ can be read, and otherwise its own copy ``app/data/documented.csv`` (same column
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -24,21 +26,54 @@ POINT_COLUMNS = ("x", "value", "period", "source", "label")
 def load_documented(
     paths: tuple[Path, ...] = (TARGETS, FALLBACK),
 ) -> tuple[pd.DataFrame, Path | None]:
-    """The first readable table among ``paths`` and its path (empty and None if none is)."""
+    """The first readable table among ``paths`` and its path (empty and None if none is).
+
+    Read once per file version and shared by every page run and session: treat it as
+    read-only (the charts' documented points are memoised on it, ``points``)."""
     for path in paths:
         try:
-            table = pd.read_csv(path, dtype=str, keep_default_na=False)
-        except (OSError, ValueError, UnicodeDecodeError):
+            version = path.stat().st_mtime_ns
+        except OSError:
             continue
-        if any(c not in table.columns for c in COLUMNS):
-            continue
-        table = table[list(COLUMNS)].copy()
-        table["value"] = pd.to_numeric(table["value"], errors="coerce")
-        ok = table["value"].notna()
-        for col in ("start", "end"):
-            ok &= table[col].map(_is_month)
-        return table[ok].reset_index(drop=True), path
+        table = _read_documented(path, version)
+        if table is not None:
+            return table, path
     return pd.DataFrame(columns=list(COLUMNS)), None
+
+
+@lru_cache(maxsize=4)
+def _read_documented(path: Path, version: int) -> pd.DataFrame | None:
+    """The table at ``path`` (at its modification time ``version``), or None if unreadable."""
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    if any(c not in table.columns for c in COLUMNS):
+        return None
+    table = table[list(COLUMNS)].copy()
+    table["value"] = pd.to_numeric(table["value"], errors="coerce")
+    ok = table["value"].notna()
+    for col in ("start", "end"):
+        ok &= table[col].map(_is_month)
+    return table[ok].reset_index(drop=True)
+
+
+# Results computed from a documented table, by (the table's id, what was asked). Each entry
+# keeps its table alive, so an id cannot be reused by another table while the entry exists.
+_MEMO: dict[tuple, tuple[pd.DataFrame, object]] = {}
+
+
+def _memoised(table: pd.DataFrame, key: tuple, compute: Callable[[], object]):
+    """``compute()`` for ``table`` and ``key``, once per table: a page run draws seven charts
+    from the same table, and every run of every session reads the same one."""
+    found = _MEMO.get((id(table), *key))
+    if found is not None and found[0] is table:
+        return found[1]
+    if len(_MEMO) > 512:
+        _MEMO.clear()
+    value = compute()
+    _MEMO[(id(table), *key)] = (table, value)
+    return value
 
 
 def documented_until(table: pd.DataFrame) -> pd.Timestamp | None:
@@ -46,7 +81,7 @@ def documented_until(table: pd.DataFrame) -> pd.Timestamp | None:
     where history as documented ends and the model alone goes on."""
     if table is None or table.empty:
         return None
-    return month_end(max(table["end"], key=parse_month))
+    return _memoised(table, ("until",), lambda: month_end(max(table["end"], key=parse_month)))
 
 
 def _is_month(text: str) -> bool:
@@ -93,6 +128,12 @@ def points(
     ``ALL`` row uses that row. Stocks (``months`` None) are drawn at the end of their month.
     ``country`` selects the host of a stock; ``nationalities`` restricts the rows summed.
     """
+    key = ("points", quantity, months, country, nationalities)
+    found = _memoised(table, key, lambda: _points(table, quantity, months, country, nationalities))
+    return found.copy()
+
+
+def _points(table, quantity, months, country, nationalities) -> pd.DataFrame:
     rows = table[table["quantity"] == quantity]
     if country is not None:
         rows = rows[rows["country"] == country]

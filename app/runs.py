@@ -23,9 +23,9 @@ from migflow.model.checkpoint import SavedStates, run_until, small_enough, snaps
 from migflow.model.parameters import Parameters
 from migflow.model.results import Results
 from migflow.model.run import run_from_reference, run_scenario
-from migflow.model.scenario import Scenario, dumps_scenario, load_scenario, loads_scenario
+from migflow.model.scenario import Scenario, dumps_scenario, loads_scenario
 
-from .state import DEFAULT_CHANGE_START, same_policy
+from .state import DEFAULT_CHANGE_START, same_policy, shipped_scenario
 
 BASELINE = "baseline"
 
@@ -79,7 +79,7 @@ def run(scenario: Scenario, parameters: Parameters | None = None) -> tuple[Resul
 def baseline_for(scenario: Scenario) -> Scenario:
     """The shipped baseline with ``scenario``'s seed, scale and window: the reference that
     makes a difference the effect of the scenario's levers (common random numbers)."""
-    base = load_scenario(BASELINE)
+    base = shipped_scenario(BASELINE)
     if (base.start, base.end) != (scenario.start, scenario.end):
         base = base.clipped(scenario.start, scenario.end)
     return base.with_changes(seed=scenario.seed, scale=scenario.scale)

@@ -10,10 +10,12 @@ presses "Run scenario". The scenario whose results the page shows is kept as TOM
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import streamlit as st
 
 from migflow.model.errors import InputError
-from migflow.model.scenario import Scenario, dumps_scenario, load_scenario, loads_scenario
+from migflow.model.scenario import Scenario, dumps_scenario, loads_scenario
 
 from . import state
 from .state import (
@@ -42,7 +44,14 @@ def base_scenario(choice: str) -> Scenario:
     uploads = st.session_state.get("uploads", {})
     if choice in uploads:
         return loads_scenario(uploads[choice], source=choice)
-    return load_scenario(state.shipped_scenarios()[choice])
+    return state.shipped_scenario(choice)
+
+
+# The applied scenario is read on every page run; scenarios are immutable, so its text
+# (which names everything it holds) is parsed once.
+@lru_cache(maxsize=64)
+def _scenario_from_text(text: str) -> Scenario:
+    return loads_scenario(text, source="app")
 
 
 def applied_scenario() -> Scenario:
@@ -52,7 +61,7 @@ def applied_scenario() -> Scenario:
         base = base_scenario("baseline")
         reset_levers(base)
         st.session_state["applied_toml"] = dumps_scenario(base)
-    return loads_scenario(st.session_state["applied_toml"], source="app")
+    return _scenario_from_text(st.session_state["applied_toml"])
 
 
 def reset_levers(base: Scenario) -> None:

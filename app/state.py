@@ -28,6 +28,7 @@ from migflow.model.scenario import (
     MAX_SEED,
     Scenario,
     list_scenarios,
+    load_scenario,
     loads_scenario,
     parse_toml,
     scenario_from_dict,
@@ -379,6 +380,14 @@ def build_scenario(base: Scenario, inputs: LeverInputs) -> Scenario:
 def shipped_scenarios() -> dict[str, Path]:
     """Shipped scenario files by name (file stem), baseline first."""
     return {p.stem: p for p in list_scenarios()}
+
+
+@cache
+def shipped_scenario(name: str) -> Scenario:
+    """A shipped scenario, parsed once per server (a page run reads the baseline several
+    times, at about 40 ms a parse): scenarios are immutable, and the shipped files are read
+    as they were when first asked for, as their titles are (``scenario_titles``)."""
+    return load_scenario(shipped_scenarios()[name])
 
 
 @cache

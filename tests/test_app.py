@@ -818,6 +818,19 @@ def test_the_year_by_year_difference_tells_projection_from_history():
     assert [(s.x0, s.x1) for s in shaded] == [(last + 0.5, 2030.5)]
 
 
+def test_the_monthly_chart_shades_the_months_after_the_last_documented_figure():
+    results, _ = runs.run(load_scenario("baseline"))
+    table, _ = documented.load_documented()
+    fig = charts.darien_monthly_figure(results, results, table)
+    until = documented.documented_until(table)
+    [shade] = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert pd.Timestamp(shade.x0) == until and pd.Timestamp(shade.x1).year == 2030
+    assert (shade.yref, shade.y0, shade.y1) == ("y domain", 0, 1)
+    assert [a.text for a in fig.layout.annotations] == [
+        f"after {until.year}: model only, no documented counts"
+    ]
+
+
 def test_the_flow_diagrams_change_view_draws_each_difference_in_its_colour():
     base, _ = runs.run(load_scenario("baseline"))
     more, _ = runs.run(load_scenario("enforcement_darien_more"))
