@@ -9,6 +9,7 @@ the output folder and the work asked for (``model/limits.py``).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -180,3 +181,22 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted; nothing was written")
         sys.exit(130)
+    except SystemExit as done:
+        _end_process(done.code)
+
+
+def _end_process(code: int | str | None) -> None:
+    """End the process at once with ``code``, as ``sys.exit`` would end it, without the
+    interpreter's teardown: freeing every object and module one by one takes 0.5-0.6 s after
+    a baseline run, a quarter of ``migflow run``'s time outside the model. Nothing is left to
+    do by then: every command has closed its files and clusters (context managers) before
+    returning, and the output streams are flushed here."""
+    if isinstance(code, str):  # sys.exit("message"): the message on stderr, status 1
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # closed, or a closed pipe: nothing more to say
+            pass
+    os._exit(code or 0)

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from migflow.cli import app
 from migflow.model.results import Results
 from migflow.model.run import run_scenario
-from migflow.model.scenario import save_scenario
+from migflow.model.scenario import load_scenario, save_scenario
 
 runner = CliRunner()
 
@@ -81,3 +81,26 @@ def test_compare_reads_results_folders(tmp_path):
 def test_validate_accepts_the_shipped_baseline():
     result = runner.invoke(app, ["validate", "scenarios/baseline.toml"])
     assert result.exit_code == 0 and "ok" in result.stdout
+
+
+def test_the_console_entry_point_ends_with_its_status_and_all_its_output(tmp_path):
+    """``main`` ends the process without the interpreter's teardown: its output must still
+    arrive whole through a pipe, its status must be the command's, and what it wrote must be
+    complete."""
+    import subprocess
+    import sys
+
+    path = _small_file(tmp_path)
+    out = tmp_path / "out"
+
+    def migflow(*args):
+        command = [sys.executable, "-c", "from migflow.cli import main; main()", *args]
+        return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+
+    ran = migflow("run", str(path), "--out", str(out))
+    assert ran.returncode == 0, ran.stderr
+    assert "Darién crossings by nationality" in ran.stdout and f"wrote {out}" in ran.stderr
+    assert Results.read(out).summary.equals(run_scenario(load_scenario(path)).summary)
+    refused = migflow("run", str(tmp_path / "nosuch.toml"))
+    assert refused.returncode == 2 and "file not found" in refused.stderr
+    assert "Traceback" not in refused.stderr
