@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -32,14 +33,20 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULT_COLUMNS = ["sample", "replication", "seed", "run_id", "reference_id", "status", "error"]
 
 
-@pytest.fixture(scope="module")
-def client():
+@contextmanager
+def _two_workers():
     from dask.distributed import Client
 
     cluster = local_cluster(2, silence_logs=logging.CRITICAL)
     with Client(cluster) as c:
         yield c
     cluster.close()
+
+
+@pytest.fixture(scope="module")
+def client():
+    with _two_workers() as c:
+        yield c
 
 
 @pytest.fixture(scope="module")
@@ -189,12 +196,8 @@ def own_client():
     """A cluster of its own, for a test that kills one of its workers: Dask's nanny restarts
     a killed worker, but not always (in two full-suite runs it closed instead), and the
     module's shared cluster must keep both workers for the tests after."""
-    from dask.distributed import Client
-
-    cluster = local_cluster(2, silence_logs=logging.CRITICAL)
-    with Client(cluster) as c:
+    with _two_workers() as c:
         yield c
-    cluster.close()
 
 
 @pytest.mark.timeout(300)  # a cluster that never recovers must fail, not hang CI
