@@ -89,6 +89,11 @@ class PolicySchedule:
     root_cause_musd: np.ndarray  # (T, O) $M spent per month
     root_cause_reduction: np.ndarray  # (T, O) share of emigration removed
 
+    def referral_open(self, t: int) -> np.ndarray:
+        """(C,) bool: a referral pathway (a Safe Mobility Office) takes applicants in each
+        country in month ``t``, whatever their origin."""
+        return self.referral_origins[t].any(axis=1)
+
     def temporary_duration(self, t: int) -> np.ndarray:
         """Mean stay (months) of temporary pathways into each country in month ``t``,
         weighted by this month's places (a temporary pathway that has had places counts,

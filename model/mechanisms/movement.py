@@ -211,7 +211,7 @@ def _referrals_on_the_way(model, rows, path, hop, at):
     """Migrants reaching a country with a Safe Mobility Office (a referral pathway) on their
     way to its destination may be referred there, up to its capacity. Returns a mask over
     ``rows`` of those referred, or None when nobody is at an office."""
-    referral = model.policy.referral_origins[model.t].any(axis=1)  # open this month
+    referral = model.policy.referral_open(model.t)
     if not referral.any() or len(rows) == 0:
         return None
     loc = model.path_lookup.nodes.take(at)

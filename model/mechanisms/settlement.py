@@ -371,8 +371,7 @@ def _reconsider(model, rows: np.ndarray) -> None:
     # were its roads open or not (as at home, model._month): closing the road does not
     # empty it. Only there: settled migrants apply to no other pathway.
     wanted = chosen.copy()
-    referral_open = model.policy.referral_origins[model.t].any(axis=1)  # (C,)
-    where = np.flatnonzero(referral_open[pop.loc[rows]])
+    where = np.flatnonzero(model.policy.referral_open(model.t)[pop.loc[rows]])
     if len(where):
         wanted[where] = chosen_if_open(
             model, rows[where], chosen[where], value[where], reconsidering=True
