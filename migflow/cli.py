@@ -179,6 +179,8 @@ def main() -> None:
     try:
         app()
     except KeyboardInterrupt:
+        # an interrupted command may not have closed what it opened: the interpreter's
+        # teardown runs, so clusters and files close as usual
         err.print("interrupted; nothing was written")
         sys.exit(130)
     except SystemExit as done:

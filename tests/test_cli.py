@@ -4,6 +4,8 @@ exits 2 without a traceback and without touching what was already written."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pandas as pd
 from strategies import small_baseline
@@ -87,9 +89,6 @@ def test_the_console_entry_point_ends_with_its_status_and_all_its_output(tmp_pat
     """``main`` ends the process without the interpreter's teardown: its output must still
     arrive whole through a pipe, its status must be the command's, and what it wrote must be
     complete."""
-    import subprocess
-    import sys
-
     path = _small_file(tmp_path)
     out = tmp_path / "out"
 
