@@ -16,7 +16,10 @@ crossing the Darién before 2021 at the expense of the million-sized stocks).
 |sim - data| / sum data, per group and overall; for a bound row the difference is how far
 the bound is broken (0 when it holds), and the overall ARD is over the other rows only: a
 bound is not a count the model should hit, and a bound that holds would otherwise dilute
-the overall figure; nor over shares, which are not people.
+the overall figure; nor over shares, which are not people. A ``change`` row (an episode's
+month, fitted as its ratio to the month before) is reported as the level it is, like any
+count: the ARD says how far the model's figures are from the record, the loss what the fit
+is asked to match.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from migflow.model.geography import (
 from migflow.model.recorder import KIND_INDEX
 from migflow.model.results import Results
 
-from .targets import BOUND_ERRORS, SHARES
+from .targets import BOUND_ERRORS, SHARES, previous_rows
 
 OFFSET = 1000.0
 SHARE_OFFSET = 0.01
@@ -100,9 +103,14 @@ def offsets(targets: pd.DataFrame) -> np.ndarray:
 
 
 def log_errors(sim: np.ndarray, targets: pd.DataFrame) -> np.ndarray:
-    """Signed log ratio per row (0 where a bound holds; NaN outside window)."""
+    """Signed log ratio per row (0 where a bound holds; NaN outside window). A ``change``
+    row's error is its log ratio less the month before's: how far the model's rise or fall
+    from that month is from the record's, whatever the level both started from."""
     data, offset = targets["value"].to_numpy(), offsets(targets)
     err = np.log((sim + offset) / (data + offset))
+    before = previous_rows(targets)
+    change = before >= 0
+    err[change] = err[change] - err[before[change]]
     return np.where(bound_holds(err, targets["error"].to_numpy()), 0.0, err)
 
 

@@ -25,7 +25,10 @@ error          relative (|sim - data| / data), minimum (a lower bound: only a sh
                counts, for counts known to be incomplete such as IOM's missing migrants) or
                maximum (an upper bound: only an excess counts, for a figure that includes
                people the model cannot have, such as a census count of everyone born
-               abroad, most of whom arrived before the model's window)
+               abroad, most of whom arrived before the model's window) or change (the
+               month is fitted as its ratio to the month before in the same series, which
+               must be a row of its own: for the months of a natural experiment, whose
+               measure is the fall or the rise, not the level it reached)
 source         where the figure comes from
 =============  ==========================================================================
 
@@ -71,7 +74,7 @@ QUANTITIES = (
 )
 SHARES = ("darien_third_country_share",)  # quantities that are shares (0..1), not people
 NATIONALITIES = (*ORIGINS, "OTHER", "ALL")
-ERRORS = ("relative", "minimum", "maximum")
+ERRORS = ("relative", "minimum", "maximum", "change")
 BOUND_ERRORS = ("minimum", "maximum")  # error kinds that bound rather than give a value
 MAX_FILE_BYTES = 5_000_000
 MAX_VALUE = 1e10  # people: above everyone in the Americas
@@ -135,7 +138,48 @@ def load_targets(path: str | Path = DEFAULT_TARGETS) -> pd.DataFrame:
     table["weight"] = table["weight"].astype(float)
     table["start_month"] = table["start"].map(parse_month)
     table["end_month"] = table["end"].map(parse_month)
-    return table.reset_index(drop=True)
+    table = table.reset_index(drop=True)
+    _check_changes(table, source)
+    return table
+
+
+SERIES = ["quantity", "country", "nationality"]  # the columns that name one series
+
+
+def previous_rows(targets: pd.DataFrame) -> np.ndarray:
+    """For each ``change`` row, the position of the row of the month before in the same
+    series (-1 for other rows and for a change row without one)."""
+    out = np.full(len(targets), -1)
+    change = (targets["error"] == "change").to_numpy()
+    if not change.any():
+        return out
+    single = targets["start_month"] == targets["end_month"]
+    key = zip(*(targets[c] for c in [*SERIES, "start_month"]), strict=True)
+    position = {k: i for i, k in enumerate(key) if single.iat[i]}
+    for i in np.flatnonzero(change):
+        row = targets.iloc[i]
+        before = (*(row[c] for c in SERIES), row["start_month"] - 1)
+        out[i] = position.get(before, -1)
+    return out
+
+
+def _check_changes(table: pd.DataFrame, source: str) -> None:
+    """A change row is one month, and its month before is a row of the same series."""
+    before = previous_rows(table)
+    for i in np.flatnonzero((table["error"] == "change").to_numpy()):
+        where = f"row {i + 2} ({table.at[i, 'id']})"
+        if table.at[i, "start"] != table.at[i, "end"]:
+            raise InputError(
+                f"{where}: a change is one month's ratio to the month before; start and end "
+                f"must be the same month (got {table.at[i, 'start']}..{table.at[i, 'end']})",
+                source=source, field="error",
+            )  # fmt: skip
+        if before[i] < 0:
+            raise InputError(
+                f"{where}: a change needs the month before ({', '.join(SERIES)} alike, one "
+                "month) as a row of its own; add it or use error = relative",
+                source=source, field="error",
+            )  # fmt: skip
 
 
 def _check_row(row: pd.Series, where: str, source: str) -> None:

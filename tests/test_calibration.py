@@ -23,7 +23,7 @@ from migflow.calibration.goals import goals
 from migflow.calibration.history import history_scenario
 from migflow.calibration.paths import DEFAULT_TARGETS
 from migflow.calibration.posterior import load_posterior
-from migflow.calibration.simulate import ard_by_group, loss, simulated_values
+from migflow.calibration.simulate import OFFSET, ard_by_group, log_errors, loss, simulated_values
 from migflow.calibration.space import ParameterSpace
 from migflow.calibration.targets import COLUMNS, load_targets
 from migflow.model.calendar import parse_month
@@ -163,6 +163,47 @@ def test_a_bound_counts_only_when_broken_and_stays_out_of_the_overall_ard():
     assert broken_ard["darien_deaths"] == pytest.approx(2 / 3)
     # the overall ARD is the count's alone, whether the bounds hold or not
     assert held_ard["overall"] == pytest.approx(0.1) == broken_ard["overall"]
+
+
+def test_an_episode_month_is_fitted_as_its_change_from_the_month_before():
+    """The months of a natural experiment are fitted by their fall, not by the floor it
+    reached: a fall as steep as the record's costs nothing whatever the level, and no fall
+    costs a lot. As levels the same months made a fit give up the wave (docs/calibration.md)."""
+    table = load_targets()
+    series = table.query("nationality == 'VEN' and group in ['darien_monthly', 'episodes']")
+    months = series[series["start"].between("2022-07", "2023-01")].reset_index(drop=True)
+    assert list(months["error"]) == ["relative"] + ["change"] * 6  # July, then the episode
+    data = months["value"].to_numpy()
+    three_times = 3 * (data + OFFSET) - OFFSET  # every month three times the record
+    err = log_errors(three_times, months)
+    assert err[0] == pytest.approx(np.log(3))  # July is a level
+    assert err[1:] == pytest.approx(0, abs=1e-12)  # the changes are the record's
+    as_levels = log_errors(three_times, months.assign(error="relative"))
+    assert as_levels[1:] == pytest.approx(np.log(3))
+    no_fall = data.copy()
+    no_fall[4] = no_fall[3]  # November as many as October
+    november = log_errors(no_fall, months)[4]
+    assert november == pytest.approx(np.log((data[3] + OFFSET) / (data[4] + OFFSET)))
+    assert november > 3  # 40,593 in October, 668 in November: a fall of 98%
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda t: t[t["id"] != "darien_month_2022-07_VEN"], "needs the month before"),
+        (
+            lambda t: t.assign(
+                start=t["start"].where(t["id"] != "darien_month_2022-11_VEN", "2022-10")
+            ),
+            "start and end must be the same month",
+        ),
+    ],
+)
+def test_a_change_without_its_month_before_is_refused(tmp_path, shipped_table, change, expected):
+    path = _write(tmp_path, change(shipped_table))
+    with pytest.raises(InputError, match=expected) as info:
+        load_targets(path)
+    assert info.value.field == "error" and "darien_month_2022-" in str(info.value)
 
 
 # ------------------------------------------------------------------ identifiability
