@@ -74,6 +74,10 @@ FREE = (
     # went from home to the Darién and beyond overland, a journey a cost linear in its
     # length puts out of a new emigrant's reach
     "distance_curvature",
+    # what holds a settled migrant where they are against a step back towards home: the
+    # split of Venezuelans among Colombia, Ecuador and Peru (UNHCR's stocks), which a cheap
+    # onward road drifted north without it
+    "onward_backtrack_disutility",
 )  # fmt: skip
 LOG_SCALE_PREFIXES = (
     "emigration_base", "onward_consider_hazard", "return_hazard", "programme_uptake",

@@ -175,6 +175,21 @@ class PathTable:
     def by_start(self) -> dict[int, np.ndarray]:
         return {s: np.flatnonzero(self.start == s) for s in np.unique(self.start)}
 
+    @cached_property
+    def towards_origin(self) -> np.ndarray:
+        """(P, O) bool: whether the path is, for a migrant moving on from a host, a step
+        back the way they came: it ends nearer the origin's country than it starts
+        (great-circle, between the countries' representative points; Peru to Ecuador to
+        Colombia, for a Venezuelan), without crossing the Darién or ending in the United
+        States. Those are the way north, nearer the Caribbean origins as the crow flies
+        (Haitians from Chile) but not back. Never for an origin without a point
+        (extra-continental)."""
+        km = np.array([[great_circle_km(o, c) for c in CODES] for o in ORIGINS])  # (O, C)
+        north = self.crosses[:, EDGE_INDEX[DARIEN]] | (self.end == INDEX["USA"])
+        out = (km[:, self.end] < km[:, self.start]).T & ~north[:, None]
+        out.flags.writeable = False
+        return out
+
     def alternatives(
         self, start: int, origin: int, exclude_ends: tuple[int, ...] = ()
     ) -> np.ndarray:

@@ -181,6 +181,18 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             "cost everyone the same.",
         ),
         ParameterSpec(
+            "onward_backtrack_disutility",
+            0.0,
+            0.0,
+            10.0,
+            "utility",
+            "What a step back the way one came costs a migrant moving on from a host: a "
+            "path that ends nearer their own country than where they live (Peru to Ecuador "
+            "or Colombia, for a Venezuelan). The journey there was paid for, the job and "
+            "papers are where they are, and nothing at the end is new: the onward moves "
+            "documented for 2018-2023 went south or north through the Darien, not back.",
+        ),
+        ParameterSpec(
             "air_km_equivalent",
             1500.0,
             200.0,

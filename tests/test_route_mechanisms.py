@@ -208,6 +208,34 @@ def test_moving_on_makes_the_road_cheaper_but_not_a_flight():
     np.testing.assert_allclose(cost[1] - cost[0], np.broadcast_to(road[:, None], cost[0].shape))
 
 
+def test_a_step_back_towards_home_costs_a_settled_migrant_and_nobody_else():
+    """Moving on from Peru to Ecuador or Colombia takes a Venezuelan back the way they came:
+    it costs ``onward_backtrack_disutility`` on top of the road, for migrants moving on only.
+    The way north (the Darién, the United States) is never a step back, though the US lies
+    nearer Haiti than Chile does."""
+    base = small_baseline(scale=500, end="2016-06")
+    cost = {}
+    for weight in (0.0, 1.5):
+        model = MigrationModel(base, default_parameters({"onward_backtrack_disutility": weight}))
+        model.step()
+        model._in_step = True
+        cost[weight] = MonthlyUtilities(model).path_cost
+    paths = model.paths
+    back = paths.towards_origin
+    np.testing.assert_array_equal(cost[0.0][0], cost[1.5][0])  # new emigrants
+    np.testing.assert_allclose(cost[0.0][1] - cost[1.5][1], 1.5 * back)
+
+    def step_back(start, end, origin="VEN"):
+        ours = (paths.start == INDEX[start]) & (paths.end == INDEX[end])
+        return bool(back[ours, ORIGIN_INDEX[origin]].any())
+
+    assert step_back("PER", "ECU") and step_back("ECU", "COL") and step_back("CHL", "PER")
+    assert not step_back("COL", "ECU") and not step_back("ECU", "PER")
+    assert not step_back("CHL", "USA", "HTI")
+    north = paths.crosses[:, EDGE_INDEX[DARIEN]] | (paths.end == INDEX["USA"])
+    assert not back[north].any()
+
+
 # ------------------------------------------------------------------ news on the way
 def test_travellers_who_hear_of_an_expulsion_order_stop_before_the_darien():
     """The month an expulsion order starts, fewer Venezuelans cross the Darién when

@@ -95,10 +95,15 @@ class MonthlyUtilities:
         # dollars, which is why those who moved on from South American hosts went north
         # overland (Haitians from Brazil and Chile, Venezuelans from Colombia and Peru).
         # Shape (2, P, O).
+        # A step back towards one's own country costs a settled migrant more than the road
+        # (``onward_backtrack_disutility``): without it the cheap onward road let
+        # Venezuelans drift back north from Peru to Ecuador to Colombia by the hundred
+        # thousand a year, a counter-current no figure shows (docs/calibration.md).
+        onward = -journey_cost(p, paths.land_km, paths.n_air, p["onward_distance_factor"])
+        backtrack = p["onward_backtrack_disutility"] * paths.towards_origin  # (P, O)
         self.path_cost = np.stack([
             -journey_cost(p, paths.land_km, paths.n_air)[:, None] + other,
-            -journey_cost(p, paths.land_km, paths.n_air, p["onward_distance_factor"])[:, None]
-            + other,
+            onward[:, None] - backtrack + other,
         ])  # fmt: skip
         # the part of a path's value that policy sets, as news of it reaches migrants on the
         # way (mechanisms/news.py): enforcement, expulsions, risk and a programme's pull at
