@@ -78,6 +78,9 @@ FREE = (
     # split of Venezuelans among Colombia, Ecuador and Peru (UNHCR's stocks), which a cheap
     # onward road drifted north without it
     "onward_backtrack_disutility",
+    # how slowly word of a relief at the US border spreads: Venezuelans, released there from
+    # 2020-04, came in numbers only through 2021 (US encounters FY2020-2021)
+    "relief_learning_rate",
 )  # fmt: skip
 LOG_SCALE_PREFIXES = (
     "emigration_base", "onward_consider_hazard", "return_hazard", "programme_uptake",

@@ -245,6 +245,19 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             "Jan-2023 package for Cubans, Haitians and Nicaraguans inform it.",
         ),
         ParameterSpec(
+            "relief_learning_rate",
+            1.0,
+            0.01,
+            1.0,
+            "share per month",
+            "How fast word of a relief at the US border spreads: each month, the share of "
+            "the gap closed between the deterrent migrants of a nationality believe the "
+            "border holds (interdiction, expulsion) and the one it holds, when it got "
+            "better; a tightening is believed at once. 1 = at once. Venezuelans, released at "
+            "the border from 2020-04, came in numbers only through 2021 (295 in January, "
+            "7,484 in May; AP).",
+        ),
+        ParameterSpec(
             "route_nest_lambda",
             0.5,
             0.1,

@@ -236,6 +236,49 @@ def test_a_step_back_towards_home_costs_a_settled_migrant_and_nobody_else():
     assert not back[north].any()
 
 
+def test_a_relief_at_the_us_border_is_believed_slowly_and_a_tightening_at_once():
+    """Venezuelans turned back (0.9) until mid-2015, then only the baseline's share, then
+    turned back again from 2016: with ``relief_learning_rate`` r the believed deterrent
+    closes r of its gap to the real one each month after the relief, it rises to the real
+    one in the month of the tightening, and paths across the US border cost the excess."""
+    base = _with_enforcement(
+        small_baseline(scale=500, end="2016-03"),
+        edge="MEX-USA", interdiction=0.9, origins=["VEN"], start="2015-01", end="2015-06",
+    )  # fmt: skip
+    base = _with_enforcement(base, edge="MEX-USA", interdiction=0.9, origins=["VEN"],
+                             start="2016-01")  # fmt: skip
+    rate = 0.25
+    model = MigrationModel(base, default_parameters({"relief_learning_rate": rate}))
+    believed, actual, extra_cost = [], [], []
+    us = model.paths.crosses[:, EDGE_INDEX[US_BORDER]]
+    while model.running:
+        model.step()
+        util = model.utilities
+        believed.append(model.us_border_belief[VEN])
+        actual.append(believed[-1] - util._believed_extra[VEN])
+        # the excess is carried by every path across the US border, and no other
+        model._in_step = True
+        at_once = MonthlyUtilities(model).path_cost
+        model._in_step = False
+        extra_cost.append(at_once)
+    believed, actual = np.array(believed), np.array(actual)
+    relief, tightening = 6, 12  # 2015-07 and 2016-01
+    assert actual[relief] < actual[relief - 1]
+    np.testing.assert_allclose(believed[:relief], actual[:relief])
+    gap = believed[relief - 1] - actual[relief]
+    for k in range(relief, tightening):
+        np.testing.assert_allclose(believed[k] - actual[k], gap * (1 - rate) ** (k - relief + 1))
+    np.testing.assert_allclose(believed[tightening:], actual[tightening:])
+    model = MigrationModel(base, default_parameters({"relief_learning_rate": 1.0}))
+    for _ in range(relief + 1):
+        model.step()
+    model._in_step = True
+    instant = MonthlyUtilities(model).path_cost
+    excess = believed[relief] - actual[relief]
+    change = instant[:, :, VEN] - extra_cost[relief][:, :, VEN]
+    np.testing.assert_allclose(change, np.broadcast_to(excess * us, change.shape), atol=1e-12)
+
+
 # ------------------------------------------------------------------ news on the way
 def test_travellers_who_hear_of_an_expulsion_order_stop_before_the_darien():
     """The month an expulsion order starts, fewer Venezuelans cross the Darién when

@@ -81,6 +81,10 @@ class MonthlyUtilities:
         # happens next (Venezuelans flew to Mexico visa-free for years before they came to
         # the border in numbers in 2021)
         us_cost = np.maximum(p["us_border_disutility"] - route_information(model, US_BORDER), 0.0)
+        # what migrants believe the US border costs them: a relief is learnt slowly
+        self.us_believed, self._believed_extra = us_border_belief(
+            model, interdiction * irregular, sched.expulsion[t]
+        )
         # deterrence: what policy makes a path cost (P, O each), in choice and in the news
         deterred = self._deterred = self._deterrence(model, interdiction, sched.expulsion[t])
         other = (
@@ -141,8 +145,12 @@ class MonthlyUtilities:
         p, crosses = model.params, model.paths.crosses.astype(float)
         stopped = interdiction * self._irregular
         risk = model.death_probability(interdiction) * self._irregular
+        enforcement = p["beta_enforcement"] * (crosses @ np.where(expelled, 0.0, stopped))
+        if self._believed_extra.any():  # a relief at the US border not yet believed
+            us = crosses[:, EDGE_INDEX[US_BORDER]]
+            enforcement = enforcement + us[:, None] * self._believed_extra[None, :]
         return (
-            p["beta_enforcement"] * (crosses @ np.where(expelled, 0.0, stopped)),
+            enforcement,
             p["beta_expulsion"] * (crosses @ np.where(expelled, stopped, 0.0)),
             p["beta_risk"] * (crosses @ risk),
         )
@@ -165,6 +173,26 @@ class MonthlyUtilities:
             path_cost = self.path_cost + lifted[None, :, :]
             self._closed = OpenAlternatives(model, self, closed=True, path_cost=path_cost)
         return self._closed
+
+
+def us_border_belief(model, stopped, expelled) -> tuple[np.ndarray, np.ndarray]:
+    """What migrants of each origin believe interdiction and expulsion at the US border
+    cost them this month, and how far that is above what they cost, (O,) each. A tightening
+    is believed at once; a relief (release at the border where people were detained or
+    returned to Mexico, the end of Title 42) closes ``relief_learning_rate`` of the gap each
+    month, as word of it spreads from those who got through. Venezuelans, released at the
+    border from 2020-04, came in numbers only through 2021: 295 in January, 7,484 in May
+    (AP; docs/evidence_2022_2023.md § 5). ``stopped`` and ``expelled`` are (E, O), this
+    month's; last month's belief is ``model.us_border_belief_before`` (None in the first
+    month)."""
+    p, us = model.params, EDGE_INDEX[US_BORDER]
+    out = np.where(expelled[us], 0.0, stopped[us])
+    actual = p["beta_enforcement"] * out + p["beta_expulsion"] * (stopped[us] - out)
+    before, rate = model.us_border_belief_before, p["relief_learning_rate"]
+    if before is None or rate >= 1.0:
+        return actual, np.zeros_like(actual)
+    believed = np.maximum(actual, before - rate * (before - actual))
+    return believed, believed - actual
 
 
 def journey_cost(p, land_km: np.ndarray, n_air: np.ndarray, road_factor: float = 1.0):
