@@ -424,7 +424,7 @@ def calibration_report(
         settings = post.settings.get("settings", {})
         information, covered, weighted = measure(
             post.point, chosen, settings.get("scale", 100), settings.get("seed", 0), coverage,
-            importance,
+            importance, post.settings.get("free_parameters"),
         )  # fmt: skip
         print_information(information)
         information.to_csv(out / "parameter_information.csv", index=False)

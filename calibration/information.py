@@ -128,17 +128,19 @@ def measure(
     seed: int,
     truths: int = 0,
     proposals: int = 0,
+    names: tuple[str, ...] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None, dict | None]:
     """The information table at ``point`` (the fitted values), with the history scenario
     the fit ran at ``scale`` and ``seed``: one run at the point and one per parameter. With
     ``truths`` > 0, also the coverage of the local intervals over that many synthetic truths
     (``linear_coverage``, one run each), else None; with ``proposals`` > 0, the
     ``importance_check`` of the local posterior with that many draws (one run each), else
-    None."""
+    None. ``names`` are the parameters the fit set free (by default those a fit sets free
+    now): a fit made before a parameter existed is measured in its own terms."""
     from .fit import evaluate
     from .history import history_for
 
-    space = ParameterSpace()
+    space = ParameterSpace(tuple(names)) if names else ParameterSpace()
     scenario = history_for(targets, scale, seed)
     sims = []
 

@@ -479,6 +479,28 @@ def test_the_information_table_tells_a_decided_parameter_from_one_left_at_its_pr
     assert np.sum(residuals(sim, targets) ** 2) == pytest.approx(loss(sim, targets))
 
 
+def test_a_fit_made_before_a_parameter_existed_is_measured_in_its_own_terms(monkeypatch):
+    """The report measures the shipped fit over the parameters it set free: a parameter
+    freed since (here every one but three) is not looked up in its point (it was a
+    KeyError in `migflow calibration-report`)."""
+    from migflow.calibration import fit, information
+
+    names = ("beta_network", "beta_risk", "stay_utility")
+    point = {"beta_network": 0.1, "beta_risk": 3.0, "stay_utility": 0.2}
+    steps = []
+
+    def evaluate(values, scenario, targets):  # a misfit that moves with one parameter
+        steps.append(values)
+        return targets["value"].to_numpy() * (1.1 + values["beta_network"])
+
+    monkeypatch.setattr(fit, "evaluate", evaluate)
+    table, _, _ = information.measure(
+        point, load_targets().query("start >= '2016'").head(30), 1000, 0, names=names
+    )
+    assert list(table["parameter"]) == list(names) and list(table["point"]) == [0.1, 3.0, 0.2]
+    assert len(steps) == 1 + len(names) and set(steps[0]) == set(names)
+
+
 @pytest.mark.parametrize("bend", [0.0, 1000.0])
 def test_local_intervals_cover_synthetic_truths_only_where_the_model_is_near_linear(bend):
     """With a linear model and the noise the likelihood assumes, the 50% and 90% intervals
