@@ -236,6 +236,28 @@ def print_untargeted(table) -> None:
     console.print(t)
 
 
+def print_from_a_host(table, targets) -> None:
+    """The point's share of Darién crossers who came from a host, by nationality, under the
+    survey's figure where the targets have it."""
+    from rich.table import Table
+
+    survey = targets[targets["quantity"] == "darien_third_country_share"]
+    note = "; ".join(
+        f"documented {row.value:.0%} of {row.nationality} in {row.start}..{row.end}"
+        for row in survey.itertuples()
+    )
+    t = Table(
+        title="Darién crossers who had lived 6 months or more in a host first (point estimate)",
+        caption=note or None,
+    )
+    for col in ("period", "nationality", "crossers", "from a host"):
+        t.add_column(col, justify="right")
+    for row in table.dropna(subset=["crossers"]).itertuples():
+        share = f"{row.from_a_host:.0%}" if row.crossers > 0 else "-"
+        t.add_row(row.period, row.nationality, f"{row.crossers:,.0f}", share)
+    console.print(t)
+
+
 def print_information(table) -> None:
     """What the targets say about each parameter near the point (``information.py``)."""
     from rich.table import Table
@@ -356,7 +378,7 @@ def _report(posterior, targets, draws, out: Path, title: str):
     from .report import ard_table, fit_table, plots, simulate_draws
 
     settings = posterior.settings.get("settings", {})
-    sims, point_stocks = simulate_draws(
+    sims, point = simulate_draws(
         posterior, targets, draws, settings.get("scale", 100), settings.get("seed", 0)
     )
     table = fit_table(targets, sims)
@@ -370,7 +392,7 @@ def _report(posterior, targets, draws, out: Path, title: str):
     measured.to_csv(out / "goals.csv", index=False)
     files = plots(targets, table, out, title)
     err.print(f"wrote {out}/fit.csv and {', '.join(p.name for p in files)}")
-    return table, ard, point_stocks
+    return table, ard, point
 
 
 @commands.command("calibration-report")
@@ -392,7 +414,7 @@ def calibration_report(
     from .identification import spread_table
     from .information import measure
     from .posterior import load_posterior
-    from .report import untargeted_stocks
+    from .report import from_a_host, untargeted_stocks
     from .targets import load_targets
 
     with user_errors():
@@ -413,10 +435,13 @@ def calibration_report(
             _report_seconds(post, chosen, draws + coverage + importance), yes=yes, source=None,
             what=f"{draws} draws, {coverage} synthetic truths and {importance} weighted draws",
         )  # fmt: skip
-        _, _, point_stocks = _report(post, chosen, draws, out, "in-sample fit")
-        loose = untargeted_stocks(point_stocks, chosen)
+        _, _, point = _report(post, chosen, draws, out, "in-sample fit")
+        loose = untargeted_stocks(point.settled()[-1], chosen)
         print_untargeted(loose)
         loose.to_csv(out / "untargeted_stocks.csv", index=False)
+        hosts = from_a_host(point)
+        print_from_a_host(hosts, chosen)
+        hosts.to_csv(out / "darien_from_a_host.csv", index=False)
         spread = spread_table(post.ensemble, post.point, box_width=post.box_width)
         print_spread(spread)
         spread.to_csv(out / "parameter_spread.csv", index=False)

@@ -419,12 +419,13 @@ def test_stock_plots_have_one_panel_per_host_and_nationality(tmp_path, monkeypat
 def test_the_report_lists_large_stocks_no_target_covers():
     """Where a fit parks surplus migrants shows up: here Haitians in Brazil, once the bound
     that covers them is taken out of the table."""
-    from migflow.calibration.report import simulate_draws, untargeted_stocks
+    from migflow.calibration.report import from_a_host, simulate_draws, untargeted_stocks
 
     posterior = load_posterior()
     targets = select_targets(load_targets(posterior.folder / "targets.csv"), None)
     s = posterior.settings["settings"]
-    _, stocks = simulate_draws(posterior, targets, 1, s["scale"], s["seed"])
+    sims, point = simulate_draws(posterior, targets, 1, s["scale"], s["seed"])
+    stocks = point.settled()[-1]
     listed = untargeted_stocks(stocks, targets, top=50)
     pairs = set(zip(listed["host"], listed["nationality"], strict=True))
     assert ("BRA", "HTI") not in pairs and ("COL", "VEN") not in pairs
@@ -434,6 +435,16 @@ def test_the_report_lists_large_stocks_no_target_covers():
     unbounded = targets[targets["id"] != "bound_HTI_BRA_2021"]
     listed = untargeted_stocks(stocks, unbounded, top=50)
     assert ("BRA", "HTI") in set(zip(listed["host"], listed["nationality"], strict=True))
+
+    # and who crossed the Darién from a host, by nationality: the survey target's quantity
+    # (every nationality, Oct-Dec 2023) and the wave's crossings, read from the same run
+    hosts = from_a_host(point).set_index(["period", "nationality"])
+    by_id = dict(zip(targets["id"], sims[0], strict=True))
+    assert hosts.loc[("Oct-Dec 2023", "ALL"), "from_a_host"] == pytest.approx(
+        by_id["survey_darien_third_country_2023Q4"]
+    )
+    assert hosts.loc[("2022", "VEN"), "crossers"] == pytest.approx(by_id["darien_2022_VEN"])
+    assert hosts["from_a_host"].between(0, 1).all() and len(hosts) == 3 * 7
 
 
 def test_goals_name_their_unit_and_the_documented_figures_meet_every_one():
