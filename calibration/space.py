@@ -81,6 +81,9 @@ FREE = (
     # how slowly word of a relief at the US border spreads: Venezuelans, released there from
     # 2020-04, came in numbers only through 2021 (US encounters FY2020-2021)
     "relief_learning_rate",
+    # emigrants with the means to go far at once: who crosses the Darién straight from home
+    # (R4V's survey of late 2023), which the onward road alone could not give
+    "resourced_share",
 )  # fmt: skip
 LOG_SCALE_PREFIXES = (
     "emigration_base", "onward_consider_hazard", "return_hazard", "programme_uptake",

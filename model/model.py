@@ -28,8 +28,7 @@ from .mechanisms import PURPOSE_SLOTS
 from .mechanisms.choice import (
     MonthlyUtilities,
     alternative_table,
-    choose,
-    chosen_if_open,
+    choose_emigrants,
     start_journey,
 )
 from .mechanisms.emigration import emigrate
@@ -126,10 +125,10 @@ class MigrationModel(mesa.Model):
         react_to_news(self, self._last_path_values)  # travellers hear of policy changes
         self._last_path_values = path_values(self.utilities)
         new = emigrate(self)  # 1. emigration
-        chosen, value = choose(self, new, allow_stay=False, with_values=True)  # 2. choice
-        #    legal pathways at origin, or waiting at home for a place on one: open to those
-        #    who want to reach the pathway's destination, were its roads open or not
-        wanted = chosen_if_open(self, new, chosen, value) if self.pathways_open() else chosen
+        #    2. choice, and legal pathways at origin, or waiting at home for a place on
+        #    one: open to those who want to reach the pathway's destination, were its roads
+        #    open or not
+        chosen, wanted, _ = choose_emigrants(self, new, self.pathways_open())
         diverted, waiting = divert(self, new, wanted, at_origin=True, may_wait=True)
         going = ~diverted & ~waiting & (chosen >= 0)
         start_journey(self, new[going], chosen[going])

@@ -181,6 +181,18 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             "cost everyone the same.",
         ),
         ParameterSpec(
+            "resourced_share",
+            0.0,
+            0.0,
+            1.0,
+            "share of new emigrants",
+            "Share of new emigrants who leave with the means to go far at once (savings, a "
+            "smuggler paid ahead, family abroad): their road weighs as little as a settled "
+            "migrant's moving on (onward_distance_factor), so some go straight north. R4V's "
+            "survey of the Darien's crossers, Oct-Dec 2023: 61% had not lived six months or "
+            "more in another country first.",
+        ),
+        ParameterSpec(
             "onward_backtrack_disutility",
             0.0,
             0.0,

@@ -279,6 +279,22 @@ def test_a_relief_at_the_us_border_is_believed_slowly_and_a_tightening_at_once()
     np.testing.assert_allclose(change, np.broadcast_to(excess * us, change.shape), atol=1e-12)
 
 
+def test_emigrants_with_the_means_to_go_far_go_further():
+    """With common random numbers, a share of new emigrants whose road weighs as a settled
+    migrant's moving on makes the journeys longer: more edges crossed per emigrant, and
+    more of them crossing into Peru, Chile and Brazil rather than stopping in Colombia."""
+    base = small_baseline(scale=500, end="2017-12")
+    runs = {s: _run(base, resourced_share=s) for s in (0.0, 0.5)}
+    emigrated = KIND_INDEX["emigrated"]
+    per_emigrant = {
+        s: m.recorder.flow.sum() / m.recorder.events[:, emigrated].sum() for s, m in runs.items()
+    }
+    assert per_emigrant[0.5] > per_emigrant[0.0]
+    far = [EDGE_INDEX[e] for e in ("ECU-PER", "PER-CHL", "VEN-BRA")]
+    ven = {s: m.recorder.flow[:, far, VEN].sum() for s, m in runs.items()}
+    assert ven[0.5] > ven[0.0] > 0
+
+
 # ------------------------------------------------------------------ news on the way
 def test_travellers_who_hear_of_an_expulsion_order_stop_before_the_darien():
     """The month an expulsion order starts, fewer Venezuelans cross the Darién when

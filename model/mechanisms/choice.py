@@ -31,7 +31,7 @@ from ..geography import DARIEN, EDGE_INDEX, HOST_MASK, INDEX, ORIGIN_NODE, ORIGI
 from ..policy import CLOSED
 from ..population import INTEGRATED, REGULARISED, TRANSIT
 from ..random_streams import draw32, gumbel_inplace
-from . import PURPOSE_CHOICE
+from . import PURPOSE_CHOICE, PURPOSE_RESOURCES
 from .pathways import appointment_chance
 
 STAY = -1
@@ -130,7 +130,7 @@ class MonthlyUtilities:
         self.stay_reg = p["stay_regularised_bonus"]
         self.stay_int = p["stay_integrated_bonus"]
         self.open = OpenAlternatives(model, self)
-        self._model, self._closed = model, None
+        self._model, self._closed, self._resourced = model, None, {}
         # the onward logsum, once the reconsideration hazard has computed it this month
         # (settlement.py), for the expectation updated after settlement
         self.onward_best = None
@@ -155,6 +155,19 @@ class MonthlyUtilities:
             p["beta_risk"] * (crosses @ risk),
         )
 
+    def resourced(self, closed: bool = False) -> OpenAlternatives:
+        """``open`` (or ``closed``) as a new emigrant with the means to go far at once
+        weighs it: their road costs what a settled migrant's moving on does. Built on first
+        use: only months with such emigrants need it."""
+        if closed not in self._resourced:
+            if closed:
+                self.closed  # noqa: B018 (builds the closed paths' costs)
+            onward = (self._closed_path_cost if closed else self.path_cost)[1]
+            self._resourced[closed] = OpenAlternatives(
+                self._model, self, closed=closed, path_cost=np.stack([onward, onward])
+            )
+        return self._resourced[closed]
+
     @property
     def closed(self) -> OpenAlternatives:
         """The paths policy closes this month (a visa, a closed border), valued as they
@@ -172,6 +185,7 @@ class MonthlyUtilities:
             lifted = sum(now) - sum(if_open)  # (P, O)
             path_cost = self.path_cost + lifted[None, :, :]
             self._closed = OpenAlternatives(model, self, closed=True, path_cost=path_cost)
+            self._closed_path_cost = path_cost
         return self._closed
 
 
@@ -392,7 +406,7 @@ def stay_utility(util: MonthlyUtilities, pop, idx, loc, origin) -> np.ndarray:
     return stay_value(util, util.host[loc, origin], regularised, integrated)
 
 
-def choose(model, idx: np.ndarray, allow_stay: bool, with_values: bool = False):
+def choose(model, idx: np.ndarray, allow_stay: bool, with_values: bool = False, table=None):
     """Chosen path per agent in ``idx`` (``STAY`` for stayers or those with no open path),
     and with ``with_values`` also the chosen alternative's utility with its noise (staying's
     for those who stay; -inf where no path is open and staying is not allowed).
@@ -401,8 +415,10 @@ def choose(model, idx: np.ndarray, allow_stay: bool, with_values: bool = False):
     reconsider): the same choice as an argmax over the padded table, computed only where an
     alternative exists. Agents are taken in dense (agents x alternatives) blocks
     (``_blocks``), so each costs its alternatives' noise and an argmax, with no per-element
-    bookkeeping."""
+    bookkeeping. ``table``: the alternatives as valued for these agents (by default
+    ``util.open``)."""
     pop, util = model.pop, model.utilities
+    table = util.open if table is None else table
     n = len(idx)
     chosen = np.full(n, STAY, dtype=np.int64)
     best = np.full(n, -np.inf) if with_values else None
@@ -418,7 +434,7 @@ def choose(model, idx: np.ndarray, allow_stay: bool, with_values: bool = False):
         stay_total = stay + model.streams.gumbel(keys, util.salts[-1])
         if with_values:
             best = stay_total.copy()
-    for members, path, value in _best_paths(model, util.open, mode, group, keys):
+    for members, path, value in _best_paths(model, table, mode, group, keys):
         if allow_stay:
             moving = value >= stay_total[members]
             members, path, value = members[moving], path[moving], value[moving]
@@ -440,7 +456,12 @@ def _best_paths(model, table, mode: int, group: np.ndarray, keys: np.ndarray):
 
 
 def chosen_if_open(
-    model, idx: np.ndarray, chosen: np.ndarray, value: np.ndarray, reconsidering: bool = False
+    model,
+    idx: np.ndarray,
+    chosen: np.ndarray,
+    value: np.ndarray,
+    reconsidering: bool = False,
+    table=None,
 ) -> np.ndarray:
     """The path each migrant in ``idx`` would take if the paths policy closes this month
     were open, given their choice among the open ones (``choose`` with values): new
@@ -452,11 +473,12 @@ def chosen_if_open(
     States closed, nobody would choose one, and a parole would find no applicant. Each
     agent keeps the noise of every path (one salt per path id), so this is the argmax over
     the open and the closed paths together: the open choice unless a closed path is worth
-    more."""
+    more. ``table``: the closed paths as valued for these agents (by default
+    ``util.closed``)."""
     util = model.utilities
     if util.path_open.all():  # nothing closed this month
         return chosen.copy()
-    table = util.closed
+    table = util.closed if table is None else table
     group = model.pop.loc[idx].astype(np.int64) * util.host.shape[1] + model.pop.origin[idx]
     wanted = chosen.copy()
     mode = int(reconsidering)
@@ -468,6 +490,41 @@ def chosen_if_open(
         better = best > value[has[members]]
         wanted[has[members[better]]] = path[better]
     return wanted
+
+
+def choose_emigrants(model, new: np.ndarray, pathways_open: bool):
+    """Where this month's new emigrants ``new`` head: the path each chose among the open
+    ones (``STAY`` if none is open), the path each would take were the closed ones open
+    too (what a legal pathway reads), and the utility of the choice.
+
+    A share ``resourced_share`` of them (one draw per emigrant) leave with the means to go
+    far at once: savings, a smuggler paid ahead, family abroad. Their road weighs as a
+    settled migrant's moving on does (``onward_distance_factor``), so some go straight
+    north where the others first settle nearby. Without them every journey north began
+    with years in a South American host, and the model's Darién crossers came from a host
+    0.70-0.79 of the time, where R4V's survey of October-December 2023 found 39%
+    (docs/calibration.md, Known limits)."""
+    share = model.params["resourced_share"]
+    if share <= 0.0 or len(new) == 0:
+        chosen, value = choose(model, new, allow_stay=False, with_values=True)
+        wanted = chosen_if_open(model, new, chosen, value) if pathways_open else chosen
+        return chosen, wanted, value
+    util = model.utilities
+    u = model.streams.uniform(model.pop.key[new], model.month, PURPOSE_RESOURCES)
+    chosen = np.full(len(new), STAY, dtype=np.int64)
+    value = np.full(len(new), -np.inf)
+    wanted = chosen.copy()
+    for rich in (False, True):
+        part = np.flatnonzero((u < share) == rich)
+        table = util.resourced() if rich else None
+        chosen[part], value[part] = choose(model, new[part], False, True, table=table)
+        if pathways_open:
+            closed = util.resourced(closed=True) if rich else None
+            wanted[part] = chosen_if_open(model, new[part], chosen[part], value[part],
+                                          table=closed)  # fmt: skip
+        else:
+            wanted[part] = chosen[part]
+    return chosen, wanted, value
 
 
 class _Block:
