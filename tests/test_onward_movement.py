@@ -66,7 +66,9 @@ def test_the_onward_logsum_is_the_nested_logsum_of_each_groups_open_paths(lam):
 
 
 def test_sensitivity_zero_is_the_constant_hazard():
-    model = _model_after(20, onward_consider_hazard=0.02, onward_gap_sensitivity=0.0)
+    model = _model_after(
+        20, onward_consider_hazard=0.02, onward_gap_sensitivity=0.0, onward_news_sensitivity=0.0
+    )
     assert (_hazard(model) == 0.02).all()
 
 
