@@ -77,10 +77,9 @@ class MigrationModel(mesa.Model):
             [len(self.paths.by_start.get(c, ())) > 0 for c in range(N_C)]
         )
         self._last_path_values = None  # last month's path values (mechanisms/news.py)
-        # what migrants believe the US border costs them, this month and the month before
-        # (``us_border_belief``): the utilities of a month read the month before's only, so
-        # building them again in the same month gives the same values
-        self.us_border_belief = self.us_border_belief_before = None
+        # what migrants believed last month the US border costs them (``us_border_belief``):
+        # the utilities of a month read it, so building them again gives the same values
+        self.us_border_belief_before = None
         # the onward pull settled migrants have come to expect (mechanisms/settlement.py)
         self.expected_onward_pull = None
         self.expected_onward_pull_if_open = None
@@ -119,16 +118,16 @@ class MigrationModel(mesa.Model):
     def _month(self) -> None:
         """The five steps of one month, in order."""
         self._open_slots()
-        self.us_border_belief_before = self.us_border_belief
+        if self.t > 0:
+            self.us_border_belief_before = self.utilities.us_believed
         self.utilities = MonthlyUtilities(self)
-        self.us_border_belief = self.utilities.us_believed
         react_to_news(self, self._last_path_values)  # travellers hear of policy changes
         self._last_path_values = path_values(self.utilities)
         new = emigrate(self)  # 1. emigration
         #    2. choice, and legal pathways at origin, or waiting at home for a place on
         #    one: open to those who want to reach the pathway's destination, were its roads
         #    open or not
-        chosen, wanted, _ = choose_emigrants(self, new, self.pathways_open())
+        chosen, wanted = choose_emigrants(self, new, self.pathways_open())
         diverted, waiting = divert(self, new, wanted, at_origin=True, may_wait=True)
         going = ~diverted & ~waiting & (chosen >= 0)
         start_journey(self, new[going], chosen[going])

@@ -253,35 +253,31 @@ def test_a_relief_at_the_us_border_is_believed_slowly_and_a_tightening_at_once()
     )  # fmt: skip
     base = _with_enforcement(base, edge="MEX-USA", interdiction=0.9, origins=["VEN"],
                              start="2016-01")  # fmt: skip
-    rate = 0.25
+    rate, relief, tightening = 0.25, 6, 12  # 2015-07 and 2016-01
     model = MigrationModel(base, default_parameters({"relief_learning_rate": rate}))
-    believed, actual, extra_cost = [], [], []
-    us = model.paths.crosses[:, EDGE_INDEX[US_BORDER]]
+    believed, actual = [], []
     while model.running:
         model.step()
         util = model.utilities
-        believed.append(model.us_border_belief[VEN])
+        believed.append(util.us_believed[VEN])
         actual.append(believed[-1] - util._believed_extra[VEN])
-        # the excess is carried by every path across the US border, and no other
-        model._in_step = True
-        at_once = MonthlyUtilities(model).path_cost
-        model._in_step = False
-        extra_cost.append(at_once)
+        if model.t == relief + 1:
+            slow = util.path_cost
     believed, actual = np.array(believed), np.array(actual)
-    relief, tightening = 6, 12  # 2015-07 and 2016-01
     assert actual[relief] < actual[relief - 1]
     np.testing.assert_allclose(believed[:relief], actual[:relief])
     gap = believed[relief - 1] - actual[relief]
     for k in range(relief, tightening):
         np.testing.assert_allclose(believed[k] - actual[k], gap * (1 - rate) ** (k - relief + 1))
     np.testing.assert_allclose(believed[tightening:], actual[tightening:])
+    # the excess is carried by every path across the US border, and no other: the month of
+    # the relief, against the same month believed at once (the runs are the same before it)
     model = MigrationModel(base, default_parameters({"relief_learning_rate": 1.0}))
     for _ in range(relief + 1):
         model.step()
-    model._in_step = True
-    instant = MonthlyUtilities(model).path_cost
+    change = model.utilities.path_cost[:, :, VEN] - slow[:, :, VEN]
+    us = model.paths.crosses[:, EDGE_INDEX[US_BORDER]]
     excess = believed[relief] - actual[relief]
-    change = instant[:, :, VEN] - extra_cost[relief][:, :, VEN]
     np.testing.assert_allclose(change, np.broadcast_to(excess * us, change.shape), atol=1e-12)
 
 

@@ -145,13 +145,14 @@ class MonthlyUtilities:
         p, crosses = model.params, model.paths.crosses.astype(float)
         stopped = interdiction * self._irregular
         risk = model.death_probability(interdiction) * self._irregular
-        enforcement = p["beta_enforcement"] * (crosses @ np.where(expelled, 0.0, stopped))
+        removed, expelled_share = _by_kind(stopped, expelled)
+        enforcement = p["beta_enforcement"] * (crosses @ removed)
         if self._believed_extra.any():  # a relief at the US border not yet believed
             us = crosses[:, EDGE_INDEX[US_BORDER]]
             enforcement = enforcement + us[:, None] * self._believed_extra[None, :]
         return (
             enforcement,
-            p["beta_expulsion"] * (crosses @ np.where(expelled, stopped, 0.0)),
+            p["beta_expulsion"] * (crosses @ expelled_share),
             p["beta_risk"] * (crosses @ risk),
         )
 
@@ -163,6 +164,8 @@ class MonthlyUtilities:
             if closed:
                 self.closed  # noqa: B018 (builds the closed paths' costs)
             onward = (self._closed_path_cost if closed else self.path_cost)[1]
+            # both modes value the paths as a mover on does; only mode 0 (leaving home) is
+            # read, and building mode 1 too costs nothing measurable
             self._resourced[closed] = OpenAlternatives(
                 self._model, self, closed=closed, path_cost=np.stack([onward, onward])
             )
@@ -189,6 +192,13 @@ class MonthlyUtilities:
         return self._closed
 
 
+def _by_kind(stopped, expelled):
+    """The interdiction probabilities that remove or strand (ordinary enforcement) and those
+    that expel (Title 42), from the probabilities and where an expulsion order holds."""
+    removed = np.where(expelled, 0.0, stopped)
+    return removed, stopped - removed
+
+
 def us_border_belief(model, stopped, expelled) -> tuple[np.ndarray, np.ndarray]:
     """What migrants of each origin believe interdiction and expulsion at the US border
     cost them this month, and how far that is above what they cost, (O,) each. A tightening
@@ -200,8 +210,8 @@ def us_border_belief(model, stopped, expelled) -> tuple[np.ndarray, np.ndarray]:
     month's; last month's belief is ``model.us_border_belief_before`` (None in the first
     month)."""
     p, us = model.params, EDGE_INDEX[US_BORDER]
-    out = np.where(expelled[us], 0.0, stopped[us])
-    actual = p["beta_enforcement"] * out + p["beta_expulsion"] * (stopped[us] - out)
+    removed, expelled_share = _by_kind(stopped[us], expelled[us])
+    actual = p["beta_enforcement"] * removed + p["beta_expulsion"] * expelled_share
     before, rate = model.us_border_belief_before, p["relief_learning_rate"]
     if before is None or rate >= 1.0:
         return actual, np.zeros_like(actual)
@@ -494,8 +504,8 @@ def chosen_if_open(
 
 def choose_emigrants(model, new: np.ndarray, pathways_open: bool):
     """Where this month's new emigrants ``new`` head: the path each chose among the open
-    ones (``STAY`` if none is open), the path each would take were the closed ones open
-    too (what a legal pathway reads), and the utility of the choice.
+    ones (``STAY`` if none is open), and the path each would take were the closed ones open
+    too (what a legal pathway reads).
 
     A share ``resourced_share`` of them (one draw per emigrant) leave with the means to go
     far at once: savings, a smuggler paid ahead, family abroad. Their road weighs as a
@@ -508,23 +518,21 @@ def choose_emigrants(model, new: np.ndarray, pathways_open: bool):
     if share <= 0.0 or len(new) == 0:
         chosen, value = choose(model, new, allow_stay=False, with_values=True)
         wanted = chosen_if_open(model, new, chosen, value) if pathways_open else chosen
-        return chosen, wanted, value
+        return chosen, wanted
     util = model.utilities
     u = model.streams.uniform(model.pop.key[new], model.month, PURPOSE_RESOURCES)
     chosen = np.full(len(new), STAY, dtype=np.int64)
-    value = np.full(len(new), -np.inf)
     wanted = chosen.copy()
     for rich in (False, True):
         part = np.flatnonzero((u < share) == rich)
         table = util.resourced() if rich else None
-        chosen[part], value[part] = choose(model, new[part], False, True, table=table)
+        chosen[part], value = choose(model, new[part], False, True, table=table)
         if pathways_open:
             closed = util.resourced(closed=True) if rich else None
-            wanted[part] = chosen_if_open(model, new[part], chosen[part], value[part],
-                                          table=closed)  # fmt: skip
+            wanted[part] = chosen_if_open(model, new[part], chosen[part], value, table=closed)
         else:
             wanted[part] = chosen[part]
-    return chosen, wanted, value
+    return chosen, wanted
 
 
 class _Block:
