@@ -76,6 +76,7 @@ SHARES = ("darien_third_country_share",)  # quantities that are shares (0..1), n
 NATIONALITIES = (*ORIGINS, "OTHER", "ALL")
 ERRORS = ("relative", "minimum", "maximum", "change")
 BOUND_ERRORS = ("minimum", "maximum")  # error kinds that bound rather than give a value
+SERIES = ["quantity", "country", "nationality"]  # the columns that name one series
 MAX_FILE_BYTES = 5_000_000
 MAX_VALUE = 1e10  # people: above everyone in the Americas
 MAX_WEIGHT = 1e6
@@ -141,9 +142,6 @@ def load_targets(path: str | Path = DEFAULT_TARGETS) -> pd.DataFrame:
     table = table.reset_index(drop=True)
     _check_changes(table, source)
     return table
-
-
-SERIES = ["quantity", "country", "nationality"]  # the columns that name one series
 
 
 def previous_rows(targets: pd.DataFrame) -> np.ndarray:
