@@ -109,6 +109,7 @@ def test_the_intervals_cover_synthetic_truths_at_their_nominal_rates(toy_posteri
     parameters, outcomes = coverage_check(toy_posterior, toy_runs, 40, SMALL, seed=9)
     assert parameters["covered_50"].mean() == pytest.approx(0.5, abs=0.15)
     assert parameters["covered_90"].mean() == pytest.approx(0.9, abs=0.1)
+    assert outcomes["covered_50"].mean() == pytest.approx(0.5, abs=0.1)
     assert outcomes["covered_90"].mean() == pytest.approx(0.9, abs=0.1)
 
 
