@@ -31,7 +31,7 @@ def goals(targets: pd.DataFrame, median: np.ndarray) -> pd.DataFrame:
 
     def value(ids, column):
         present = [i for i in ids if i in frame.index]
-        if len(present) < len(ids) or frame.loc[present, "sim"].isna().any():
+        if not ids or len(present) < len(ids) or frame.loc[present, "sim"].isna().any():
             return np.nan
         return float(frame.loc[present, column].sum())
 

@@ -294,6 +294,10 @@ def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoi
     information = pd.read_csv(out / "parameter_information.csv")
     assert list(information["parameter"]) == list(ParameterSpace().names)
     assert 0 <= record["coverage"]["parameters_90"] <= 1
+    # the goals at the point are said with the loss; before 2022 only the overall ARD's
+    assert record["in_sample"]["goals"] == 1
+    assert record["in_sample"]["goals_met"] == int(record["in_sample"]["ard"]["overall"] <= 0.15)
+    assert any("goals of issue 15 met at the point" in m for m in messages)
     # what calibration-report prints of it: the spread against the prior, and the coverage
     from migflow.calibration.commands import print_ensemble_coverage, print_spread
     from migflow.calibration.identification import spread_table
@@ -452,6 +456,16 @@ def test_goals_name_their_unit_and_the_documented_figures_meet_every_one():
     measured = goals(targets, targets["value"].to_numpy())
     assert set(measured["unit"]) == {"people", "share", "ARD"}
     assert measured["met"].all(), measured
+
+
+def test_goals_a_window_cannot_measure_are_not_measured_as_zero():
+    """A fit that stops before 2022 (a hindcast's training) has no Darién counts of 2022: its
+    goals for them are unmeasured (NaN), not zero crossings against a documented zero."""
+    targets = select_targets(load_targets(), "2021-12")
+    measured = goals(targets, targets["value"].to_numpy()).set_index("goal")
+    unmeasured = ["Darién crossings 2022", "Darién crossings 2023"]
+    assert measured.loc[unmeasured, "simulated"].isna().all()
+    assert measured["simulated"].notna().sum() == 3  # stocks to 2021, US to FY2021, overall
 
 
 def test_the_information_table_tells_a_decided_parameter_from_one_left_at_its_prior():
