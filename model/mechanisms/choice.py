@@ -164,10 +164,9 @@ class MonthlyUtilities:
             if closed:
                 self.closed  # noqa: B018 (builds the closed paths' costs)
             onward = (self._closed_path_cost if closed else self.path_cost)[1]
-            # both modes value the paths as a mover on does; only mode 0 (leaving home) is
-            # read, and building mode 1 too costs nothing measurable
+            # only leaving home (mode 0), valued as a mover on values the paths
             self._resourced[closed] = OpenAlternatives(
-                self._model, self, closed=closed, path_cost=np.stack([onward, onward])
+                self._model, self, closed=closed, path_cost=onward[None], modes=1
             )
         return self._resourced[closed]
 
@@ -336,26 +335,29 @@ class OpenAlternatives:
     ``nest_count``, the two salts of each in ``nest_salt``), and ``local_nest`` gives each
     alternative's place in its group's list: an agent's nest shock is a function of the
     agent and the nest only, so it is drawn once per nest (about 9 for 19 paths for a new
-    emigrant) and shared by the paths to that destination."""
+    emigrant) and shared by the paths to that destination.
+
+    ``modes=1`` builds the first mode only (leaving home), for a table no one reads when
+    reconsidering (``MonthlyUtilities.resourced``); ``path_cost`` then has that mode only."""
 
     def __init__(
-        self, model, util: MonthlyUtilities, closed: bool = False, path_cost=None
+        self, model, util: MonthlyUtilities, closed: bool = False, path_cost=None, modes: int = 2
     ):  # fmt: skip
-        alts = model.alternatives  # (2, C, O, W)
+        alts = model.alternatives[:modes]  # (modes, C, O, W)
         safe = np.where(alts >= 0, alts, 0)
         origin = np.arange(alts.shape[2])[None, None, :, None]
-        mode = np.arange(2)[:, None, None, None]
+        mode = np.arange(modes)[:, None, None, None]
         cost = util.path_cost if path_cost is None else path_cost
         utility = util.host[model.paths.end[safe], origin] + cost[mode, safe, origin]
         allowed = util.path_open[safe, origin]
         open_ = (alts >= 0) & (~allowed if closed else allowed) & np.isfinite(utility)
-        self.count = open_.sum(axis=3).reshape(2, -1)  # (2, groups)
+        self.count = open_.sum(axis=3).reshape(modes, -1)  # (modes, groups)
         self.start = np.cumsum(self.count, axis=1) - self.count  # within each mode
-        self.utility = [utility[m][open_[m]] for m in (0, 1)]  # row-major: group, slot
-        self.path = [alts[m][open_[m]] for m in (0, 1)]
+        self.utility = [utility[m][open_[m]] for m in range(modes)]  # row-major: group, slot
+        self.path = [alts[m][open_[m]] for m in range(modes)]
         self.salt = [util.salts[path] for path in self.path]  # each element's noise salt
         self.nest = [model.paths.end[path].astype(np.int64) for path in self.path]
-        nests = [_group_nests(self.count[m], self.nest[m]) for m in (0, 1)]
+        nests = [_group_nests(self.count[m], self.nest[m]) for m in range(modes)]
         self.nest_count = [n[0] for n in nests]  # (groups,) distinct nests
         self.nest_start = [n[1] for n in nests]  # (groups,) into nest_salt
         self.local_nest = [n[2] for n in nests]  # (elements,) into the group's nests
