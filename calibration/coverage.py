@@ -12,7 +12,7 @@ data allow, sampling noise included. The truth it is checked against is therefor
 run at the true parameters with a seed of its own, not the run the synthetic figures were
 made from: that run's sampling noise is in the data the refit saw, so it sits nearer the
 centre of the intervals than a new run would, and the check would find intervals too wide
-that are not (on the fit of 2026-12-01, 64% of targets inside their 50% intervals).
+that are not.
 
 Two simplifications, both because a full calibration per truth would take 50 times the
 calibration's time: the refit samples the calibration's last emulator (its runs are not
