@@ -84,7 +84,16 @@ def test_app_starts_on_the_baseline_already_run_without_exceptions():
     assert number(metric(at, "Darién crossings, per year").value) > 0
     banner = [w.value for w in at.warning] + [s.value for s in at.success]
     assert any(b.startswith(("Uncalibrated starting values", "Calibrated")) for b in banner)
-    assert len(at.get("plotly_chart")) >= 7  # five yearly series, monthly Darién, hosts, flows
+    # the first tab only: five yearly series, monthly Darién, Venezuelans by host
+    assert len(at.get("plotly_chart")) == 7
+    assert not at.get("download_button")  # a hidden tab is neither computed nor drawn
+    for tab, drawn in (("Map", "chart_map"), ("Flows", "chart_sankey")):
+        at.session_state["view"] = tab
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert [c.key for c in at.get("plotly_chart")] == [drawn]
+    at.session_state["view"] = "Tables and downloads"
+    at.run()
     downloads = [d.label for d in at.get("download_button")]
     assert downloads == ["Results (CSV, zip)", "Results (Parquet, zip)", "Scenario (TOML)"]
 
@@ -292,6 +301,8 @@ def test_downloads_hold_the_same_numbers_as_migflow_run(tmp_path, monkeypatch):
     run_button(at).click()
     at.run()
     assert not at.exception, [e.value for e in at.exception]
+    at.session_state["view"] = "Tables and downloads"
+    at.run()
     toml_file = tmp_path / "more_visas.toml"
     toml_file.write_bytes(captured["more_visas.toml"])
     out = tmp_path / "cli"

@@ -149,6 +149,11 @@ def test_app_in_headless_chromium_runs_a_scenario_and_shows_results(app_server, 
             expect(pathways.locator('[data-testid="stMetricDelta"]')).to_contain_text("+")
             page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for()
             expect(page.get_by_text("Cost per Darién crossing averted")).to_be_visible()
+            # Each tab is drawn when chosen: the map, then the flow diagram.
+            for tab, drawn in (("Map", "chart_map"), ("Flows", "chart_sankey")):
+                page.get_by_role("tab", name=tab).click()
+                page.locator(f".st-key-{drawn} .main-svg").first.wait_for()
+            page.get_by_role("tab", name="Time series").click()
             # The brief for a meeting downloads as one page that names the change.
             with page.expect_download() as download:
                 page.get_by_role("button", name="Brief for a meeting (HTML, prints to PDF)").click()

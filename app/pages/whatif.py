@@ -6,10 +6,13 @@ import pandas as pd
 import streamlit as st
 
 from migflow.app import brief, charts, documented, downloads, indicators, route_map, runs
-from migflow.app.sidebar import render_sidebar
+from migflow.app.sidebar import applied_scenario, render_sidebar
 from migflow.app.state import changes_from
 
-scenario = render_sidebar()
+# The browser draws the page in the order it arrives, so the headlines go first and the
+# sidebar's fifty-odd lever boxes after them; the scenario is known before the sidebar is
+# drawn (its buttons apply their changes in callbacks, before this script runs).
+scenario = applied_scenario()
 
 st.title("What if …? Migrant flows in the Americas")
 results, baseline, reference, seconds = runs.run_with_baseline(scenario)
@@ -132,138 +135,154 @@ st.caption(
     "levers' effect, not noise. Absolute numbers depend on the parameters (see the banner above)."
 )
 
+render_sidebar()
+
 # ------------------------------------------------------------------ charts
 table, documented_path = documented.load_documented()
+# Only the chosen tab is computed and drawn (switching tabs reruns the page): hidden, the map,
+# the flow diagram and the tables would still be drawn on every visit and lever change, and
+# the browser draws the whole page before it shows any of it, headlines included.
 tab_series, tab_map, tab_flows, tab_data = st.tabs(
-    ["Time series", "Map", "Flows", "Tables and downloads"]
+    ["Time series", "Map", "Flows", "Tables and downloads"], key="view", on_change="rerun"
 )
 
-with tab_series:
-    band_summaries = None
-    posterior, why = runs.load_posterior_safely()
-    if posterior is None:
-        st.info(f"Uncertainty: {runs.NO_POSTERIOR} ({why}).")
-    else:
-        c1, c2 = st.columns([1, 2])
-        show = c1.checkbox("Show uncertainty bands", key="bands", help="Runs the scenario once "
-                           "per posterior draw, same seed; the band spans the 5th to 95th "
-                           "percentile of those runs (parameter uncertainty only).")  # fmt: skip
-        k = c2.slider("Posterior draws", 5, 40, 10, key="band_k")
-        if show:
-            band_runs = runs.band_runs(scenario, k) or []
-            band_summaries = [r.summary for r in band_runs] or None
-        if band_summaries:
-            outside = indicators.outside_band(results.summary, band_summaries)
-            st.caption(
-                f"Bands: the 5th–95th percentile of {k} runs of this scenario, one per "
-                "parameter set drawn from the calibration posterior, all with the same seed. "
-                "The line is the run everyone sees (the calibrated point estimate), which the "
-                "posterior's spread need not contain"
-                + (
-                    f": here it lies outside the band in {outside:.0%} of the years of the "
-                    "series drawn, a sign that the point estimate and the posterior ensemble "
-                    "disagree (see the calibration report)."
-                    if outside > 0
-                    else "."
-                )
-            )
-    names = ("this scenario", "baseline")
-    shown_baseline = None if is_baseline else baseline
-    left, right = st.columns(2)
-    for i, key in enumerate(("darien", "us", "regularisations", "pathways", "deaths")):
-        column = charts.SERIES[key].column
-        band = indicators.band(band_summaries, column) if band_summaries else None
-        fig = charts.series_figure(key, results, shown_baseline, table, band, names)
-        (left if i % 2 == 0 else right).plotly_chart(fig, key=f"chart_{key}")
-        if charts.SERIES[key].note:
-            (left if i % 2 == 0 else right).caption(charts.SERIES[key].note)
-    host_bands = (
-        {h: indicators.band(band_summaries, f"venezuelans_in_{h}") for h in charts.MAIN_HOSTS}
-        if band_summaries
-        else None
-    )
-    right.plotly_chart(
-        charts.darien_monthly_figure(results, shown_baseline, table, names), key="chart_monthly"
-    )
-    right.caption("Documented: Panama's monthly counts, 2020–2021 (none in April, May, July 2020).")
-    st.plotly_chart(
-        charts.venezuelans_figure(results, shown_baseline, table, host_bands, names),
-        key="chart_venezuelans",
-    )
-    st.caption(
-        "Documented: UNHCR end-year counts of Venezuelans (refugees, asylum-seekers and others in "
-        "need of protection) and figures from the Los Angeles Declaration statements. The model "
-        "counts only those who left since its start year, so it falls short of stocks built up "
-        "before."
-    )
-    if documented_path is not None:
-        where = documented_path.relative_to(documented.ROOT)
-        st.caption(f"Documented figures read from `{where}`.")
-
-with tab_map:
-    change = not is_baseline and st.toggle("Change against the baseline", key="map_change")
-    st.plotly_chart(route_map.map_figure(results, baseline, period, change=change), key="chart_map")
-    st.caption(
-        "Each line joins two countries' points (capitals; the United States at its southwest "
-        "border) and is as wide as the people crossing that way a year on average, over the "
-        "years chosen above; dashed lines are flights. Numbers are on the eight largest; "
-        "hover over a line for its figure. Only crossings that succeed are counted (an "
-        "attempt stopped at a border is not), and returns and back-and-forth moves are left "
-        "out."
-    )
-
-with tab_flows:
-    origins = st.multiselect(
-        "Nationalities",
-        charts.ORIGINS,
-        default=list(charts.ORIGINS),
-        format_func=charts.country_name,
-        key="flow_origins",
-    )
-    if origins:
-        if not is_baseline and st.toggle("Change against the baseline", key="sankey_change"):
-            fig = charts.sankey_change_figure(results, baseline, period, tuple(origins))
+if tab_series.open:
+    with tab_series:
+        band_summaries = None
+        posterior, why = runs.load_posterior_safely()
+        if posterior is None:
+            st.info(f"Uncertainty: {runs.NO_POSTERIOR} ({why}).")
         else:
-            fig = charts.sankey_figure(results, period, tuple(origins))
-        st.plotly_chart(fig, key="chart_sankey")
-        st.caption(
-            "People crossing each border in the years chosen above, left to right from origin "
-            "through transit to host; returns and back-and-forth moves are left out. What "
-            "enters a country and does not leave it stayed there, returned, died on the way "
-            "or was still on the way."
+            c1, c2 = st.columns([1, 2])
+            show = c1.checkbox(
+                "Show uncertainty bands",
+                key="bands",
+                help="Runs the scenario once per posterior draw, same seed; the band spans the "
+                "5th to 95th percentile of those runs (parameter uncertainty only).",
+            )
+            k = c2.slider("Posterior draws", 5, 40, 10, key="band_k")
+            if show:
+                band_runs = runs.band_runs(scenario, k) or []
+                band_summaries = [r.summary for r in band_runs] or None
+            if band_summaries:
+                outside = indicators.outside_band(results.summary, band_summaries)
+                st.caption(
+                    f"Bands: the 5th–95th percentile of {k} runs of this scenario, one per "
+                    "parameter set drawn from the calibration posterior, all with the same seed. "
+                    "The line is the run everyone sees (the calibrated point estimate), which the "
+                    "posterior's spread need not contain"
+                    + (
+                        f": here it lies outside the band in {outside:.0%} of the years of the "
+                        "series drawn, a sign that the point estimate and the posterior ensemble "
+                        "disagree (see the calibration report)."
+                        if outside > 0
+                        else "."
+                    )
+                )
+        names = ("this scenario", "baseline")
+        shown_baseline = None if is_baseline else baseline
+        left, right = st.columns(2)
+        for i, key in enumerate(("darien", "us", "regularisations", "pathways", "deaths")):
+            column = charts.SERIES[key].column
+            band = indicators.band(band_summaries, column) if band_summaries else None
+            fig = charts.series_figure(key, results, shown_baseline, table, band, names)
+            (left if i % 2 == 0 else right).plotly_chart(fig, key=f"chart_{key}")
+            if charts.SERIES[key].note:
+                (left if i % 2 == 0 else right).caption(charts.SERIES[key].note)
+        host_bands = (
+            {h: indicators.band(band_summaries, f"venezuelans_in_{h}") for h in charts.MAIN_HOSTS}
+            if band_summaries
+            else None
         )
-    else:
-        st.info("Pick at least one nationality.")
+        right.plotly_chart(
+            charts.darien_monthly_figure(results, shown_baseline, table, names), key="chart_monthly"
+        )
+        right.caption(
+            "Documented: Panama's monthly counts, 2020–2021 (none in April, May, July 2020)."
+        )
+        st.plotly_chart(
+            charts.venezuelans_figure(results, shown_baseline, table, host_bands, names),
+            key="chart_venezuelans",
+        )
+        st.caption(
+            "Documented: UNHCR end-year counts of Venezuelans (refugees, asylum-seekers and "
+            "others in need of protection) and figures from the Los Angeles Declaration "
+            "statements. The model counts only those who left since its start year, so it falls "
+            "short of stocks built up before."
+        )
+        if documented_path is not None:
+            where = documented_path.relative_to(documented.ROOT)
+            st.caption(f"Documented figures read from `{where}`.")
 
-with tab_data:
-    st.markdown("**Yearly summary** (whole window)")
-    st.dataframe(results.summary, hide_index=True)
-    stem = downloads.file_stem(scenario.name)
-    toml_text = st.session_state["applied_toml"]
-    c1, c2, c3 = st.columns(3)
-    c1.download_button(
-        "Results (CSV, zip)",
-        runs.packed_results(toml_text, "csv", results, scenario),
-        file_name=f"{stem}_results_csv.zip",
-        mime="application/zip",
-        help="stocks, flows, events, spending, summary as CSV, plus manifest.json and "
-        "scenario.toml",
-        key="download_csv",
-    )
-    c2.download_button(
-        "Results (Parquet, zip)",
-        runs.packed_results(toml_text, "parquet", results, scenario),
-        file_name=f"{stem}_results_parquet.zip",
-        mime="application/zip",
-        help="The same files `migflow run --out` writes, plus scenario.toml",
-        key="download_parquet",
-    )
-    c3.download_button(
-        "Scenario (TOML)",
-        downloads.scenario_toml(scenario),
-        file_name=f"{stem}.toml",
-        mime="application/toml",
-        help="The scenario with every lever written out; `migflow run` accepts it and "
-        "reproduces these results.",
-        key="download_toml",
-    )
+if tab_map.open:
+    with tab_map:
+        change = not is_baseline and st.toggle("Change against the baseline", key="map_change")
+        st.plotly_chart(
+            route_map.map_figure(results, baseline, period, change=change), key="chart_map"
+        )
+        st.caption(
+            "Each line joins two countries' points (capitals; the United States at its southwest "
+            "border) and is as wide as the people crossing that way a year on average, over the "
+            "years chosen above; dashed lines are flights. Numbers are on the eight largest; "
+            "hover over a line for its figure. Only crossings that succeed are counted (an "
+            "attempt stopped at a border is not), and returns and back-and-forth moves are left "
+            "out."
+        )
+
+if tab_flows.open:
+    with tab_flows:
+        origins = st.multiselect(
+            "Nationalities",
+            charts.ORIGINS,
+            default=list(charts.ORIGINS),
+            format_func=charts.country_name,
+            key="flow_origins",
+        )
+        if origins:
+            if not is_baseline and st.toggle("Change against the baseline", key="sankey_change"):
+                fig = charts.sankey_change_figure(results, baseline, period, tuple(origins))
+            else:
+                fig = charts.sankey_figure(results, period, tuple(origins))
+            st.plotly_chart(fig, key="chart_sankey")
+            st.caption(
+                "People crossing each border in the years chosen above, left to right from origin "
+                "through transit to host; returns and back-and-forth moves are left out. What "
+                "enters a country and does not leave it stayed there, returned, died on the way "
+                "or was still on the way."
+            )
+        else:
+            st.info("Pick at least one nationality.")
+
+if tab_data.open:
+    with tab_data:
+        st.markdown("**Yearly summary** (whole window)")
+        st.dataframe(results.summary, hide_index=True)
+        stem = downloads.file_stem(scenario.name)
+        toml_text = st.session_state["applied_toml"]
+        c1, c2, c3 = st.columns(3)
+        c1.download_button(
+            "Results (CSV, zip)",
+            runs.packed_results(toml_text, "csv", results, scenario),
+            file_name=f"{stem}_results_csv.zip",
+            mime="application/zip",
+            help="stocks, flows, events, spending, summary as CSV, plus manifest.json and "
+            "scenario.toml",
+            key="download_csv",
+        )
+        c2.download_button(
+            "Results (Parquet, zip)",
+            runs.packed_results(toml_text, "parquet", results, scenario),
+            file_name=f"{stem}_results_parquet.zip",
+            mime="application/zip",
+            help="The same files `migflow run --out` writes, plus scenario.toml",
+            key="download_parquet",
+        )
+        c3.download_button(
+            "Scenario (TOML)",
+            downloads.scenario_toml(scenario),
+            file_name=f"{stem}.toml",
+            mime="application/toml",
+            help="The scenario with every lever written out; `migflow run` accepts it and "
+            "reproduces these results.",
+            key="download_toml",
+        )
