@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from pathlib import Path
 
 import typer
@@ -51,6 +53,22 @@ def can_open_browser() -> bool:
     return has_screen and sys.stdin.isatty()
 
 
+def _warm_up_once_serving(wait_seconds: float = 120.0) -> None:
+    """Fill the server's cache with the baseline's run (``migflow.app.runs.warm_up``) as soon
+    as the server exists; the app's modules are imported only then, so their caches are the
+    server's."""
+    from streamlit import runtime
+
+    began = time.monotonic()
+    while not runtime.exists():
+        if time.monotonic() - began > wait_seconds:
+            return
+        time.sleep(0.05)
+    from migflow.app.runs import warm_up
+
+    warm_up()
+
+
 @commands.command("app")
 def app_command(
     port: int = typer.Option(8501, "--port", help="Port to serve on"),
@@ -62,6 +80,7 @@ def app_command(
     """Start the what-if app (a Streamlit server on localhost); Ctrl+C stops it."""
     from streamlit.web import cli as streamlit_cli
 
+    threading.Thread(target=_warm_up_once_serving, name="migflow-warm-up", daemon=True).start()
     headless = headless or not can_open_browser()
     typer.echo(f"migflow app: open http://{address}:{port} in a browser; Ctrl+C stops it")
     try:

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from migflow.model.calendar import parse_month
 from migflow.model.checkpoint import SavedStates, run_until, small_enough, snapshot
@@ -103,7 +104,9 @@ def run_with_baseline(scenario: Scenario) -> tuple[Results, Results, Scenario, f
 def _progress_bar() -> tuple[Callable[[int, int], None], Callable[[], object]]:
     """A progress bar's mover and its remover. Made inside the cached functions, so a
     cache hit replays it (instantly, ending empty) instead of touching an element made
-    elsewhere."""
+    elsewhere. Outside a page run (``warm_up``) there is no page to draw it on."""
+    if get_script_run_ctx(suppress_warning=True) is None:
+        return lambda t, n: None, lambda: None
     bar = st.progress(0.0, text="Running the model…")
 
     def progress(t: int, n: int) -> None:
@@ -121,6 +124,24 @@ def _run_from_reference(toml_text: str, reference_toml: str) -> Results:
     results = run_from_reference(scenario, reference, _saved_states(), progress)
     done()
     return results
+
+
+def warm_up() -> None:
+    """Run the baseline into the cache every session of this server shares, so that the
+    first visitor sees its results as soon as every later one.
+
+    ``migflow app`` calls it in a thread of its own once the server exists (the cache is the
+    server's). A visitor who comes before it ends waits for the same run, not a second one
+    (Streamlit computes each cached value once, under a lock). Any failure is left for the
+    page, which runs it again and reports it in words."""
+    try:
+        run(shipped_scenario(BASELINE))
+        load_posterior_safely()
+        from . import brief, charts, documented, indicators, route_map  # noqa: F401 (imports)
+
+        documented.load_documented()
+    except Exception:
+        return
 
 
 # ------------------------------------------------------------------ calibration

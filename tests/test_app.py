@@ -905,3 +905,22 @@ def test_a_lever_change_runs_from_the_baselines_saved_state_and_gives_the_full_r
     for table in ("summary", "stocks", "flows", "events", "spending"):
         assert getattr(results, table).equals(getattr(full, table)), table
     assert not results.flows.equals(baseline.flows)
+
+
+def test_the_baseline_warmed_up_at_server_start_is_the_run_the_first_visitor_sees(monkeypatch):
+    """``migflow app`` runs the baseline before anyone visits (runs.warm_up, in a thread of
+    its own); the first visitor's page must take that run from the cache, not run it again."""
+    runs._run_cached.clear()
+    runs_made = []
+    real_run_until = runs.run_until
+
+    def counted(*args, **kwargs):
+        runs_made.append(args[0].name)
+        return real_run_until(*args, **kwargs)
+
+    monkeypatch.setattr(runs, "run_until", counted)
+    runs.warm_up()
+    assert runs_made == ["baseline"]
+    at = start_app()
+    assert runs_made == ["baseline"]
+    assert number(metric(at, "Darién crossings, per year").value) > 0
