@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-import threading
-import time
 from pathlib import Path
 
 import typer
@@ -53,20 +51,24 @@ def can_open_browser() -> bool:
     return has_screen and sys.stdin.isatty()
 
 
-def _warm_up_once_serving(wait_seconds: float = 120.0) -> None:
-    """Fill the server's cache with the baseline's run (``migflow.app.runs.warm_up``) as soon
-    as the server exists; the app's modules are imported only then, so their caches are the
-    server's."""
-    from streamlit import runtime
+def _warm_up() -> None:
+    """Run the baseline into the cache the server's sessions share (``migflow.app.runs.warm_up``)
+    before the server starts to listen: a server that answers is one whose first visitor sees
+    the baseline as soon as every later one. The cache is made before the server, so
+    Streamlit's note that it has no server yet is silenced."""
+    import logging
 
-    began = time.monotonic()
-    while not runtime.exists():
-        if time.monotonic() - began > wait_seconds:
-            return
-        time.sleep(0.05)
-    from migflow.app.runs import warm_up
+    import streamlit.runtime.caching.cache_data_api  # noqa: F401 (makes the logger first)
 
-    warm_up()
+    note = logging.getLogger("streamlit.runtime.caching.cache_data_api")
+    level = note.level
+    note.setLevel(logging.ERROR)
+    try:
+        from migflow.app.runs import warm_up
+
+        warm_up()
+    finally:
+        note.setLevel(level)
 
 
 @commands.command("app")
@@ -80,8 +82,9 @@ def app_command(
     """Start the what-if app (a Streamlit server on localhost); Ctrl+C stops it."""
     from streamlit.web import cli as streamlit_cli
 
-    threading.Thread(target=_warm_up_once_serving, name="migflow-warm-up", daemon=True).start()
     headless = headless or not can_open_browser()
+    typer.echo("migflow app: running the baseline once, for every visitor (a few seconds)")
+    _warm_up()
     typer.echo(f"migflow app: open http://{address}:{port} in a browser; Ctrl+C stops it")
     try:
         streamlit_cli.main(args=streamlit_args(port, address, headless), prog_name="streamlit")

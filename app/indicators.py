@@ -150,6 +150,33 @@ def headline(results: Results, baseline: Results, years: tuple[int, int]) -> lis
     return out
 
 
+def yearly_table(
+    results: Results, baseline: Results | None, years: tuple[int, int]
+) -> pd.DataFrame:
+    """The headline outcomes year by year over ``years``, in words and rounded as the cards
+    are: flows in the year, stocks at its end; with ``baseline``, each value followed by its
+    change against it. A plain table draws at once in the browser, where the charts' library
+    takes seconds to load, so it is what a visit shows first."""
+    first, last = years
+    rows = {}
+    for name, _ in CARDS:
+        outcome = OUTCOME[name]
+        when = ", end of year" if outcome.kind == "stock" else ""
+        summary = results.summary.set_index("year")[name]
+        base = None if baseline is None else baseline.summary.set_index("year")[name]
+        cells = []
+        for year in range(first, last + 1):
+            value = float(summary.get(year, np.nan))
+            text = fmt(value, outcome.unit)
+            if base is not None:
+                text += f" ({fmt_signed(value - float(base.get(year, np.nan)), outcome.unit)})"
+            cells.append(text)
+        rows[outcome.label + when] = cells
+    table = pd.DataFrame(rows, index=[str(y) for y in range(first, last + 1)])
+    table.index.name = "Year"
+    return table
+
+
 #: the "n/a" reason of each cost-effectiveness figure (calibration.uncertainty.EFFECTS)
 _NO_EFFECT = {
     "darien_crossings": "this scenario averts no Darién crossings (it has as many or more than "

@@ -130,9 +130,7 @@ def warm_up() -> None:
     """Run the baseline into the cache every session of this server shares, so that the
     first visitor sees its results as soon as every later one.
 
-    ``migflow app`` calls it in a thread of its own once the server exists (the cache is the
-    server's). A visitor who comes before it ends waits for the same run, not a second one
-    (Streamlit computes each cached value once, under a lock). Any failure is left for the
+    ``migflow app`` calls it before the server starts to listen. Any failure is left for the
     page, which runs it again and reports it in words."""
     try:
         run(shipped_scenario(BASELINE))

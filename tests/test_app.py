@@ -84,9 +84,19 @@ def test_app_starts_on_the_baseline_already_run_without_exceptions():
     assert number(metric(at, "Darién crossings, per year").value) > 0
     banner = [w.value for w in at.warning] + [s.value for s in at.success]
     assert any(b.startswith(("Uncalibrated starting values", "Calibrated")) for b in banner)
-    # the first tab only: five yearly series, monthly Darién, Venezuelans by host
+    # A visit opens on the year-by-year table: the headline outcomes in each year of the
+    # window, in words; a hidden tab is neither computed nor drawn.
+    assert not at.get("plotly_chart") and not at.get("download_button")
+    yearly = at.table[0].value
+    assert list(yearly.columns) == [str(y) for y in range(first, last + 1)]
+    darien = yearly.loc["Darién crossings"].map(number)
+    shown_run, _ = runs.run(runs.baseline_for(loads_scenario(at.session_state["applied_toml"])))
+    by_year = shown_run.summary.set_index("year")["darien_crossings"]
+    for year, shown in darien.items():
+        assert shown == pytest.approx(by_year[int(year)], rel=0.005)  # three figures
+    at.session_state["view"] = "Time series"  # five yearly series, monthly Darién, hosts
+    at.run()
     assert len(at.get("plotly_chart")) == 7
-    assert not at.get("download_button")  # a hidden tab is neither computed nor drawn
     for tab, drawn in (("Map", "chart_map"), ("Flows", "chart_sankey")):
         at.session_state["view"] = tab
         at.run()
@@ -126,6 +136,9 @@ def test_levers_move_the_indicators_in_the_expected_direction():
     baseline_then = number(re.search(r"Baseline: ([\d,]+)", pathways.help).group(1))
     assert baseline_pathways > 0
     assert number(pathways.value) > baseline_then and pathways.delta.startswith("+")
+    # the year-by-year table gives each year's change in brackets, more arrivals every year
+    yearly = at.table[-1].value.loc["Legal pathway arrivals"]
+    assert all(re.search(r"\(\+[\d,]+\)$", cell) for cell in yearly), list(yearly)
     at.slider(key="lv_enf_COL-PAN").set_value(0.6)  # tighten enforcement at the Darién
     at.number_input(key="lv_int_PER").set_value(100.0)  # fund integration in Peru
     run_button(at).click()
@@ -645,6 +658,8 @@ def test_without_a_posterior_the_page_says_uncalibrated_and_shows_no_bands(monke
 def test_with_a_posterior_the_page_offers_uncertainty_bands(monkeypatch):
     monkeypatch.setattr(runs, "load_posterior_safely", lambda: (_FakePosterior({}), "fake"))
     at = start_app()
+    at.session_state["view"] = "Time series"
+    at.run()
     at.checkbox(key="bands").check()
     at.slider(key="band_k").set_value(5)
     at.run()

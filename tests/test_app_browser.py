@@ -115,6 +115,7 @@ def test_app_in_headless_chromium_runs_a_scenario_and_shows_results(app_server, 
             expect.set_options(timeout=PAGE_WAIT_MS)
             page.goto(app_server, wait_until="domcontentloaded")
             # Opens on the baseline, already run: charts drawn, indicators shown.
+            page.get_by_role("tab", name="Time series").click()  # a visit opens on the table
             page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for()
             expect(page.get_by_text("Darién crossings, per year").first).to_be_visible()
             expect(page.get_by_text("This is the baseline.")).to_be_visible()
@@ -147,6 +148,7 @@ def test_app_in_headless_chromium_runs_a_scenario_and_shows_results(app_server, 
                 has_text="Legal pathway arrivals"
             )
             expect(pathways.locator('[data-testid="stMetricDelta"]')).to_contain_text("+")
+            page.get_by_role("tab", name="Time series").click()  # a visit opens on the table
             page.locator('[data-testid="stPlotlyChart"] .main-svg').first.wait_for()
             expect(page.get_by_text("Cost per Darién crossing averted")).to_be_visible()
             # Each tab is drawn when chosen: the map, then the flow diagram.

@@ -35,8 +35,18 @@ if is_baseline:
     )
 else:
     added = changes_from(scenario, reference)
-    with st.expander(f"What differs from the baseline ({len(added)} lever entries)"):
-        st.dataframe(pd.DataFrame(added), hide_index=True)
+    left_out = changes_from(reference, scenario)
+    with st.expander(
+        f"What differs from the baseline ({len(added)} lever entries added, "
+        f"{len(left_out)} of the baseline's left out)"
+    ):
+        # plain tables: an interactive one loads a heavy script the first time it is shown
+        for rows, what in ((added, "Added"), (left_out, "The baseline's, left out")):
+            if rows:
+                st.markdown(f"**{what}**")
+                st.table(pd.DataFrame(rows).set_index("lever"))
+        if not added and not left_out:
+            st.caption("No lever differs: only the name or the seed does.")
 
 # ------------------------------------------------------------------ headline indicators
 years = indicators.years_of(results)
@@ -138,13 +148,39 @@ st.caption(
 render_sidebar()
 
 # ------------------------------------------------------------------ charts
+shown_baseline = None if is_baseline else baseline
+# A widget not drawn in a run loses its value; the chart tabs' widgets are drawn only while
+# their tab is open, so their values are carried over here (Streamlit's documented way).
+# (Their defaults are set here too, not in the widgets: a widget may not have both.)
+for key, default in (
+    ("bands", False),
+    ("band_k", 10),
+    ("map_change", False),
+    ("sankey_change", False),
+    ("flow_origins", list(charts.ORIGINS)),
+):
+    st.session_state[key] = st.session_state.get(key, default)
 table, documented_path = documented.load_documented()
-# Only the chosen tab is computed and drawn (switching tabs reruns the page): hidden, the map,
-# the flow diagram and the tables would still be drawn on every visit and lever change, and
-# the browser draws the whole page before it shows any of it, headlines included.
-tab_series, tab_map, tab_flows, tab_data = st.tabs(
-    ["Time series", "Map", "Flows", "Tables and downloads"], key="view", on_change="rerun"
+# Only the chosen tab is computed and drawn (switching tabs reruns the page): the browser
+# shows nothing of a page until it has drawn all of it, and the charts' library (Plotly) alone
+# takes 2-3 s to load there on a 2-core machine. So a visit opens on the year-by-year table,
+# which draws at once, and each chart tab is drawn when chosen.
+tab_years, tab_series, tab_map, tab_flows, tab_data = st.tabs(
+    ["Year by year", "Time series", "Map", "Flows", "Tables and downloads"],
+    key="view",
+    on_change="rerun",
 )
+
+if tab_years.open:
+    with tab_years:
+        st.table(indicators.yearly_table(results, shown_baseline, period).T)
+        until = documented.documented_until(table)
+        st.caption(
+            f"Each year of {span}: flows in that year, Venezuelans at its end"
+            + ("" if is_baseline else "; in brackets, the change against the baseline")
+            + ". The charts (Time series) set them against the documented figures"
+            + (f" through {until.year}." if until is not None else ".")
+        )
 
 if tab_series.open:
     with tab_series:
@@ -160,7 +196,7 @@ if tab_series.open:
                 help="Runs the scenario once per posterior draw, same seed; the band spans the "
                 "5th to 95th percentile of those runs (parameter uncertainty only).",
             )
-            k = c2.slider("Posterior draws", 5, 40, 10, key="band_k")
+            k = c2.slider("Posterior draws", 5, 40, key="band_k")
             if show:
                 band_runs = runs.band_runs(scenario, k) or []
                 band_summaries = [r.summary for r in band_runs] or None
@@ -180,7 +216,6 @@ if tab_series.open:
                     )
                 )
         names = ("this scenario", "baseline")
-        shown_baseline = None if is_baseline else baseline
         left, right = st.columns(2)
         for i, key in enumerate(("darien", "us", "regularisations", "pathways", "deaths")):
             column = charts.SERIES[key].column
@@ -234,7 +269,6 @@ if tab_flows.open:
         origins = st.multiselect(
             "Nationalities",
             charts.ORIGINS,
-            default=list(charts.ORIGINS),
             format_func=charts.country_name,
             key="flow_origins",
         )
