@@ -157,22 +157,21 @@ def yearly_table(
     are: flows in the year, stocks at its end; with ``baseline``, each value followed by its
     change against it. A plain table draws at once in the browser, where the charts' library
     takes seconds to load, so it is what a visit shows first."""
-    first, last = years
+    shown = range(years[0], years[1] + 1)
+    mine = results.summary.set_index("year").reindex(shown)
+    base = None if baseline is None else baseline.summary.set_index("year").reindex(shown)
     rows = {}
     for name, _ in CARDS:
         outcome = OUTCOME[name]
         when = ", end of year" if outcome.kind == "stock" else ""
-        summary = results.summary.set_index("year")[name]
-        base = None if baseline is None else baseline.summary.set_index("year")[name]
-        cells = []
-        for year in range(first, last + 1):
-            value = float(summary.get(year, np.nan))
-            text = fmt(value, outcome.unit)
-            if base is not None:
-                text += f" ({fmt_signed(value - float(base.get(year, np.nan)), outcome.unit)})"
-            cells.append(text)
+        cells = [fmt(value, outcome.unit) for value in mine[name]]
+        if base is not None:
+            changes = mine[name] - base[name]
+            cells = [
+                f"{c} ({fmt_signed(d, outcome.unit)})" for c, d in zip(cells, changes, strict=True)
+            ]
         rows[outcome.label + when] = cells
-    table = pd.DataFrame(rows, index=[str(y) for y in range(first, last + 1)])
+    table = pd.DataFrame(rows, index=[str(y) for y in shown])
     table.index.name = "Year"
     return table
 

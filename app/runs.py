@@ -134,7 +134,7 @@ def warm_up() -> None:
     page, which runs it again and reports it in words."""
     try:
         run(shipped_scenario(BASELINE))
-        load_posterior_safely()
+        load_posterior_safely()  # not cached (a file read), but its first call imports a lot
         from . import brief, charts, documented, indicators, route_map  # noqa: F401 (imports)
 
         documented.load_documented()

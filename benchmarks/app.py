@@ -7,8 +7,10 @@ reference machine): the default run, which the app shows on opening, returns in 
     python benchmarks/app.py
 
 1. App start (AppTest, no browser): a new session of the real app script, from nothing to the
-   baseline's indicators and charts, once with an empty cache (the first visitor after the
-   server starts; includes importing the app) and once with the run cached (every later one).
+   baseline's indicators and its year-by-year table (the first view; the charts are drawn when
+   their tab is chosen), once with an empty cache (as if ``migflow app`` had not run the
+   baseline before listening; includes importing the app) and once with the run cached (every
+   visitor).
 2. The default run, cold and uncached, through the function the app's cache calls on a miss
    (``app.runs.run_uncached``: parse the scenario's TOML text, run it): the first call in this
    process, then the median of three more.

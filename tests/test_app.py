@@ -923,8 +923,8 @@ def test_a_lever_change_runs_from_the_baselines_saved_state_and_gives_the_full_r
 
 
 def test_the_baseline_warmed_up_at_server_start_is_the_run_the_first_visitor_sees(monkeypatch):
-    """``migflow app`` runs the baseline before anyone visits (runs.warm_up, in a thread of
-    its own); the first visitor's page must take that run from the cache, not run it again."""
+    """``migflow app`` runs the baseline before the server listens (runs.warm_up); the first
+    visitor's page must take that run from the cache, not run it again."""
     runs._run_cached.clear()
     runs_made = []
     real_run_until = runs.run_until
