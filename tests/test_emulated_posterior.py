@@ -159,3 +159,21 @@ def test_a_parameter_the_data_leave_open_keeps_the_spread_of_its_prior():
     assert shaped.ensemble[:, :2].std(axis=0).max() < 0.1 * prior_sd
     assert boxed.ensemble[:, 2].std() < 0.3 * prior_sd
     assert shaped.diagnostics["first_wave"] == "local measure"
+
+
+def test_the_lack_of_fit_keeps_each_targets_measured_variance():
+    """Leave-one-out errors less a noisy noise estimate give a covariance with negative
+    eigenvalues; made positive, each target keeps the variance the runs measured (the
+    diagonal, floored at zero), not the larger one that clipping alone leaves."""
+    rng = np.random.default_rng(3)
+    loo = rng.normal(size=(12, 30)) * np.linspace(0.5, 2.0, 30)
+    noise = rng.uniform(0.2, 3.0, 30)  # some targets' noise above their measured error
+    covariance = loo.T @ loo / len(loo) - np.diag(noise)
+    assert np.linalg.eigvalsh(covariance).min() < 0
+    scales, basis = emulator._measured_variances(covariance)
+    rebuilt = (basis * scales) @ basis.T
+    assert scales.min() >= 0
+    np.testing.assert_allclose(np.diag(rebuilt), np.maximum(np.diag(covariance), 0), atol=1e-9)
+    clipped = np.linalg.eigh(covariance)
+    clipped = (clipped[1] * np.maximum(clipped[0], 0)) @ clipped[1].T
+    assert np.diag(clipped).sum() > np.diag(rebuilt).sum()
