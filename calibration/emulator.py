@@ -132,10 +132,11 @@ def fit(
 def _measured_variances(covariance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Eigenvalues and eigenvectors of the lack of fit's covariance, made a covariance.
 
-    Leave-one-out errors less the replicates' noise leave many negative eigenvalues (281 of
-    438 on the fit of 2026-12-02: the noise is measured from a handful of replicates). Setting
-    them to zero alone adds variance the runs do not show (39% on the diagonal's sum, which
-    widened the predictive intervals: 63% of synthetic truths in the 50% ones). So the
+    Leave-one-out errors less the replicates' noise leave many negative eigenvalues (the
+    noise is measured from a handful of replicates: 281 of 438 are negative on the shipped
+    fit). Setting them to zero alone adds variance the runs do not show (39% on the
+    diagonal's sum there, which made the targets' 50% predictive intervals cover 63% of
+    synthetic truths; docs/calibration.md, Known limits). So the
     positive part keeps its correlations and is rescaled to each target's measured variance,
     the diagonal less the noise (zero where the noise is the larger)."""
     symmetric = (covariance + covariance.T) / 2
