@@ -10,7 +10,8 @@ group          target group, for weights and the ARD report (e.g. darien_annual,
 quantity       darien_crossings | stock | us_border_arrivals | darien_deaths |
                deaths (expected deaths on the segment that ends in ``country``: MEX for
                IOM's Central America region, USA for the US-Mexico border) |
-               regularised_by_programme |
+               regularised_by_programme | air_arrivals (people of the nationality landing
+               in ``country`` on the model's flights, whatever they do next) |
                darien_third_country_share (the share, 0 to 1, of the nationality's Darién
                crossers whose journey began in a country other than their own: those who had
                lived in a host before moving on)
@@ -71,6 +72,7 @@ QUANTITIES = (
     "deaths",
     "regularised_by_programme",
     "darien_third_country_share",
+    "air_arrivals",
 )
 SHARES = ("darien_third_country_share",)  # quantities that are shares (0..1), not people
 NATIONALITIES = (*ORIGINS, "OTHER", "ALL")

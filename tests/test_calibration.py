@@ -28,7 +28,7 @@ from migflow.calibration.space import ParameterSpace
 from migflow.calibration.targets import COLUMNS, load_targets
 from migflow.model.calendar import parse_month
 from migflow.model.errors import InputError
-from migflow.model.geography import DARIEN, EDGE_INDEX, INDEX
+from migflow.model.geography import DARIEN, EDGE_INDEX, INDEX, ORIGIN_INDEX
 from migflow.model.model import MigrationModel
 from migflow.model.recorder import KIND_INDEX
 from migflow.model.results import Results
@@ -105,6 +105,27 @@ def test_the_third_country_share_is_those_who_crossed_from_a_host_over_all_who_c
     assert ard_by_group(np.array([0.5]), targets)["surveys"] == pytest.approx(
         abs(0.5 - row["value"]) / row["value"]
     )
+
+
+def test_air_arrivals_count_the_nationality_landing_in_the_country_by_every_flight():
+    """Mexico's count of Venezuelans landing there bounds the model's flights from Caracas and
+    from Bogota alike; the road into Mexico and other nationalities' flights do not count."""
+    targets = load_targets().query("quantity == 'air_arrivals'")
+    assert list(targets["id"]) == ["bound_VEN_MEX_air_2021"]
+    row = targets.iloc[0]
+    model = MigrationModel(history_scenario(row["end"], scale=1000))
+    model.run()
+    t0 = parse_month(row["start"]) - parse_month("2015-01")
+    span = slice(t0, parse_month(row["end"]) - parse_month("2015-01") + 1)
+    ven = ORIGIN_INDEX["VEN"]
+    flights = [EDGE_INDEX["VEN-MEX"], EDGE_INDEX["COL-MEX"]]
+    by_flight = model.recorder.flow[span][:, flights, ven].sum(axis=0)
+    assert (by_flight > 0).all()  # both flights carried Venezuelans in 2021
+    sim = simulated_values(Results.from_model(model), targets)[0]
+    assert sim == pytest.approx(by_flight.sum())
+    everyone = model.recorder.flow[span][:, flights].sum()
+    by_road = model.recorder.flow[span, EDGE_INDEX["GTM-MEX"], ven].sum()
+    assert everyone > sim and by_road > 0  # others flew, Venezuelans came by road: not counted
 
 
 @pytest.mark.parametrize(
