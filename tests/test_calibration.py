@@ -83,16 +83,22 @@ def test_darien_deaths_are_compared_by_their_expectation():
     assert sim.sum() > 0 and not np.allclose(sim % 1000, 0)  # not whole agents
 
 
+def _history_through(row):
+    """The history run (scale 1,000) to a target row's last month, and the row's months as a
+    slice of the run's tables."""
+    model = MigrationModel(history_scenario(row["end"], scale=1000))
+    model.run()
+    first = parse_month("2015-01")
+    return model, slice(parse_month(row["start"]) - first, parse_month(row["end"]) - first + 1)
+
+
 def test_the_third_country_share_is_those_who_crossed_from_a_host_over_all_who_crossed():
     """The survey target is a share of the Darién's crossers, read from the same events the
     users' tables hold, and its error is a log ratio of shares, not of people."""
     targets = load_targets().query("group == 'surveys'")
     assert list(targets["quantity"]) == ["darien_third_country_share"]
     row = targets.iloc[0]
-    model = MigrationModel(history_scenario(row["end"], scale=1000))
-    model.run()
-    t0 = parse_month(row["start"]) - parse_month("2015-01")
-    span = slice(t0, t0 + 3)
+    model, span = _history_through(row)
     crossed = model.recorder.flow[span, EDGE_INDEX[DARIEN]].sum()
     onward = model.recorder.events[span, KIND_INDEX["darien_from_third_country"], INDEX["PAN"]]
     share = simulated_values(Results.from_model(model), targets)[0]
@@ -113,10 +119,7 @@ def test_air_arrivals_count_the_nationality_landing_in_the_country_by_every_flig
     targets = load_targets().query("quantity == 'air_arrivals'")
     assert list(targets["id"]) == ["bound_VEN_MEX_air_2021"]
     row = targets.iloc[0]
-    model = MigrationModel(history_scenario(row["end"], scale=1000))
-    model.run()
-    t0 = parse_month(row["start"]) - parse_month("2015-01")
-    span = slice(t0, parse_month(row["end"]) - parse_month("2015-01") + 1)
+    model, span = _history_through(row)
     ven = ORIGIN_INDEX["VEN"]
     flights = [EDGE_INDEX["VEN-MEX"], EDGE_INDEX["COL-MEX"]]
     by_flight = model.recorder.flow[span][:, flights, ven].sum(axis=0)
