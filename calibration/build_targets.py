@@ -139,9 +139,8 @@ UPPER_BOUNDS = (
 
 # Venezuelans landing in Mexico in 2021, before Mexico's visa of 2022-01: every Venezuelan who
 # entered by air, tourists and business travellers too, so an upper bound on the migrants the
-# model flies there. Without it the fit flew Venezuelans to Mexico and on to the US border a
-# year early (docs/calibration.md, Known limits: 184,300 at the border in FY2021 against
-# 48,678).
+# model flies there. The fits fly Venezuelans to Mexico and on to the US border a year early
+# (docs/calibration.md, Known limits); this says how many at most can have flown.
 AIR_ARRIVAL_BOUNDS = (
     ("bound_VEN_MEX_air_2021", "2021-01", "2021-11", "MEX", "VEN", 160_379.0, (
         "Mexico's Unidad de Politica Migratoria, as reported by AP (2022-01-06): 160,379 "

@@ -201,8 +201,9 @@ def _check_row(row: pd.Series, where: str, source: str) -> None:
         bad("end", "is before start")
     if row["country"] and row["country"] not in CODES:
         bad("country", f"unknown country {row['country']!r}; allowed: {', '.join(CODES)}")
-    if row["quantity"] in ("stock", "deaths", "regularised_by_programme") and not row["country"]:
-        bad("country", f"a {row['quantity']} target needs a country")
+    needs_country = ("stock", "deaths", "regularised_by_programme", "air_arrivals")
+    if row["quantity"] in needs_country and not row["country"]:
+        bad("country", f"a target of {row['quantity']} needs a country")
     if row["nationality"] not in NATIONALITIES:
         bad("nationality", f"unknown {row['nationality']!r}; allowed: {', '.join(NATIONALITIES)}")
     for field, most in (("value", MAX_VALUE), ("weight", MAX_WEIGHT)):

@@ -145,6 +145,10 @@ def test_air_arrivals_count_the_nationality_landing_in_the_country_by_every_flig
             lambda t: t.assign(value=t["value"].where(t["group"] != "surveys", "39")),
             "is a share, from 0 to 1",
         ),
+        (
+            lambda t: t.assign(country=t["country"].where(t["quantity"] != "air_arrivals", "")),
+            "a target of air_arrivals needs a country",
+        ),
     ],
 )
 def test_a_bad_targets_file_is_refused_naming_the_row(tmp_path, shipped_table, change, expected):
