@@ -33,9 +33,9 @@ from migflow.model.geography import (
     DARIEN,
     DARIEN_END,
     DARIEN_NATIONALITIES,
+    EDGE_DST,
     EDGE_INDEX,
     EDGE_IS_AIR,
-    EDGES,
     ORIGIN_INDEX,
     ORIGINS,
 )
@@ -48,7 +48,6 @@ OFFSET = 1000.0
 SHARE_OFFSET = 0.01
 _DARIEN = EDGE_INDEX[DARIEN]
 _USA = CODES.index("USA")
-_EDGE_END = np.array([CODES.index(e.dst) for e in EDGES])
 _OTHER = np.array([o not in DARIEN_NATIONALITIES for o in ORIGINS])
 
 
@@ -93,7 +92,7 @@ def simulated_values(results: Results, targets: pd.DataFrame) -> np.ndarray:
             kind = KIND_INDEX["regularised_by_programme"]
             out[i] = events[span, kind, CODES.index(row.country)][:, nat].sum()
         elif row.quantity == "air_arrivals":
-            landing = EDGE_IS_AIR & (_EDGE_END == CODES.index(row.country))
+            landing = EDGE_IS_AIR & (EDGE_DST == CODES.index(row.country))
             out[i] = flow[span][:, landing][:, :, nat].sum()
         elif row.quantity == "darien_third_country_share":
             crossed = flow[span, _DARIEN][:, nat].sum()
