@@ -84,6 +84,11 @@ FREE = (
     # emigrants with the means to go far at once: who crosses the Darién straight from home
     # (R4V's survey of late 2023), which the onward road alone could not give
     "resourced_share",
+    # the pressure to leave northern Central America after Mexico's southern deployment of
+    # 2019-06 and after the hurricanes of 2020-11: the three nationalities' US encounters fell
+    # in FY2020 and nearly quadrupled in FY2021 (the baseline's fitted_push knots)
+    "push_nca_lull",
+    "push_nca_surge",
 )  # fmt: skip
 LOG_SCALE_PREFIXES = (
     "emigration_base", "onward_consider_hazard", "return_hazard", "programme_uptake",

@@ -35,6 +35,11 @@ class ParameterSpec:
     doc: str
 
 
+#: the unit of the parameters that set a knot of a push trajectory (``fitted_push`` in a
+#: scenario): the calibration fits a level the record implies but no indicator measures
+PUSH_LEVEL_UNIT = "push index"
+
+
 def _per(
     prefix: str, codes: Iterable[str], values: Mapping[str, float], low, high, unit, doc
 ) -> list[ParameterSpec]:
@@ -268,6 +273,28 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             "better; a tightening is believed at once. 1 = at once. Venezuelans, released at "
             "the border from 2020-04, came in numbers only through 2021 (295 in January, "
             "7,484 in May; AP).",
+        ),
+        ParameterSpec(
+            "push_nca_lull",
+            1.0,
+            0.2,
+            2.0,
+            PUSH_LEVEL_UNIT,
+            "Pressure to leave Guatemala, Honduras and El Salvador from 2019-09 to 2020-03, "
+            "after Mexico deployed its National Guard to its southern border (2019-06) and "
+            "before COVID-19 (1.0 = the level of 2019-06; fitted to the three nationalities' "
+            "US encounters of FY2020). A knot of the baseline's push trajectories.",
+        ),
+        ParameterSpec(
+            "push_nca_surge",
+            1.3,
+            0.5,
+            3.0,
+            PUSH_LEVEL_UNIT,
+            "Pressure to leave Guatemala, Honduras and El Salvador from 2020-12 to 2021-10, "
+            "after hurricanes Eta and Iota (2020-11) and the pandemic's slump (1.0 = the "
+            "level of 2019-06; fitted to the three nationalities' US encounters of FY2021). "
+            "A knot of the baseline's push trajectories.",
         ),
         ParameterSpec(
             "route_nest_lambda",
@@ -555,6 +582,8 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
 )
 
 SPEC_BY_NAME: dict[str, ParameterSpec] = {s.name: s for s in SPECS}
+#: parameters a scenario's ``fitted_push`` knots may name
+PUSH_LEVELS: tuple[str, ...] = tuple(s.name for s in SPECS if s.unit == PUSH_LEVEL_UNIT)
 
 
 def mortality_name(segment: str) -> str:

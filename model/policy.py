@@ -35,6 +35,13 @@ def _interpolate(knots: dict[str, float], months: np.ndarray, default: float) ->
     return np.interp(months, xs[order], ys[order])
 
 
+def _push_knots(scenario: Scenario, origin: str, params: Parameters) -> dict[str, float]:
+    """The origin's push knots, with the levels the calibration fits (``fitted_push``) read
+    from the parameters."""
+    fitted = scenario.fitted_push.get(origin, {})
+    return {**scenario.push.get(origin, {}), **{m: params[n] for m, n in fitted.items()}}
+
+
 def integration_served_per_year(funding_musd: float, params: Parameters) -> float:
     """People a year served by ``funding_musd`` $M a year of integration funding, with
     diminishing returns: the first dollars reach people at ``integration_cost_usd`` each, and
@@ -119,7 +126,8 @@ class PolicySchedule:
             return (months >= lo) & (months <= hi)
 
         push = np.stack(
-            [_interpolate(scenario.push.get(o, {}), months, 1.0) for o in ORIGINS], axis=1
+            [_interpolate(_push_knots(scenario, o, params), months, 1.0) for o in ORIGINS],
+            axis=1,
         )
         opportunity = np.stack(
             [_interpolate(scenario.opportunity.get(c, {}), months, 1.0) for c in CODES], axis=1

@@ -54,7 +54,7 @@ from .limits import (
     MAX_SEED,
     checked_name,
 )
-from .parameters import parameter_problem
+from .parameters import PUSH_LEVELS, parameter_problem
 from .shipped import SCENARIO_DIR, list_scenarios  # noqa: F401 (part of this module's API)
 
 WINDOW_MIN, WINDOW_MAX = "2010-01", "2050-12"
@@ -288,6 +288,10 @@ class Scenario(_Strict):
     parameters: dict[str, float] = Field(default_factory=dict)
     push: dict[str, Trajectory] = Field(default_factory=dict)
     opportunity: dict[str, Trajectory] = Field(default_factory=dict)
+    #: push knots whose level is a fitted parameter, origin -> {month: parameter name}: a
+    #: level the record implies but no indicator measures (model/parameters.py, unit "push
+    #: index"); it replaces a knot of ``push`` of the same month
+    fitted_push: dict[str, dict[str, str]] = Field(default_factory=dict)
     integration: list[IntegrationLever] = Field(default_factory=list)
     regularisation: list[RegularisationProgramme] = Field(default_factory=list)
     pathways: list[Pathway] = Field(default_factory=list)
@@ -325,6 +329,16 @@ class Scenario(_Strict):
         for origin, traj in v.items():
             _allowed("origin", origin, ORIGINS)
             _trajectory(traj)
+        return v
+
+    @field_validator("fitted_push")
+    @classmethod
+    def _fitted_push(cls, v):
+        for origin, knots in v.items():
+            _allowed("origin", origin, ORIGINS)
+            _trajectory(knots)
+            for name in knots.values():
+                _allowed("push level", name, PUSH_LEVELS)
         return v
 
     @field_validator("opportunity")
@@ -460,7 +474,7 @@ def _message(first: dict) -> str:
 
 
 #: top-level tables an ``extends`` child merges key by key into its parent's
-_TABLES_MERGED_BY_KEY = ("parameters", "push", "opportunity", "unit_costs")
+_TABLES_MERGED_BY_KEY = ("parameters", "push", "fitted_push", "opportunity", "unit_costs")
 
 
 def _merge(parent: dict, child: dict) -> dict:
