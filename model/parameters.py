@@ -291,7 +291,7 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             0.5,
             3.0,
             PUSH_LEVEL_UNIT,
-            "Pressure to leave Guatemala, Honduras and El Salvador from 2020-12 to 2021-10, "
+            "Pressure to leave Guatemala, Honduras and El Salvador from 2020-12 to 2021-07, "
             "after hurricanes Eta and Iota (2020-11) and the pandemic's slump (1.0 = the "
             "level of 2019-06; fitted to the three nationalities' US encounters of FY2021). "
             "A knot of the baseline's push trajectories.",

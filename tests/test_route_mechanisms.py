@@ -159,6 +159,11 @@ def test_an_expulsion_order_for_venezuelans_lowers_their_darien_crossings():
     base = small_baseline(scale=200, end="2019-12").with_changes(
         parameters={"us_preference.VEN": 5.0}
     )
+    # the order against the ordinary turn-backs (0.3 removed), not against the baseline's
+    # 0.75 of Venezuelans detained or returned under MPP in 2019, which deters more
+    data = base.model_dump(mode="json", exclude_none=True)
+    data["enforcement"] = [e for e in data["enforcement"] if e.get("id") != "us_mpp_venezuelans"]
+    base = Scenario.model_validate(data)
     expel = _expelled(base, "2019-01")
     t0 = parse_month("2019-01") - base.first_month
     # with that pull, emigrants with the means to go far (resourced_share) choose the US

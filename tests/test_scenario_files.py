@@ -7,6 +7,7 @@ import tempfile
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 import tomli_w
 from strategies import SEED_INSTRUMENTS
@@ -14,9 +15,16 @@ from typer.testing import CliRunner
 
 from migflow.cli import app
 from migflow.model.checkpoint import SavedStates
+from migflow.model.errors import InputError
 from migflow.model.parameters import SPECS, parameter_problem
 from migflow.model.run import run_from_reference, run_scenario
-from migflow.model.scenario import dumps_scenario, list_scenarios, load_scenario, loads_scenario
+from migflow.model.scenario import (
+    Scenario,
+    dumps_scenario,
+    list_scenarios,
+    load_scenario,
+    loads_scenario,
+)
 from migflow.model.shipped import description
 
 SHIPPED = list_scenarios()
@@ -403,3 +411,68 @@ def test_migflow_list_shows_the_description_the_loaded_scenario_has(path):
     """``migflow list`` reads each file's description without loading the model
     (model/shipped.py); it must be the one the validated scenario carries."""
     assert description(path) == load_scenario(path).description
+
+
+# ----------------------------------------------------------------- fitted push levels
+
+
+def _fitted(knots: dict, push: dict | None = None) -> Scenario:
+    data = load_scenario("baseline").model_dump(mode="json", exclude_none=True)
+    data["push"]["GTM"] = push or {"2015-01": 1.0}
+    data["fitted_push"] = {"GTM": knots}
+    return Scenario.model_validate(data)
+
+
+def test_a_fitted_push_knot_takes_its_parameter_and_replaces_the_knot_of_its_month():
+    """The baseline's push levels that the calibration fits (``fitted_push``) are knots like
+    any other once the parameter is read: the trajectory passes through the parameter's
+    value at its months, replaces a number given for the same month, and other origins and
+    months far from the knot keep their own values."""
+    from migflow.model.calendar import parse_month
+    from migflow.model.geography import ORIGIN_INDEX
+    from migflow.model.parameters import default_parameters
+    from migflow.model.policy import PolicySchedule
+
+    scenario = _fitted(
+        {"2021-01": "push_nca_surge", "2021-03": "push_nca_surge"},
+        push={"2015-01": 1.0, "2021-01": 9.0, "2025-01": 1.0},
+    )
+    for level in (0.7, 2.5):
+        sched = PolicySchedule.compile(scenario, default_parameters({"push_nca_surge": level}))
+        gtm = sched.push[:, ORIGIN_INDEX["GTM"]]
+        at = {m: int(np.flatnonzero(sched.months == parse_month(m))[0]) for m in
+              ("2015-01", "2021-01", "2021-02", "2021-03", "2025-01")}  # fmt: skip
+        assert gtm[at["2021-01"]] == pytest.approx(level)  # not the 9.0 given for that month
+        assert gtm[at["2021-02"]] == pytest.approx(level)
+        assert gtm[at["2021-03"]] == pytest.approx(level)
+        assert gtm[at["2015-01"]] == gtm[at["2025-01"]] == pytest.approx(1.0)
+    plain = PolicySchedule.compile(scenario, default_parameters())
+    other = [i for o, i in ORIGIN_INDEX.items() if o != "GTM"]
+    np.testing.assert_array_equal(sched.push[:, other], plain.push[:, other])
+
+
+@pytest.mark.parametrize(
+    "knots, expected",
+    [
+        ({"2021-01": "beta_distance"}, "unknown push level 'beta_distance'; allowed: push_nca"),
+        ({"2021-01": "../etc/passwd"}, "unknown push level"),
+        ({"2021-13": "push_nca_surge"}, "2021-13"),
+        ({"2021-01": 1.5}, "fitted_push"),
+        ({}, "at least one"),
+    ],
+    ids=["not a push level", "a path", "bad month", "a number", "empty"],
+)
+def test_a_bad_fitted_push_knot_is_refused_naming_the_field(tmp_path, knots, expected):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(tomli_w.dumps({"name": "bad", "fitted_push": {"GTM": knots}}))
+    with pytest.raises(InputError) as refused:
+        load_scenario(bad)
+    assert "bad.toml" in str(refused.value) and "fitted_push" in str(refused.value)
+    assert expected in str(refused.value)
+
+
+def test_a_fitted_push_for_an_unknown_origin_is_refused(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(tomli_w.dumps({"name": "bad", "fitted_push": {"MARS": {"2021-01": "x"}}}))
+    with pytest.raises(InputError, match=r"bad\.toml.*fitted_push.*unknown origin 'MARS'"):
+        load_scenario(bad)
