@@ -343,25 +343,82 @@ class OpenAlternatives:
     def __init__(
         self, model, util: MonthlyUtilities, closed: bool = False, path_cost=None, modes: int = 2
     ):  # fmt: skip
-        alts = model.alternatives[:modes]  # (modes, C, O, W)
-        safe = np.where(alts >= 0, alts, 0)
-        origin = np.arange(alts.shape[2])[None, None, :, None]
-        mode = np.arange(modes)[:, None, None, None]
+        gather = _gather_index(model.paths, modes)
         cost = util.path_cost if path_cost is None else path_cost
-        utility = util.host[model.paths.end[safe], origin] + cost[mode, safe, origin]
-        allowed = util.path_open[safe, origin]
-        open_ = (alts >= 0) & (~allowed if closed else allowed) & np.isfinite(utility)
+        # (modes, C, O, W) each; the padding reads path 0 and is masked by ``gather.valid``
+        utility = util.host.take(gather.host) + cost.take(gather.cost)
+        allowed = util.path_open.take(gather.open)
+        open_ = gather.valid & (~allowed if closed else allowed) & np.isfinite(utility)
+        layout = _open_layout(model.paths, modes, open_.tobytes())
+        self.count, self.start = layout.count, layout.start
+        self.path, self.nest = layout.path, layout.nest
+        self.nest_count, self.nest_start = layout.nest_count, layout.nest_start
+        self.local_nest = layout.local_nest
+        # row-major (group, slot) within each mode, as the layout lists them
+        self.utility = [utility[m].take(layout.position[m]) for m in range(modes)]
+        self.salt = [util.salts.take(path) for path in self.path]  # each element's noise salt
+        # (2, nests of all groups)
+        self.nest_salt = [util.nest_salts.take(ids, axis=1) for ids in layout.nest_id]
+
+
+class _GatherIndex:
+    """Flat positions that lay this month's (C, O) host utilities, (modes, P, O) path costs
+    and (P, O) open paths out as the alternative table (modes, C, O, W) is laid out: fixed
+    for a path table, so a month costs three ``take``s instead of building the index."""
+
+    def __init__(self, paths, modes: int):
+        alts = alternative_table(paths)[:modes]  # (modes, C, O, W)
+        safe = np.where(alts >= 0, alts, 0)
+        n_p, n_o = len(paths.end), alts.shape[2]
+        origin = np.arange(n_o)[None, None, :, None]
+        mode = np.arange(modes)[:, None, None, None]
+        self.valid = alts >= 0
+        self.host = paths.end.astype(np.int64)[safe] * n_o + origin
+        self.cost = (mode * n_p + safe) * n_o + origin
+        self.open = safe * n_o + origin
+        for array in (self.valid, self.host, self.cost, self.open):
+            array.flags.writeable = False
+
+
+@lru_cache(maxsize=32)
+def _gather_index(paths, modes: int) -> _GatherIndex:
+    """``_GatherIndex`` of a path table, built once (tables are shared, as in
+    ``alternative_table``)."""
+    return _GatherIndex(paths, modes)
+
+
+class _OpenLayout:
+    """Which alternatives of each group are open, and everything that follows from that
+    alone (see ``OpenAlternatives``): the set changes only when policy opens or closes a
+    path, a few times in a run, so it is worked out once per set rather than every month.
+    Read-only, as it is shared."""
+
+    def __init__(self, paths, modes: int, open_: np.ndarray):
+        alts = alternative_table(paths)[:modes]
         self.count = open_.sum(axis=3).reshape(modes, -1)  # (modes, groups)
         self.start = np.cumsum(self.count, axis=1) - self.count  # within each mode
-        self.utility = [utility[m][open_[m]] for m in range(modes)]  # row-major: group, slot
-        self.path = [alts[m][open_[m]] for m in range(modes)]
-        self.salt = [util.salts[path] for path in self.path]  # each element's noise salt
-        self.nest = [model.paths.end[path].astype(np.int64) for path in self.path]
+        self.position = [np.flatnonzero(open_[m]) for m in range(modes)]
+        self.path = [alts[m].take(pos) for m, pos in enumerate(self.position)]
+        self.nest = [paths.end[path].astype(np.int64) for path in self.path]
         nests = [_group_nests(self.count[m], self.nest[m]) for m in range(modes)]
         self.nest_count = [n[0] for n in nests]  # (groups,) distinct nests
         self.nest_start = [n[1] for n in nests]  # (groups,) into nest_salt
         self.local_nest = [n[2] for n in nests]  # (elements,) into the group's nests
-        self.nest_salt = [util.nest_salts[:, n[3]] for n in nests]  # (2, nests of all groups)
+        self.nest_id = [n[3] for n in nests]  # (nests of all groups,) destination nodes
+        for array in (self.count, self.start):
+            array.flags.writeable = False
+        for column in (self.position, self.path, self.nest, self.nest_count, self.nest_start,
+                       self.local_nest, self.nest_id):  # fmt: skip
+            for array in column:
+                array.flags.writeable = False
+
+
+@lru_cache(maxsize=256)
+def _open_layout(paths, modes: int, open_bytes: bytes) -> _OpenLayout:
+    """``_OpenLayout`` of an open set (``open_bytes``: the (modes, C, O, W) mask's bytes),
+    kept for the open sets seen lately."""
+    shape = (modes, *alternative_table(paths).shape[1:])
+    return _OpenLayout(paths, modes, np.frombuffer(open_bytes, dtype=bool).reshape(shape))
 
 
 def _group_nests(count: np.ndarray, nest: np.ndarray):
