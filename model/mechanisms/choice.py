@@ -354,6 +354,7 @@ class OpenAlternatives:
         self.path, self.nest = layout.path, layout.nest
         self.nest_count, self.nest_start = layout.nest_count, layout.nest_start
         self.local_nest = layout.local_nest
+        self.padded = layout.padded
         # row-major (group, slot) within each mode, as the layout lists them
         self.utility = [utility[m].take(layout.position[m]) for m in range(modes)]
         self.salt = [util.salts.take(path) for path in self.path]  # each element's noise salt
@@ -405,12 +406,41 @@ class _OpenLayout:
         self.nest_start = [n[1] for n in nests]  # (groups,) into nest_salt
         self.local_nest = [n[2] for n in nests]  # (elements,) into the group's nests
         self.nest_id = [n[3] for n in nests]  # (nests of all groups,) destination nodes
+        self.padded = [_PaddedRows(self, m) for m in range(modes)]
         for array in (self.count, self.start):
             array.flags.writeable = False
         for column in (self.position, self.path, self.nest, self.nest_count, self.nest_start,
                        self.local_nest, self.nest_id):  # fmt: skip
             for array in column:
                 array.flags.writeable = False
+
+
+class _PaddedRows:
+    """Each group's alternatives of one mode as a row of positions into the flat table,
+    padded to the widest group with position 0 (a valid entry, masked by ``short``), with
+    the rows of path ids and nest columns they give, and the same for the group's nests:
+    a padded block (``_padded_blocks``) takes its agents' rows, cut to the block's widest,
+    instead of building them."""
+
+    def __init__(self, layout: _OpenLayout, mode: int):
+        self.pos, self.short = _padded_rows(layout.start[mode], layout.count[mode])
+        self.nest_pos, _ = _padded_rows(layout.nest_start[mode], layout.nest_count[mode])
+        self.path = layout.path[mode].take(self.pos) if self.pos.size else self.pos.copy()
+        local_nest = layout.local_nest[mode]
+        self.local_nest = local_nest.take(self.pos) if self.pos.size else self.pos.copy()
+        # any column of the agent's own shocks: masked afterwards
+        self.local_nest[self.short] = 0
+        for array in (self.pos, self.short, self.nest_pos, self.path, self.local_nest):
+            array.flags.writeable = False
+
+
+def _padded_rows(start: np.ndarray, count: np.ndarray):
+    """Positions ``start + 0, 1, ...`` of each row's entries in a flat table, padded to the
+    widest row with position 0, and the mask of the padding."""
+    offsets = np.arange(int(count.max()) if len(count) else 0)
+    short = offsets >= count[:, None]
+    pos = np.where(short, 0, start[:, None] + offsets)
+    return pos, short
 
 
 @lru_cache(maxsize=256)
@@ -673,40 +703,28 @@ def _group_blocks(table: OpenAlternatives, mode: int, g: int, members: np.ndarra
 
 def _padded_blocks(table: OpenAlternatives, mode: int, group: np.ndarray, members):
     """Blocks of agents of several groups, their alternatives gathered into rows padded
-    to the widest."""
-    widest = int(table.count[mode][group[members]].max())
+    to the widest of the block."""
+    count, nest_count, rows = table.count[mode], table.nest_count[mode], table.padded[mode]
+    widest = int(count[group[members]].max())
     step = max(1, _BLOCK_ELEMENTS // widest)
     for first in range(0, len(members), step):
         part = members[first : first + step]
         g = group[part]
-        count, nest_count = table.count[mode][g], table.nest_count[mode][g]
-        pos, short = _padded_positions(table.start[mode][g], count)
-        nest_pos, _ = _padded_positions(table.nest_start[mode][g], nest_count)
-        local_nest = table.local_nest[mode][pos]
-        if short is not None:
-            local_nest[short] = 0  # any column of the agent's own shocks: masked afterwards
+        width = int(count[g].max())
+        pos = rows.pos[:, :width].take(g, axis=0)
+        short = rows.short[:, :width].take(g, axis=0)
+        if not short.any():
+            short = None
+        nest_pos = rows.nest_pos[:, : int(nest_count[g].max())].take(g, axis=0)
         yield _Block(
             part,
-            table.salt[mode][pos],
-            table.utility[mode][pos],
-            table.path[mode][pos],
-            table.nest_salt[mode][:, nest_pos],
-            local_nest,
+            table.salt[mode].take(pos),
+            table.utility[mode].take(pos),
+            rows.path[:, :width].take(g, axis=0),
+            table.nest_salt[mode].take(nest_pos, axis=1),
+            rows.local_nest[:, :width].take(g, axis=0),
             short,
         )
-
-
-def _padded_positions(start: np.ndarray, count: np.ndarray):
-    """Positions ``start + 0, 1, ...`` of each row's entries in a flat table, padded to the
-    widest row with position 0 (a valid entry, to be masked); and the mask of the padding,
-    or None when every row is as wide."""
-    offsets = np.arange(int(count.max()))
-    pos = start[:, None] + offsets
-    if (count == len(offsets)).all():
-        return pos, None
-    short = offsets >= count[:, None]
-    pos[short] = 0
-    return pos, short
 
 
 def start_journey(model, rows: np.ndarray, path_ids: np.ndarray) -> None:
