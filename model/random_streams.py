@@ -23,6 +23,8 @@ an integer threshold (``threshold``) skips the float conversion in the hot loop.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 _GOLDEN = 0x9E3779B9
@@ -56,8 +58,11 @@ def draw32(keys: np.ndarray, salts) -> np.ndarray:
     return np.right_shift(x, _SHIFTS[3], out=x).astype(np.uint32)
 
 
+@lru_cache(maxsize=1 << 12)
 def _salt64(*parts: int) -> int:
-    """Two independent 32-bit hashes of ``parts`` as one 64-bit salt."""
+    """Two independent 32-bit hashes of ``parts`` as one 64-bit salt. Kept for the salts
+    used lately: a month asks for the same (month, purpose) salt once per round of
+    movement and per block of a choice, and each costs ten pure-Python hashes."""
     return (hash_scalar(*parts, 1) << 32) | hash_scalar(*parts, 2)
 
 

@@ -56,9 +56,9 @@ class Recorder:
         self._removed = np.zeros((N_C, N_O, 2))
 
     def _tally(self, countries, origins) -> np.ndarray:
-        origins = np.asarray(origins, dtype=np.int64)
-        countries = np.broadcast_to(np.asarray(countries, dtype=np.int64), origins.shape)
-        counts = np.bincount(countries * N_O + origins, minlength=N_C * N_O)
+        # a single country broadcasts in the arithmetic (no broadcast copy needed)
+        cells = np.asarray(countries, dtype=np.int64) * N_O + np.asarray(origins, dtype=np.int64)
+        counts = np.bincount(cells.ravel(), minlength=N_C * N_O)
         return counts.reshape(N_C, N_O) * float(self.scale)
 
     def event(self, kind: str, country: int, origin: int, people: float) -> None:
