@@ -48,15 +48,21 @@ _DARIEN = EDGE_INDEX[DARIEN]
 _US_BORDER = EDGE_INDEX[US_BORDER]
 
 
+#: rows of the travellers' packed state in ``move``: one int64 array, so that the set of
+#: travellers still in the loop is cut with one ``take`` rather than one per column
+_ROW, _KEY, _ORIGIN, _PATH, _HOP, _AT, _EDGE = range(7)
+
+
 def move(model) -> None:
     """Each migrant in transit travels this month's time along their path.
 
     Most travellers are midway along an edge and only count down its months, so that is
     all they cost. The columns of those who reach the end of an edge are gathered once
-    into short local arrays, and each one's position is written back once, when they leave
-    the loop (stopped for the month, interdicted, dead, arrived or referred). Paths are
-    read through flat tables (``PathLookup``) and shrinking sets are cut by position
-    (``_take``): numpy's two-index and boolean-mask indexing cost twice as much."""
+    into a short packed state (``_ROW``...: the keys kept bit for bit as int64), and each
+    one's position is written back once, when they leave the loop (stopped for the month,
+    interdicted, dead, arrived or referred). Paths are read through flat tables
+    (``PathLookup``) and shrinking sets are cut by position (``_keep``): numpy's two-index
+    and boolean-mask indexing cost twice as much."""
     pop, sched, t, month = model.pop, model.policy, model.t, model.month
     lookup = model.path_lookup
     rows = pop.rows_with_status(TRANSIT)
@@ -67,48 +73,58 @@ def move(model) -> None:
     pop.leg_left[rows[stop]] = leg[stop] - budget
     go = np.flatnonzero(arrives)
     rows, budget = rows[go], budget - leg[go]
-    keys, origin = pop.key[rows], pop.origin[rows].astype(np.int64)
-    path, hop = pop.path[rows].astype(np.int64), pop.hop[rows].astype(np.int64)
+    state = np.empty((7, len(rows)), dtype=np.int64)
+    state[_ROW] = rows
+    state[_KEY] = pop.key[rows].view(np.int64)
+    state[_ORIGIN] = pop.origin[rows]
+    state[_PATH] = pop.path[rows]
+    state[_HOP] = pop.hop[rows]
     n_o = sched.interdiction.shape[2]
     stop_thr = threshold(sched.interdiction[t]).ravel()  # (edge, origin) flat
     death_p = model.death_probability()  # (E, O)
     risky = death_p.any(axis=1)  # (E,): edges where someone can die this month
-    death_thr = threshold(death_p).ravel()
+    death_p = death_p.ravel()
+    death_thr = threshold(death_p)
     deport_thr = threshold(np.array([model.params["deport_share"]]))[0]
-    # every round, everyone in ``rows`` is at the end of an edge: they try to cross it. A
+    referral = sched.referral_open(t)  # (C,): where Safe Mobility Offices refer
+    # every round, everyone in ``state`` is at the end of an edge: they try to cross it. A
     # round crosses one edge and no path has more than MAX_PATH_EDGES, so by the last round
     # everyone has left the loop (and had their position written).
     for _ in range(MAX_PATH_EDGES):
-        if len(rows) == 0:
+        if state.shape[1] == 0:
             break
-        at = path * lookup.width + hop
-        edge = lookup.edges.take(at)
+        rows, keys, origin, path, hop, at, edge = state
+        np.multiply(path, lookup.width, out=at)
+        at += hop
+        lookup.edges.take(at, out=edge)
         at_border = edge == _US_BORDER
         if at_border.any():
             model.recorder.events_at("us_border_arrival", EDGE_DST[_US_BORDER], origin[at_border])
 
         # one interdiction draw per (agent, month, edge position on the path)
-        hop_keys = keys ^ (hop.astype(np.uint64) * GOLDEN64)
+        hop_keys = keys.view(np.uint64) ^ (hop.astype(np.uint64) * GOLDEN64)
         raw = model.streams.raw(hop_keys, month, PURPOSE_INTERDICT)
-        stopped = raw < stop_thr.take(edge * n_o + origin)
-        dies = np.zeros(len(rows), dtype=bool)
-        at_risk = risky.take(edge) & ~stopped
+        cell = edge * n_o + origin
+        stopped = raw < stop_thr.take(cell)
+        crossed = ~stopped
+        dead = None
+        at_risk = risky.take(edge) & crossed
         if at_risk.any():
             where = np.flatnonzero(at_risk)
-            cell = edge[where] * n_o + origin[where]
-            model.recorder.expected_deaths(edge[where], origin[where], death_p.ravel()[cell])
+            cell = cell.take(where)
+            model.recorder.expected_deaths(edge.take(where), origin.take(where),
+                                           death_p.take(cell))  # fmt: skip
             # one death draw per (agent, month, edge position on the path), as interdiction
-            d_raw = model.streams.raw(hop_keys[where], month, PURPOSE_DEATH)
-            dies[where] = d_raw < death_thr.take(cell)
+            d_raw = model.streams.raw(hop_keys.take(where), month, PURPOSE_DEATH)
+            dead = where[d_raw < death_thr.take(cell)]
 
         if stopped.any():
             _interdicted(model, rows[stopped], edge[stopped], deport_thr)
-        if dies.any():
-            model.recorder.remove(model, rows[dies], "died", EDGE_DST[edge[dies]])
-        crossed = ~stopped & ~dies
-        rows, budget, keys, origin, path, hop, at, edge = _take(
-            crossed, rows, budget, keys, origin, path, hop, at, edge
-        )
+        if dead is not None and len(dead):
+            model.recorder.remove(model, rows.take(dead), "died", EDGE_DST[edge.take(dead)])
+            crossed[dead] = False
+        state, budget = _keep(crossed, state, budget)
+        rows, keys, origin, path, hop, at, edge = state
         model.recorder.flows(edge, origin)
         on_darien = edge == _DARIEN
         if on_darien.any():  # who crossed the Darién having lived in a third country
@@ -129,14 +145,12 @@ def move(model) -> None:
             pop.path[arrived] = -1
             pop.arrived[arrived] = month
             model.recorder.events_at("arrived", loc, origin[where])
-            rows, budget, keys, origin, path, hop, at = _take(
-                ~done, rows, budget, keys, origin, path, hop, at
-            )
-        referred = _referrals_on_the_way(model, rows, path, hop, at)
+            state, budget = _keep(~done, state, budget)
+            rows, keys, origin, path, hop, at, edge = state
+        referred = _referrals_on_the_way(model, rows, path, hop, at, referral)
         if referred is not None:
-            rows, budget, keys, origin, path, hop, at = _take(
-                ~referred, rows, budget, keys, origin, path, hop, at
-            )
+            state, budget = _keep(~referred, state, budget)
+            rows, keys, origin, path, hop, at, edge = state
         leg = lookup.months.take(at)
         arrives = leg <= budget
         stop = np.flatnonzero(~arrives)
@@ -145,7 +159,7 @@ def move(model) -> None:
             _write_position(pop, rows[stop], loc, hop[stop], leg[stop] - budget[stop])
             go = np.flatnonzero(arrives)
             budget = budget[go] - leg[go]
-            rows, keys, origin, path, hop = _take(arrives, rows, keys, origin, path, hop)
+            state = state.take(go, axis=1)
         else:
             budget = budget - leg
 
@@ -171,12 +185,13 @@ class PathLookup:
         return self.months.take(np.asarray(path_ids, dtype=np.int64) * self.width)
 
 
-def _take(mask, *columns):
-    """The rows of ``columns`` where ``mask`` holds (positions found once, not per column)."""
+def _keep(mask, state, budget):
+    """The travellers of the packed ``state`` (columns) and ``budget`` where ``mask``
+    holds (positions found once)."""
     keep = np.flatnonzero(mask)
     if len(keep) == len(mask):
-        return columns
-    return tuple(column.take(keep) for column in columns)
+        return state, budget
+    return state.take(keep, axis=1), budget.take(keep)
 
 
 def _write_position(pop, rows, loc, hop, leg=None) -> None:
@@ -207,11 +222,13 @@ def _interdicted(model, rows: np.ndarray, edge: np.ndarray, deport_thr) -> None:
     model.recorder.removals(edge[deport])
 
 
-def _referrals_on_the_way(model, rows, path, hop, at):
+def _referrals_on_the_way(model, rows, path, hop, at, referral=None):
     """Migrants reaching a country with a Safe Mobility Office (a referral pathway) on their
     way to its destination may be referred there, up to its capacity. Returns a mask over
-    ``rows`` of those referred, or None when nobody is at an office."""
-    referral = model.policy.referral_open(model.t)
+    ``rows`` of those referred, or None when nobody is at an office. ``referral``: where an
+    office refers this month, (C,), when the caller has it (read once a month in ``move``)."""
+    if referral is None:
+        referral = model.policy.referral_open(model.t)
     if not referral.any() or len(rows) == 0:
         return None
     loc = model.path_lookup.nodes.take(at)
