@@ -266,13 +266,17 @@ def nest_shock(keys, salt_u, salt_e, lam: float) -> np.ndarray:
     the Gumbel-max over nests of routes a nested logit (Cardell 1997)."""
     if lam >= 1.0:  # unrelated routes: no nest shock (the formula's limit)
         return np.zeros(np.broadcast(keys, salt_u).shape)
+    return _kanter(_uniform32(keys, salt_u), _uniform32(keys, salt_e), lam)
+
+
+def _kanter(u: np.ndarray, v: np.ndarray, lam: float) -> np.ndarray:
+    """``nest_shock`` from its two float32 uniforms ``u`` and ``v`` (both overwritten)."""
     # single precision: this is among the costliest steps of a run, and noise needs no
     # more; each step writes into an array it owns, as a fresh temporary per step would
     # cost about as much again
     lam32, rest = np.float32(lam), np.float32(1.0 - lam)
-    u = _uniform32(keys, salt_u)
     u *= np.float32(np.pi)
-    gumbel = gumbel_inplace(_uniform32(keys, salt_e))  # -ln(-ln U) = -ln E, E exponential
+    gumbel = gumbel_inplace(v)  # -ln(-ln V) = -ln E, E exponential
     shock = np.multiply(u, lam32)
     np.log(np.sin(shock, out=shock), out=shock)
     shock *= lam32
@@ -650,11 +654,15 @@ def _values(streams, lam: float, keys, block: _Block) -> np.ndarray:
     value = streams.gumbel(keys, block.salt)
     if lam < 1.0:
         value *= lam
-        shocks = nest_shock(keys, block.nest_salt[0], block.nest_salt[1], lam)  # per nest
+        # both uniforms of every (agent, nest) in one draw: (2, agents, nests)
+        salts = block.nest_salt if block.nest_salt.ndim == 3 else block.nest_salt[:, None, :]
+        uniforms = unit32(draw32(keys, salts))
+        shocks = _kanter(uniforms[0], uniforms[1], lam)  # (agents, nests)
         if block.local_nest.ndim == 1:
             value += shocks[:, block.local_nest]
-        else:
-            value += np.take_along_axis(shocks, block.local_nest, axis=1)
+        else:  # each agent's own row of shocks, read through flat positions
+            rows = np.arange(0, shocks.size, shocks.shape[1])
+            value += shocks.take(block.local_nest + rows[:, None])
     value += block.utility
     if block.short is not None:
         value[block.short] = -np.inf  # never chosen: every agent here has an open alternative
