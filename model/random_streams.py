@@ -135,9 +135,19 @@ class RandomStreams:
         """64-bit keys for ``count`` migrants of one (month, cohort): the k-th migrant of a
         cohort has the same key whichever scenario creates it, and the keys of a cohort are
         distinct (a bijection of the ranks)."""
-        base = np.uint64(_salt64(self.stream_key, month, cohort, 0xC0FFEE))
-        ranks = np.arange(count, dtype=np.uint64) * GOLDEN64
-        return mix64_inplace(np.bitwise_xor(ranks, base))
+        return self.cohort_keys(month, np.array([cohort]), np.array([count]))
+
+    def cohort_keys(self, month: int, cohorts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """``new_agent_keys`` of several cohorts of one month at once, one after another
+        (``counts[i]`` keys of cohort ``cohorts[i]``): the same keys, in one pass."""
+        counts = np.asarray(counts, dtype=np.int64)
+        bases = np.array(
+            [_salt64(self.stream_key, month, int(c), 0xC0FFEE) for c in cohorts], dtype=np.uint64
+        )
+        firsts = np.cumsum(counts) - counts  # each cohort's first position
+        ranks = np.arange(int(counts.sum()), dtype=np.int64) - np.repeat(firsts, counts)
+        ranks = ranks.astype(np.uint64) * GOLDEN64
+        return mix64_inplace(np.bitwise_xor(ranks, np.repeat(bases, counts)))
 
 
 def gumbel_inplace(u: np.ndarray) -> np.ndarray:

@@ -61,14 +61,15 @@ def emigrate(model) -> np.ndarray:
     )
     counts = counts.astype(np.int64)
     start = model.pop.n
-    for o, count in enumerate(counts):
-        if count == 0:
-            continue
+    leaving = np.flatnonzero(counts)
+    if len(leaving):
+        # every origin's cohort in one append, origin by origin as the keys are laid out
+        origin = np.repeat(leaving, counts[leaving])
         model.pop.add(
-            int(count),
-            key=model.streams.new_agent_keys(model.month, o, int(count)),
-            origin=o,
-            loc=ORIGIN_NODE[o],
+            len(origin),
+            key=model.streams.cohort_keys(model.month, leaving, counts[leaving]),
+            origin=origin,
+            loc=ORIGIN_NODE.take(origin),
             status=TRANSIT,
             arrived=model.month,
         )
