@@ -554,8 +554,8 @@ def _best_paths(model, table, mode: int, group: np.ndarray, keys: np.ndarray):
         members = block.members
         value = _values(model.streams, model.utilities.nest_lambda, keys[members][:, None], block)
         column = value.argmax(axis=1)  # ties go to the earlier column
-        rows = np.arange(len(members))
-        yield members, block.path_of(rows, column), value[rows, column]
+        at = column + np.arange(0, value.size, value.shape[1])  # flat positions
+        yield members, block.path_of(at, column), value.take(at)
 
 
 def chosen_if_open(
@@ -641,11 +641,11 @@ class _Block:
         self.local_nest = local_nest  # each alternative's column in the nest shocks
         self.short = short
 
-    def path_of(self, rows, column) -> np.ndarray:
-        """Path ids at (row, column) of the block."""
+    def path_of(self, at, column) -> np.ndarray:
+        """Path ids at each row's ``column`` of the block (flat position ``at``)."""
         if self.path.ndim == 1:
             return self.path.take(column)
-        return self.path[rows, column]
+        return self.path.take(at)
 
 
 def _values(streams, lam: float, keys, block: _Block) -> np.ndarray:
@@ -676,16 +676,19 @@ def _blocks(table: OpenAlternatives, mode: int, group: np.ndarray):
     A group with many agents gets blocks of its own, whose alternatives are one row shared
     by all (no per-element gathering); the agents of the small groups share padded blocks,
     as a block per group would cost more in numpy calls than in noise."""
-    count = table.count[mode][group]
+    count = table.count[mode]
     order = np.argsort(group, kind="stable")
-    sorted_group = group[order]
-    first = np.flatnonzero(np.diff(sorted_group, prepend=-1))  # each group's first agent
-    sizes = np.diff(first, append=len(group))
-    width = count[order[first]]
+    # the groups present, ascending as ``order`` lists them, each with its agents' count
+    # (counted, not found by differencing the sorted groups: fewer numpy calls)
+    sizes = np.bincount(group, minlength=len(count))
+    present = np.flatnonzero(sizes)
+    sizes = sizes.take(present)
+    first = np.cumsum(sizes) - sizes  # each group's first agent in ``order``
+    width = count.take(present)
     big = sizes * width >= _GROUP_ELEMENTS
     for k in np.flatnonzero(big):
         members = order[first[k] : first[k] + sizes[k]]
-        yield from _group_blocks(table, mode, int(sorted_group[first[k]]), members)
+        yield from _group_blocks(table, mode, int(present[k]), members)
     small = np.repeat(~big & (width > 0), sizes)
     if small.any():
         yield from _padded_blocks(table, mode, group, order[small])
