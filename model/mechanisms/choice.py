@@ -70,7 +70,7 @@ class MonthlyUtilities:
         irregular[EDGE_INDEX[US_BORDER]] -= appointment_chance(model)
         self._irregular = irregular
         darien = EDGE_INDEX[DARIEN]
-        crosses = paths.crosses.astype(float)
+        crosses = _crosses(paths)
         # information lowers the fear, the search for a guide and the uncertainty of the
         # jungle, down to nothing; it cannot make the Darién worth more than its distance
         # and its death risk, which stay (without the floor, the crossings of one year
@@ -103,12 +103,8 @@ class MonthlyUtilities:
         # (``onward_backtrack_disutility``): without it the cheap onward road let
         # Venezuelans drift back north from Peru to Ecuador to Colombia by the hundred
         # thousand a year, a counter-current no figure shows (docs/calibration.md).
-        onward = -journey_cost(p, paths.land_km, paths.n_air, p["onward_distance_factor"])
-        backtrack = p["onward_backtrack_disutility"] * paths.towards_origin  # (P, O)
-        self.path_cost = np.stack([
-            -journey_cost(p, paths.land_km, paths.n_air)[:, None] + other,
-            onward[:, None] - backtrack + other,
-        ])  # fmt: skip
+        leaving, moving_on = _road_costs(paths, *(p[name] for name in _ROAD_PARAMETERS))
+        self.path_cost = np.stack([leaving + other, moving_on + other])
         # the part of a path's value that policy sets, as news of it reaches migrants on the
         # way (mechanisms/news.py): enforcement, expulsions, risk and a programme's pull at
         # the end; not the slow drift of networks and route information
@@ -117,14 +113,12 @@ class MonthlyUtilities:
         self.path_open = (crosses @ closed) == 0  # (P, O)
         # one salt per path id (and one for staying): noise on a path is the same whatever
         # else is open
-        ids = np.append(np.arange(len(paths.end)), _STAY_NOISE_ID)
-        self.salts = model.streams.salts(model.month, PURPOSE_CHOICE, ids)
-        # two salts per destination nest, for its positive-stable shock
-        nests = np.arange(len(HOST_MASK))
-        self.nest_salts = np.stack(
-            [model.streams.salts(model.month, PURPOSE_CHOICE, _NEST_NOISE_ID + k + nests)
-             for k in (0, len(HOST_MASK))]
-        )  # fmt: skip
+        # and two salts per destination nest, for its positive-stable shock: all drawn at
+        # once (``_salt_ids``), then split
+        n_paths, n_nests = len(paths.end), len(HOST_MASK)
+        salts = model.streams.salts(model.month, PURPOSE_CHOICE, _salt_ids(n_paths, n_nests))
+        self.salts = salts[: n_paths + 1]
+        self.nest_salts = salts[n_paths + 1 :].reshape(2, n_nests)
         self.nest_lambda = p["route_nest_lambda"]
         self.stay_base = p["stay_utility"]
         self.stay_reg = p["stay_regularised_bonus"]
@@ -142,7 +136,7 @@ class MonthlyUtilities:
         penalty, free to try again (modelled as such in movement), but the journey paid for
         ends in Mexico: its own deterrent weight, fitted to the episodes of 2022-2023. The
         risk is summed over the path's segments; enforcement raises it."""
-        p, crosses = model.params, model.paths.crosses.astype(float)
+        p, crosses = model.params, _crosses(model.paths)
         stopped = interdiction * self._irregular
         risk = model.death_probability(interdiction) * self._irregular
         removed, expelled_share = _by_kind(stopped, expelled)
@@ -189,6 +183,55 @@ class MonthlyUtilities:
             self._closed = OpenAlternatives(model, self, closed=True, path_cost=path_cost)
             self._closed_path_cost = path_cost
         return self._closed
+
+
+@lru_cache(maxsize=16)
+def _crosses(paths) -> np.ndarray:
+    """(P, E) float: whether each path crosses each edge, as the matrix products of the
+    utilities read it (built once per path table, read-only)."""
+    crosses = paths.crosses.astype(float)
+    crosses.flags.writeable = False
+    return crosses
+
+
+#: the parameters that price the road itself (``_road_costs``)
+_ROAD_PARAMETERS = (
+    "beta_distance",
+    "distance_curvature",
+    "air_km_equivalent",
+    "onward_distance_factor",
+    "onward_backtrack_disutility",
+)
+
+
+@lru_cache(maxsize=64)
+def _road_costs(paths, *values: float) -> tuple[np.ndarray, np.ndarray]:
+    """What the road of each path costs a new emigrant, (P, 1), and a migrant moving on from
+    a host, (P, O): the distance (``journey_cost``), and for the second the lighter road of
+    the onward movers and their cost of a step back towards home. Fixed for a run (the
+    parameters ``_ROAD_PARAMETERS``, as ``values``), so built once, not every month."""
+    p = dict(zip(_ROAD_PARAMETERS, values, strict=True))
+    onward = -journey_cost(p, paths.land_km, paths.n_air, p["onward_distance_factor"])
+    backtrack = p["onward_backtrack_disutility"] * paths.towards_origin  # (P, O)
+    leaving = -journey_cost(p, paths.land_km, paths.n_air)[:, None]
+    moving_on = onward[:, None] - backtrack
+    for array in (leaving, moving_on):
+        array.flags.writeable = False
+    return leaving, moving_on
+
+
+@lru_cache(maxsize=4)
+def _salt_ids(n_paths: int, n_nests: int) -> np.ndarray:
+    """The noise ids of a month's choice salts, in the order ``MonthlyUtilities`` splits
+    them: each path id and staying, then each destination nest's two (its uniform and its
+    exponential)."""
+    nests = np.arange(n_nests)
+    ids = np.concatenate([
+        np.arange(n_paths), [_STAY_NOISE_ID], _NEST_NOISE_ID + nests,
+        _NEST_NOISE_ID + n_nests + nests,
+    ])  # fmt: skip
+    ids.flags.writeable = False
+    return ids
 
 
 def _by_kind(stopped, expelled):

@@ -91,19 +91,26 @@ def _running_sums(prob: np.ndarray) -> np.ndarray:
     return out
 
 
+# what a group's status and flags are, broadcasting to (C, O, S, F): the same every month
+_STATUS = np.arange(N_S)[None, None, :, None]
+_FLAGS = np.arange(N_F)[None, None, None, :]
+_SETTLED = (_STATUS == IRREGULAR) | (_STATUS == REGULARISED)
+_IRREGULAR = _STATUS == IRREGULAR
+_INTEGRATED = (_FLAGS & INTEGRATED) != 0
+_TEMPORARY = (_FLAGS & TEMPORARY) != 0
+_STRANDED = (_FLAGS & STRANDED) != 0
+for _mask in (_STATUS, _FLAGS, _SETTLED, _IRREGULAR, _INTEGRATED, _TEMPORARY, _STRANDED):
+    _mask.flags.writeable = False
+
+
 def raw_hazards(model) -> tuple[np.ndarray, np.ndarray]:
     """Per-group monthly hazards of the six events before they compete, shape (groups, 6),
     and the programmes' arrival cut-off."""
     p, sched, t, scale = model.params, model.policy, model.t, model.scale
     counts = model.group_counts.reshape(N_C, N_O, N_S, N_F)  # agents, end of last month
     shape = (N_C, N_O, N_S, N_F)
-    status = np.arange(N_S)[None, None, :, None]
-    flags = np.arange(N_F)[None, None, None, :]
-    settled = (status == IRREGULAR) | (status == REGULARISED)
-    irregular = status == IRREGULAR
-    integrated = (flags & INTEGRATED) != 0
-    temporary = (flags & TEMPORARY) != 0
-    stranded = (flags & STRANDED) != 0
+    status, settled, irregular = _STATUS, _SETTLED, _IRREGULAR
+    integrated, temporary, stranded = _INTEGRATED, _TEMPORARY, _STRANDED
     host = HOST_MASK[:, None, None, None]
     can_leave = model.has_onward_paths[:, None, None, None]
 
