@@ -215,6 +215,9 @@ class MigrationModel(mesa.Model):
         self.pathway_slots = [
             self._slots(0, k, pw.capacity[t] / self.scale) for k, pw in enumerate(sched.pathways)
         ]
+        # the pathways with places this month (the others take no one): the engine asks
+        # several hundred times a run
+        self.pathways_with_places = [k for k, pw in enumerate(sched.pathways) if pw.capacity[t] > 0]
         _, capacity, _ = self.programme_state(t)
         self.programme_slots = [self._slots(1, c, capacity[c] / self.scale) for c in range(N_C)]
         self.integration_slots = [

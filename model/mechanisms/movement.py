@@ -87,6 +87,7 @@ def move(model) -> None:
     death_thr = threshold(death_p)
     deport_thr = threshold(np.array([model.params["deport_share"]]))[0]
     referral = sched.referral_open(t)  # (C,): where Safe Mobility Offices refer
+    refers = referral.any()
     # every round, everyone in ``state`` is at the end of an edge: they try to cross it. A
     # round crosses one edge and no path has more than MAX_PATH_EDGES, so by the last round
     # everyone has left the loop (and had their position written).
@@ -147,7 +148,7 @@ def move(model) -> None:
             model.recorder.events_at("arrived", loc, origin[where])
             state, budget = _keep(~done, state, budget)
             rows, keys, origin, path, hop, at, edge = state
-        referred = _referrals_on_the_way(model, rows, path, hop, at, referral)
+        referred = _referrals_on_the_way(model, rows, path, hop, at, referral) if refers else None
         if referred is not None:
             state, budget = _keep(~referred, state, budget)
             rows, keys, origin, path, hop, at, edge = state

@@ -60,9 +60,9 @@ def divert(
     # the chance of a place matters only to those who may wait for one
     may_wait = np.broadcast_to(np.asarray(may_wait, dtype=bool), (len(rows),))
     need_chance = may_wait.any() and model.params["pathway_wait_share"] > 0.0
-    for k, pw in enumerate(sched.pathways):
-        slots = model.pathway_slots[k]
-        if pw.capacity[t] <= 0 or (slots == 0 and not need_chance):
+    for k in model.pathways_with_places:
+        pw, slots = sched.pathways[k], model.pathway_slots[k]
+        if slots == 0 and not need_chance:
             continue
         if pw.referral.any():
             # in a referral country, and there since before the pathway's cut-off if any
