@@ -402,6 +402,7 @@ class OpenAlternatives:
         self.nest_count, self.nest_start = layout.nest_count, layout.nest_start
         self.local_nest = layout.local_nest
         self.padded = layout.padded
+        self.layout = layout
         # row-major (group, slot) within each mode, as the layout lists them
         self.utility = [utility[m].take(layout.position[m]) for m in range(modes)]
         self.salt = [util.salts.take(path) for path in self.path]  # each element's noise salt
@@ -552,7 +553,15 @@ def stay_utility(util: MonthlyUtilities, pop, idx, loc, origin) -> np.ndarray:
     return stay_value(util, util.host[loc, origin], regularised, integrated)
 
 
-def choose(model, idx: np.ndarray, allow_stay: bool, with_values: bool = False, table=None):
+def choose(
+    model,
+    idx: np.ndarray,
+    allow_stay: bool,
+    with_values: bool = False,
+    table=None,
+    variant: np.ndarray | None = None,
+    variant_table=None,
+):
     """Chosen path per agent in ``idx`` (``STAY`` for stayers or those with no open path),
     and with ``with_values`` also the chosen alternative's utility with its noise (staying's
     for those who stay; -inf where no path is open and staying is not allowed).
@@ -562,7 +571,9 @@ def choose(model, idx: np.ndarray, allow_stay: bool, with_values: bool = False, 
     alternative exists. Agents are taken in dense (agents x alternatives) blocks
     (``_blocks``), so each costs its alternatives' noise and an argmax, with no per-element
     bookkeeping. ``table``: the alternatives as valued for these agents (by default
-    ``util.open``)."""
+    ``util.open``); with ``variant`` (a mask over ``idx``), those agents value them as
+    ``variant_table`` does, a table of the same layout (``_same_layout``), in the same
+    pass."""
     pop, util = model.pop, model.utilities
     table = util.open if table is None else table
     n = len(idx)
@@ -580,7 +591,8 @@ def choose(model, idx: np.ndarray, allow_stay: bool, with_values: bool = False, 
         stay_total = stay + model.streams.gumbel(keys, util.salts[-1])
         if with_values:
             best = stay_total.copy()
-    for members, path, value in _best_paths(model, table, mode, group, keys):
+    variants = _variants(table, variant_table, mode, variant)
+    for members, path, value in _best_paths(model, table, mode, group, keys, *variants):
         if allow_stay:
             moving = value >= stay_total[members]
             members, path, value = members[moving], path[moving], value[moving]
@@ -590,10 +602,11 @@ def choose(model, idx: np.ndarray, allow_stay: bool, with_values: bool = False, 
     return (chosen, best) if with_values else chosen
 
 
-def _best_paths(model, table, mode: int, group: np.ndarray, keys: np.ndarray):
+def _best_paths(model, table, mode: int, group: np.ndarray, keys: np.ndarray, *variants):
     """Each agent's best alternative in ``table`` (Gumbel-max), block by block: the agents
-    (positions in ``group`` and ``keys``), their best path ids and its utility with noise."""
-    for block in _blocks(table, mode, group):
+    (positions in ``group`` and ``keys``), their best path ids and its utility with noise.
+    ``variants``: see ``_blocks``."""
+    for block in _blocks(table, mode, group, *variants):
         members = block.members
         value = _values(model.streams, model.utilities.nest_lambda, keys[members][:, None], block)
         column = value.argmax(axis=1)  # ties go to the earlier column
@@ -608,6 +621,8 @@ def chosen_if_open(
     value: np.ndarray,
     reconsidering: bool = False,
     table=None,
+    variant: np.ndarray | None = None,
+    variant_table=None,
 ) -> np.ndarray:
     """The path each migrant in ``idx`` would take if the paths policy closes this month
     were open, given their choice among the open ones (``choose`` with values): new
@@ -620,7 +635,7 @@ def chosen_if_open(
     agent keeps the noise of every path (one salt per path id), so this is the argmax over
     the open and the closed paths together: the open choice unless a closed path is worth
     more. ``table``: the closed paths as valued for these agents (by default
-    ``util.closed``)."""
+    ``util.closed``); ``variant`` and ``variant_table`` as in ``choose``."""
     util = model.utilities
     if util.path_open.all():  # nothing closed this month
         return chosen.copy()
@@ -632,7 +647,8 @@ def chosen_if_open(
     if len(has) == 0:
         return wanted
     keys = model.pop.key[idx[has]]
-    for members, path, best in _best_paths(model, table, mode, group[has], keys):
+    variants = _variants(table, variant_table, mode, None if variant is None else variant[has])
+    for members, path, best in _best_paths(model, table, mode, group[has], keys, *variants):
         better = best > value[has[members]]
         wanted[has[members[better]]] = path[better]
     return wanted
@@ -657,18 +673,43 @@ def choose_emigrants(model, new: np.ndarray, pathways_open: bool):
         return chosen, wanted
     util = model.utilities
     u = model.streams.uniform(model.pop.key[new], model.month, PURPOSE_RESOURCES)
+    rich = u < share
+    if _same_layout(util.open, util.resourced()) and (
+        not pathways_open or util.path_open.all() or _same_layout(util.closed, util.resourced(True))
+    ):  # both kinds of emigrant in one pass, most months (half the numpy calls)
+        rich_table = util.resourced()
+        chosen, value = choose(model, new, False, True, variant=rich, variant_table=rich_table)
+        if not pathways_open:
+            return chosen, chosen.copy()
+        closed = None if util.path_open.all() else util.resourced(closed=True)
+        return chosen, chosen_if_open(model, new, chosen, value, variant=rich, variant_table=closed)
     chosen = np.full(len(new), STAY, dtype=np.int64)
     wanted = chosen.copy()
-    for rich in (False, True):
-        part = np.flatnonzero((u < share) == rich)
-        table = util.resourced() if rich else None
+    for resourced in (False, True):
+        part = np.flatnonzero(rich == resourced)
+        table = util.resourced() if resourced else None
         chosen[part], value = choose(model, new[part], False, True, table=table)
         if pathways_open:
-            closed = util.resourced(closed=True) if rich else None
+            closed = util.resourced(closed=True) if resourced else None
             wanted[part] = chosen_if_open(model, new[part], chosen[part], value, table=closed)
         else:
             wanted[part] = chosen[part]
     return chosen, wanted
+
+
+def _same_layout(a: OpenAlternatives, b: OpenAlternatives) -> bool:
+    """Whether two tables list the same alternatives for leaving home (mode 0), so that
+    only their utilities differ (``util.open`` and ``util.resourced()``, most months)."""
+    return a.layout is b.layout or np.array_equal(a.layout.position[0], b.layout.position[0])
+
+
+def _variants(table, variant_table, mode: int, variant):
+    """The extra arguments of ``_blocks`` for agents valuing ``table``'s alternatives, those
+    of ``variant`` as ``variant_table`` does (leaving home only): () when there is none."""
+    if variant is None or variant_table is None:
+        return ()
+    assert mode == 0 and _same_layout(table, variant_table)
+    return variant.astype(np.int64), np.concatenate([table.utility[0], variant_table.utility[0]])
 
 
 class _Block:
@@ -712,33 +753,44 @@ def _values(streams, lam: float, keys, block: _Block) -> np.ndarray:
     return value
 
 
-def _blocks(table: OpenAlternatives, mode: int, group: np.ndarray):
+def _blocks(table: OpenAlternatives, mode: int, group: np.ndarray, variant=None, utility=None):
     """``_Block``s covering every agent with an open alternative, each of at most about
     ``_BLOCK_ELEMENTS`` (agent, alternative) pairs so that its noise stays in cache.
 
     A group with many agents gets blocks of its own, whose alternatives are one row shared
     by all (no per-element gathering); the agents of the small groups share padded blocks,
-    as a block per group would cost more in numpy calls than in noise."""
+    as a block per group would cost more in numpy calls than in noise.
+
+    ``variant`` (0 or 1 per agent) and ``utility`` (``_variants``): agents of variant 1
+    read their utilities from the second half of ``utility``, a second table's of the same
+    layout; a group's agents of each variant make a group of their own."""
     count = table.count[mode]
-    order = np.argsort(group, kind="stable")
+    n_groups, unit = len(count), len(table.utility[mode])
+    if variant is None:
+        key, utility, shift = group, table.utility[mode], None
+    else:
+        key, shift = group + n_groups * variant, variant * unit
+    order = np.argsort(key, kind="stable")
     # the groups present, ascending as ``order`` lists them, each with its agents' count
     # (counted, not found by differencing the sorted groups: fewer numpy calls)
-    sizes = np.bincount(group, minlength=len(count))
+    sizes = np.bincount(key, minlength=n_groups if variant is None else 2 * n_groups)
     present = np.flatnonzero(sizes)
     sizes = sizes.take(present)
     first = np.cumsum(sizes) - sizes  # each group's first agent in ``order``
-    width = count.take(present)
+    width = count.take(present % n_groups)
     big = sizes * width >= _GROUP_ELEMENTS
     for k in np.flatnonzero(big):
         members = order[first[k] : first[k] + sizes[k]]
-        yield from _group_blocks(table, mode, int(present[k]), members)
+        v, g = divmod(int(present[k]), n_groups)  # variant, group
+        yield from _group_blocks(table, mode, g, members, utility, v * unit)
     small = np.repeat(~big & (width > 0), sizes)
     if small.any():
-        yield from _padded_blocks(table, mode, group, order[small])
+        yield from _padded_blocks(table, mode, group, order[small], utility, shift)
 
 
-def _group_blocks(table: OpenAlternatives, mode: int, g: int, members: np.ndarray):
-    """Blocks of agents of one group ``g``: its alternatives are a shared row."""
+def _group_blocks(table: OpenAlternatives, mode: int, g: int, members, utility, offset: int):
+    """Blocks of agents of one group ``g``: its alternatives are a shared row, their
+    utilities at ``offset`` in ``utility`` (see ``_blocks``)."""
     start, count = table.start[mode][g], table.count[mode][g]
     alts = slice(start, start + count)
     n_start = table.nest_start[mode][g]
@@ -748,16 +800,17 @@ def _group_blocks(table: OpenAlternatives, mode: int, g: int, members: np.ndarra
         yield _Block(
             members[first : first + step],
             table.salt[mode][alts],
-            table.utility[mode][alts],
+            utility[start + offset : start + offset + count],
             table.path[mode][alts],
             nests,
             table.local_nest[mode][alts],
         )
 
 
-def _padded_blocks(table: OpenAlternatives, mode: int, group: np.ndarray, members):
+def _padded_blocks(table: OpenAlternatives, mode: int, group, members, utility, shift):
     """Blocks of agents of several groups, their alternatives gathered into rows padded
-    to the widest of the block."""
+    to the widest of the block; their utilities from ``utility``, each agent's positions
+    moved by its ``shift`` if any (see ``_blocks``)."""
     count, nest_count, rows = table.count[mode], table.nest_count[mode], table.padded[mode]
     widest = int(count[group[members]].max())
     step = max(1, _BLOCK_ELEMENTS // widest)
@@ -773,7 +826,7 @@ def _padded_blocks(table: OpenAlternatives, mode: int, group: np.ndarray, member
         yield _Block(
             part,
             table.salt[mode].take(pos),
-            table.utility[mode].take(pos),
+            utility.take(pos if shift is None else pos + shift.take(part)[:, None]),
             rows.path[:, :width].take(g, axis=0),
             table.nest_salt[mode].take(nest_pos, axis=1),
             rows.local_nest[:, :width].take(g, axis=0),
