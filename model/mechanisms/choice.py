@@ -491,10 +491,11 @@ def _padded_rows(start: np.ndarray, count: np.ndarray):
     return pos, short
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=64)
 def _open_layout(paths, modes: int, open_bytes: bytes) -> _OpenLayout:
     """``_OpenLayout`` of an open set (``open_bytes``: the (modes, C, O, W) mask's bytes),
-    kept for the open sets seen lately."""
+    kept for the open sets seen lately: about 180 kB each, and the baseline's four tables
+    of a month take 52 sets over its 192 months."""
     shape = (modes, *alternative_table(paths).shape[1:])
     return _OpenLayout(paths, modes, np.frombuffer(open_bytes, dtype=bool).reshape(shape))
 
