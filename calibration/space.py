@@ -89,10 +89,6 @@ FREE = (
     # in FY2020 and nearly quadrupled in FY2021 (the baseline's fitted_push knots)
     "push_nca_lull",
     "push_nca_surge",
-    # Ecuador's: in 2021, before Mexico's visa (US encounters FY2021), and from 2023 as
-    # violence rose (Ecuadorians in the Darién and at the US border in 2023)
-    "push_ecu_2021",
-    "push_ecu_2023",
 )  # fmt: skip
 LOG_SCALE_PREFIXES = (
     "emigration_base", "onward_consider_hazard", "return_hazard", "programme_uptake",

@@ -297,28 +297,6 @@ SPECS: tuple[ParameterSpec, ...] = tuple(
             "A knot of the baseline's push trajectories.",
         ),
         ParameterSpec(
-            "push_ecu_2021",
-            1.5,
-            0.3,
-            3.0,
-            PUSH_LEVEL_UNIT,
-            "Pressure to leave Ecuador from 2021-01 to 2021-08, after the pandemic's "
-            "recession and while Mexico still admitted Ecuadorians without a visa (1.0 = the "
-            "level after Mexico's visa of 2021-09; fitted to Ecuadorians' US encounters of "
-            "FY2021). A knot of the baseline's push trajectories.",
-        ),
-        ParameterSpec(
-            "push_ecu_2023",
-            1.0,
-            0.5,
-            3.0,
-            PUSH_LEVEL_UNIT,
-            "Pressure to leave Ecuador from 2023-01, held after, as violence rose (homicides "
-            "per 100,000: 6.9 in 2019, 26.7 in 2022, 44.5 in 2023) (1.0 = the level after "
-            "Mexico's visa of 2021-09; fitted to Ecuadorians in the Darién and at the US "
-            "border in 2023). A knot of the baseline's push trajectories.",
-        ),
-        ParameterSpec(
             "route_nest_lambda",
             0.5,
             0.1,
