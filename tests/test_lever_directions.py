@@ -142,9 +142,14 @@ def test_closing_the_us_border_never_changes_who_a_pathway_takes_at_home(
     where they would fall to nothing if only those who chose the closed road could apply.
 
     Exact once nothing the closure changes feeds back into the next months' choices:
-    diaspora networks, route information and appointments at the ports (none here)."""
+    diaspora networks, route information and appointments at the ports (none here). Drawn
+    pathways that refer in a host or transit country are dropped: they take those who are
+    there, and the closure changes who is."""
     off = {**NO_NETWORK, "beta_route_information": 0.0}
     scenario = scenario.with_changes(parameters={**scenario.parameters, **off})
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    data["pathways"] = [pw for pw in data["pathways"] if not pw.get("referral_countries")]
+    scenario = Scenario.model_validate(data)
     with_pathway = _add(scenario, "pathways", _pathway(origins, capacity))
     closed = _add(with_pathway, "enforcement", {"edge": "MEX-USA", "interdiction": 1.0})
     arrivals = [
