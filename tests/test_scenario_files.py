@@ -476,3 +476,23 @@ def test_a_fitted_push_for_an_unknown_origin_is_refused(tmp_path):
     bad.write_text(tomli_w.dumps({"name": "bad", "fitted_push": {"MARS": {"2021-01": "x"}}}))
     with pytest.raises(InputError, match=r"bad\.toml.*fitted_push.*unknown origin 'MARS'"):
         load_scenario(bad)
+
+
+def test_a_higher_fitted_push_level_raises_emigration_in_its_months_only():
+    """Common random numbers: raising the fitted surge of northern Central America
+    (``push_nca_surge``, knots 2020-12..2021-07) leaves every month before the knot's ramp
+    (2020-11) as it was and sends more Guatemalans, Hondurans and Salvadorans in 2021."""
+    from migflow.model.calendar import parse_month
+    from migflow.model.geography import NORTHERN_CENTRAL_AMERICA, ORIGIN_INDEX
+    from migflow.model.recorder import KIND_INDEX
+
+    scenario = load_scenario("baseline").clipped(end="2021-12").with_changes(scale=1000)
+    nca = [ORIGIN_INDEX[o] for o in NORTHERN_CENTRAL_AMERICA]
+    left = []
+    for level in (1.3, 2.0):
+        rec = run_scenario(scenario.with_changes(parameters={"push_nca_surge": level}))
+        left.append(rec.dense("events")[:, KIND_INDEX["emigrated"]][..., nca].sum(axis=(1, 2)))
+    ramp = parse_month("2020-11") - scenario.first_month
+    np.testing.assert_array_equal(left[0][:ramp], left[1][:ramp])
+    year = slice(parse_month("2021-01") - scenario.first_month, None)
+    assert left[1][year].sum() > 1.2 * left[0][year].sum()
