@@ -323,31 +323,11 @@ class Scenario(_Strict):
     _parameters = field_validator("parameters")(lambda v: _each_valid(v, parameter_problem))
     _unit_costs = field_validator("unit_costs")(lambda v: _each_valid(v, unit_cost_problem))
 
-    @field_validator("push")
-    @classmethod
-    def _push(cls, v):
-        for origin, traj in v.items():
-            _allowed("origin", origin, ORIGINS)
-            _trajectory(traj)
-        return v
-
-    @field_validator("fitted_push")
-    @classmethod
-    def _fitted_push(cls, v):
-        for origin, knots in v.items():
-            _allowed("origin", origin, ORIGINS)
-            _trajectory(knots)
-            for name in knots.values():
-                _allowed("push level", name, PUSH_LEVELS)
-        return v
-
-    @field_validator("opportunity")
-    @classmethod
-    def _opportunity(cls, v):
-        for host, traj in v.items():
-            _allowed("host", host, HOSTS)
-            _trajectory(traj)
-        return v
+    _push = field_validator("push")(lambda v: _trajectories(v, "origin", ORIGINS))
+    _fitted_push = field_validator("fitted_push")(
+        lambda v: _trajectories(v, "origin", ORIGINS, levels=PUSH_LEVELS)
+    )
+    _opportunity = field_validator("opportunity")(lambda v: _trajectories(v, "host", HOSTS))
 
     @model_validator(mode="after")
     def _within_window(self):
@@ -403,6 +383,17 @@ class Scenario(_Strict):
         data = self.model_dump(mode="json")
         data.update(changes)
         return Scenario.model_validate(data)
+
+
+def _trajectories(tables: dict, kind: str, allowed: tuple[str, ...], levels=()) -> dict:
+    """Trajectories keyed by country code (an origin's push, a host's opportunity); where
+    ``levels`` is given, each knot names one of those fitted parameters instead of a number."""
+    for code, knots in tables.items():
+        _allowed(kind, code, allowed)
+        _trajectory(knots)
+        for name in knots.values() if levels else ():
+            _allowed("push level", name, levels)
+    return tables
 
 
 def _trajectory(traj: dict[str, float]) -> None:
