@@ -474,6 +474,14 @@ def _words(field: str, value) -> str:
     return f"{FIELD_WORDS[field]} {value}"
 
 
+#: the scenario's trajectory tables in words (a fitted push knot is a push, set by the fit)
+TRAJECTORY_WORDS = {
+    "push": "Pressure to leave",
+    "fitted_push": "Pressure to leave",
+    "opportunity": "Opportunity",
+}
+
+
 def changes_from(scenario: Scenario, reference: Scenario) -> list[dict[str, str]]:
     """The lever entries (and parameter or trajectory changes) of ``scenario`` that
     ``reference`` does not have, one row each in words: lever, what, from, to, note."""
@@ -515,12 +523,12 @@ def changes_from(scenario: Scenario, reference: Scenario) -> list[dict[str, str]
                     "note": f"for the whole run ({name})",
                 }
             )
-    for table in ("push", "opportunity"):
+    for table in ("push", "fitted_push", "opportunity"):
         for code, trajectory in mine[table].items():
             if ref[table].get(code) != trajectory:
                 rows.append(
                     {
-                        "lever": {"push": "Pressure to leave", "opportunity": "Opportunity"}[table],
+                        "lever": TRAJECTORY_WORDS[table],
                         "what": f"{country_name(code)}: a different path over the years",
                         "from": min(trajectory),
                         "to": max(trajectory),

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import tomli_w
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
@@ -939,3 +940,16 @@ def test_the_baseline_warmed_up_at_server_start_is_the_run_the_first_visitor_see
     at = start_app()
     assert runs_made == ["baseline"]
     assert number(metric(at, "Darién crossings, per year").value) > 0
+
+
+def test_an_upload_that_changes_a_fitted_push_level_says_so_in_words():
+    """A scenario may point a push knot at another fitted level (``fitted_push``); the
+    changes the page lists name it as a change of the pressure to leave, by country."""
+    base = load_scenario("baseline")
+    data = base.model_dump(mode="json", exclude_none=True)
+    data["fitted_push"]["GTM"] = {"2021-01": "push_nca_lull"}
+    edited = loads_scenario(tomli_w.dumps({**data, "name": "nca_lull"}), "nca_lull.toml")
+    rows = state.changes_from(edited, base)
+    assert [(r["lever"], r["what"]) for r in rows] == [
+        ("Pressure to leave", "Guatemala: a different path over the years")
+    ]
