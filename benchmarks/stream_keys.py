@@ -33,14 +33,16 @@ def shared(keys: np.ndarray) -> int:
 def main() -> None:
     model = MigrationModel(load_scenario("baseline"))
     cohorts: list[tuple[int, int, int]] = []
-    make = model.streams.new_agent_keys
+    make, make_all = model.streams.new_agent_keys, model.streams.cohort_keys
 
-    def record(month: int, cohort: int, count: int) -> np.ndarray:
-        cohorts.append((month, cohort, count))
-        return make(month, cohort, count)
+    def record(month: int, of_month, counts) -> np.ndarray:
+        cohorts.extend((month, int(c), int(n)) for c, n in zip(of_month, counts, strict=True))
+        return make_all(month, of_month, counts)
 
-    model.streams.new_agent_keys = record
+    model.streams.cohort_keys = record  # every cohort the model creates is keyed here
     model.run()
+    assert cohorts, "the model created no cohort through cohort_keys"
+    model.streams.cohort_keys = make_all
     keys = np.concatenate([make(m, c, n * model.scale) for m, c, n in cohorts])
     print(f"migrants of a scale-1 baseline run (2015-2030)   {len(keys):,}")
     print(f"sharing their key, {keys.dtype.itemsize * 8}-bit keys (the model's)   {shared(keys):,}")

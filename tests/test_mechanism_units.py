@@ -183,7 +183,8 @@ def test_an_office_refers_a_single_traveller_passing_through(office_in_colombia)
     )[:1]
     assert len(row) == 1
     path, hops = np.array([p], np.int64), np.array([hop], np.int64)
-    referred = _referrals_on_the_way(model, row, path, hops, path * lookup.width + hops)
+    at, referral = path * lookup.width + hops, model.policy.referral_open(model.t)
+    referred = _referrals_on_the_way(model, row, path, hops, at, referral)
     assert referred is not None and referred.tolist() == [True]
     assert model.pop.loc[row[0]] == CODES.index("USA")
 
@@ -262,7 +263,8 @@ def test_competing_hazards_that_add_up_past_one_are_scaled_down_together():
     model = _model_with(integration=[rich])
     model.utilities = MonthlyUtilities(model)
     raw, _ = raw_hazards(model)
-    prob, _ = hazard_tables(model)
+    prob, cumulative, _ = hazard_tables(model)
+    np.testing.assert_array_equal(cumulative, np.cumsum(prob, axis=1))
     total = raw.sum(axis=1)
     over = total > 1.0
     assert over.any(), "the test needs a group whose hazards add up past 1"

@@ -87,7 +87,6 @@ def move(model) -> None:
     death_thr = threshold(death_p)
     deport_thr = threshold(np.array([model.params["deport_share"]]))[0]
     referral = sched.referral_open(t)  # (C,): where Safe Mobility Offices refer
-    refers = referral.any()
     # every round, everyone in ``state`` is at the end of an edge: they try to cross it. A
     # round crosses one edge and no path has more than MAX_PATH_EDGES, so by the last round
     # everyone has left the loop (and had their position written).
@@ -148,7 +147,7 @@ def move(model) -> None:
             model.recorder.events_at("arrived", loc, origin[where])
             state, budget = _keep(~done, state, budget)
             rows, keys, origin, path, hop, at, edge = state
-        referred = _referrals_on_the_way(model, rows, path, hop, at, referral) if refers else None
+        referred = _referrals_on_the_way(model, rows, path, hop, at, referral)
         if referred is not None:
             state, budget = _keep(~referred, state, budget)
             rows, keys, origin, path, hop, at, edge = state
@@ -223,13 +222,11 @@ def _interdicted(model, rows: np.ndarray, edge: np.ndarray, deport_thr) -> None:
     model.recorder.removals(edge[deport])
 
 
-def _referrals_on_the_way(model, rows, path, hop, at, referral=None):
+def _referrals_on_the_way(model, rows, path, hop, at, referral):
     """Migrants reaching a country with a Safe Mobility Office (a referral pathway) on their
     way to its destination may be referred there, up to its capacity. Returns a mask over
     ``rows`` of those referred, or None when nobody is at an office. ``referral``: where an
-    office refers this month, (C,), when the caller has it (read once a month in ``move``)."""
-    if referral is None:
-        referral = model.policy.referral_open(model.t)
+    office refers this month, (C,), read once a month in ``move``."""
     if not referral.any() or len(rows) == 0:
         return None
     loc = model.path_lookup.nodes.take(at)

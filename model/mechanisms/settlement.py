@@ -61,11 +61,14 @@ def group_counts(pop) -> np.ndarray:
     return counts
 
 
-def hazard_tables(model) -> tuple[np.ndarray, np.ndarray]:
+def hazard_tables(model) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-group probabilities of the six events this month, shape (groups, 6): the
-    hazards, scaled down where they add up to more than 1 (the events compete)."""
+    hazards, scaled down where they add up to more than 1 (the events compete); their
+    running sums along the events, which the draw reads; and the cut-offs of
+    ``raw_hazards``."""
     prob, cutoff = raw_hazards(model)
-    return _compete(prob)[0], cutoff
+    prob, cumulative = _compete(prob)
+    return prob, cumulative, cutoff
 
 
 def _compete(prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -290,8 +293,7 @@ def _remembered(pull: np.ndarray, expected: np.ndarray | None) -> np.ndarray:
 
 def settle(model) -> None:
     pop = model.pop
-    prob, cutoff = raw_hazards(model)
-    _, cumulative = _compete(prob)
+    _, cumulative, cutoff = hazard_tables(model)
     rows, raw, code = _draw_events(model, threshold(cumulative[:, -1]))
     if len(rows) == 0:
         return
