@@ -459,6 +459,8 @@ def _message(first: dict) -> str:
     if kind == "missing":
         return "required field is missing"
     msg = _TYPE_MESSAGES.get(kind) or msg
+    if kind == "string_type" and first["loc"][:1] == ("fitted_push",):
+        msg = f"must be the name of a push level, in quotes: {', '.join(PUSH_LEVELS)}"
     if "input" in first and kind != "value_error" and not isinstance(first["input"], dict):
         msg = f"{msg} (got {_shown(first['input'])})"
     return msg

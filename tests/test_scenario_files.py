@@ -457,7 +457,7 @@ def test_a_fitted_push_knot_takes_its_parameter_and_replaces_the_knot_of_its_mon
         ({"2021-01": "beta_distance"}, "unknown push level 'beta_distance'; allowed: push_nca"),
         ({"2021-01": "../etc/passwd"}, "unknown push level"),
         ({"2021-13": "push_nca_surge"}, "2021-13"),
-        ({"2021-01": 1.5}, "fitted_push"),
+        ({"2021-01": 1.5}, "must be the name of a push level, in quotes: push_nca_lull"),
         ({}, "at least one"),
     ],
     ids=["not a push level", "a path", "bad month", "a number", "empty"],
