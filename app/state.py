@@ -451,6 +451,7 @@ FIELD_WORDS = {
     "destination": "to",
     "referral_countries": "applications taken in",
     "arrived_before": "for those who arrived before",
+    "status_ends": "status taken back from",
     "duration_months": "stay (months)",
     "edge": "border",
     "interdiction": "share of crossings stopped",

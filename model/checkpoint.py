@@ -65,8 +65,14 @@ def first_difference(a: PolicySchedule, b: PolicySchedule) -> int:
     if a.months.shape != b.months.shape or not np.array_equal(a.months, b.months):
         return 0
     first = len(a.months)
+    # the terminations, month -> grants: the first month whose terminations differ
+    lapses_a, lapses_b = a.status_lapses, b.status_lapses
+    for t in sorted(lapses_a.keys() | lapses_b.keys()):
+        if not np.array_equal(lapses_a.get(t, ()), lapses_b.get(t, ())):
+            first = min(first, t)
+            break
     for f in fields(PolicySchedule):
-        if f.name in _LISTS:
+        if f.name in (*_LISTS, "status_lapses"):
             continue
         x, y = getattr(a, f.name), getattr(b, f.name)
         if not isinstance(x, np.ndarray) or x.shape[:1] != a.months.shape:

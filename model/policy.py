@@ -17,7 +17,11 @@ import numpy as np
 from .calendar import parse_month
 from .geography import CODES, EDGE_DST, EDGE_INDEX, EDGES, INDEX, ORIGIN_INDEX, ORIGINS
 from .parameters import Parameters
-from .scenario import Scenario
+from .population import GRANT_DTYPE
+from .scenario import MAX_STATUS_GRANTS, Scenario
+
+#: the grant number of the first pathway (programmes are numbered from 1)
+PATHWAY_GRANTS = MAX_STATUS_GRANTS + 1
 
 #: an interdiction at least this high closes an edge: nobody chooses a path across it
 CLOSED = 0.999
@@ -58,6 +62,7 @@ class Programme:
     active: np.ndarray  # (T,) bool
     capacity: np.ndarray  # (T,) people per month
     cutoff: int  # arrival month index must be < cutoff (large if none)
+    grant: int  # the status it gives, for its termination (``status_lapses``)
 
 
 @dataclass
@@ -71,6 +76,7 @@ class CompiledPathway:
     duration_months: int
     referral: np.ndarray  # (C,) bool; all False: applicants at origin
     cutoff: int = 10**6  # arrival month index (where they apply) must be < cutoff
+    grant: int = 0  # the status it gives, for its termination (``status_lapses``)
 
 
 @dataclass
@@ -95,6 +101,9 @@ class PolicySchedule:
     asylum_months: np.ndarray  # (T,)
     root_cause_musd: np.ndarray  # (T, O) $M spent per month
     root_cause_reduction: np.ndarray  # (T, O) share of emigration removed
+    # month t -> the grants (``Programme.grant``, ``CompiledPathway.grant``) whose holders
+    # become irregular that month: the terminations of a status (``status_ends``)
+    status_lapses: dict[int, np.ndarray]
 
     def referral_open(self, t: int) -> np.ndarray:
         """(C,) bool: a referral pathway (a Safe Mobility Office) takes applicants in each
@@ -142,13 +151,35 @@ class PolicySchedule:
         # diminishing returns apply to a host's total funding, however it is split
         capacity = integration_served_per_year(funding * 12.0, params) / 12.0 + services
 
+        # every lever that gives a status gets a grant number, so that its holders can
+        # lose it when it is terminated: programmes from 1 and pathways from
+        # PATHWAY_GRANTS, each by its place in its list, so that a row added at the end of
+        # one list renumbers nothing (0 is a status from ordinary channels, which no
+        # termination touches)
+        grants = {id(p): g for g, p in enumerate(scenario.regularisation, start=1)}
+        grants |= {id(pw): g for g, pw in enumerate(scenario.pathways, start=PATHWAY_GRANTS)}
+        levers = [*scenario.regularisation, *scenario.pathways]
+        status_lapses: dict[int, list[int]] = {}
+        for lever in levers:
+            if lever.status_ends is not None:
+                t = parse_month(lever.status_ends) - scenario.first_month
+                if 0 <= t < n_t:
+                    status_lapses.setdefault(t, []).append(grants[id(lever)])
+
         programmes, programme_open = [], np.zeros((n_t, n_o, n_c), dtype=bool)
         for prog in scenario.regularisation:
             on = span(prog)
             origins = np.array([o in prog.origins for o in ORIGINS])
             cutoff = 10**6 if prog.arrived_before is None else parse_month(prog.arrived_before)
             programmes.append(
-                Programme(INDEX[prog.host], origins, on, on * prog.capacity_per_month, cutoff)
+                Programme(
+                    INDEX[prog.host],
+                    origins,
+                    on,
+                    on * prog.capacity_per_month,
+                    cutoff,
+                    grants[id(prog)],
+                )
             )
             # the pull on newcomers holds only while a newcomer could still qualify
             attracts = on & (months < cutoff)
@@ -169,6 +200,7 @@ class PolicySchedule:
                     duration_months=pw.duration_months,
                     referral=np.array([c in pw.referral_countries for c in CODES]),
                     cutoff=10**6 if pw.arrived_before is None else parse_month(pw.arrived_before),
+                    grant=grants[id(pw)],
                 )
             )
 
@@ -219,4 +251,5 @@ class PolicySchedule:
             asylum_months=asylum,
             root_cause_musd=root,
             root_cause_reduction=reduction,
+            status_lapses={t: np.array(g, dtype=GRANT_DTYPE) for t, g in status_lapses.items()},
         )

@@ -1,7 +1,7 @@
 """Migrants as columns of numpy arrays (struct-of-arrays).
 
 Millions of migrants must step in well under a second, so a migrant is a row across a few
-narrow arrays owned by the model rather than a Python object: about 17 bytes per agent.
+narrow arrays owned by the model rather than a Python object: about 23 bytes per agent.
 Each agent stands for ``scale`` people. Migrants who return or die leave the arrays (they are
 tallied by the recorder), so the per-month cost follows the number of people still abroad.
 """
@@ -25,6 +25,9 @@ TEMPORARY = np.int8(2)  # on a temporary legal pathway (returns when it ends)
 STRANDED = np.int8(4)  # stopped at a border and stranded there (likely to try again soon)
 N_FLAG_CODES = 8
 
+#: the type of the ``granted_by`` column (scenario.py caps the levers at MAX_STATUS_GRANTS)
+GRANT_DTYPE = np.int16
+
 # Steps that touch every migrant go through the columns in blocks of this many rows: a
 # block's temporaries stay in the CPU cache, where a pass over all rows at once would go to
 # main memory and back for each of its numpy operations (measured: about half the time).
@@ -40,6 +43,9 @@ COLUMNS = {
     "hop": np.int8,  # edges of the path already crossed
     "leg_left": np.float32,  # months of travel left on the current edge
     "arrived": np.int16,  # month index of arrival where the migrant is
+    # which lever gave the migrant regular status (policy.py: a programme's or pathway's
+    # ``grant``; 0: ordinary channels or none), so that a termination takes it back
+    "granted_by": GRANT_DTYPE,
 }
 
 

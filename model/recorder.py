@@ -25,6 +25,7 @@ EVENT_KINDS = (
     "returned",
     "regularised",
     "regularised_by_programme",
+    "status_terminated",
     "integrated",
     "departed_onward",
     "pathway_labour",

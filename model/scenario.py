@@ -59,6 +59,10 @@ from .shipped import SCENARIO_DIR, list_scenarios  # noqa: F401 (part of this mo
 
 WINDOW_MIN, WINDOW_MAX = "2010-01", "2050-12"
 MAX_FILE_BYTES = 1_000_000
+#: Regularisation rows, and pathway rows, of one scenario, extends included: a migrant
+#: records the row that gave them their status in 16 bits (model/population.py,
+#: ``granted_by``; policy.py numbers the two lists apart).
+MAX_STATUS_GRANTS = 15_000
 #: Tables and arrays inside each other: a scenario needs 3 (push.VEN."2015-01"), a sweep 5.
 MAX_DEPTH = 10
 
@@ -165,7 +169,35 @@ class IntegrationLever(_Dated):
     _host = field_validator("host")(lambda v: _allowed("host", v, HOSTS))
 
 
-class RegularisationProgramme(_Dated):
+class _GrantsStatus(_Dated):
+    """A lever that gives migrants regular status, which a government may later end for
+    everyone it gave it to (the US terminations of Temporary Protected Status and of the
+    CHNV parole in 2025): from ``status_ends`` they are irregular again where they live."""
+
+    status_ends: Month | None = Field(
+        default=None,
+        description="the first month in which those this lever regularised no longer hold "
+        "that status (a termination); omitted: the status is kept",
+    )
+
+    @field_validator("status_ends")
+    @classmethod
+    def _ends(cls, v):
+        return None if v is None else _check_month(v)
+
+    @model_validator(mode="after")
+    def _ends_after_start(self):
+        if self.status_ends is not None and parse_month(self.status_ends) <= parse_month(
+            self.start
+        ):
+            raise ValueError(
+                f"status_ends {self.status_ends} must come after start {self.start}: "
+                "a status can only end once someone holds it"
+            )
+        return self
+
+
+class RegularisationProgramme(_GrantsStatus):
     """A regularisation programme (seeds: Colombia's 10-year Temporary Protective Status,
     Ecuador's registration, Peru's regularisation)."""
 
@@ -184,7 +216,7 @@ class RegularisationProgramme(_Dated):
         return None if v is None else _check_month(v)
 
 
-class Pathway(_Dated):
+class Pathway(_GrantsStatus):
     """A legal pathway that moves eligible migrants without the irregular route, up to its
     capacity: labour visas, parole, resettlement, Safe Mobility referrals.
 
@@ -343,6 +375,12 @@ class Scenario(_Strict):
                             f"{group}[{i}].{attr} = {value} is outside the scenario window; "
                             f"allowed {self.start}..{self.end}"
                         )
+        for group in ("regularisation", "pathways"):
+            if len(getattr(self, group)) > MAX_STATUS_GRANTS:
+                raise ValueError(
+                    f"{len(getattr(self, group))} {group} rows; at most {MAX_STATUS_GRANTS} "
+                    "(each migrant records which one gave them their status)"
+                )
         return self
 
     @property

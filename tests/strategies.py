@@ -60,7 +60,7 @@ enforcement = st.builds(
     st.lists(st.sampled_from(ORIGINS), max_size=3, unique=True),  # empty: everyone
     spans(),
 )  # fmt: skip
-pathway = st.builds(
+_pathway = st.builds(
     lambda kind, origins, dest, cap, dur, referral, span: {
         "name": "generated",
         "kind": kind,
@@ -84,7 +84,7 @@ pathway = st.builds(
     ),
     spans(),
 )
-programme = st.builds(
+_programme = st.builds(
     lambda host, cap, origins, cutoff, span: {
         "host": host,
         "capacity_per_month": cap,
@@ -98,6 +98,21 @@ programme = st.builds(
     st.one_of(st.none(), months),
     spans(),
 )
+
+
+@st.composite
+def _maybe_terminated(draw, levers) -> dict:
+    """A lever that gives a status, which in half the draws is terminated some months after
+    its start (possibly after the window, where nothing happens)."""
+    lever = draw(levers)
+    if draw(st.booleans()):
+        first = parse_month(lever["start"]) + 1
+        lever["status_ends"] = format_month(draw(st.integers(first, LAST + 6)))
+    return lever
+
+
+pathway = _maybe_terminated(_pathway)
+programme = _maybe_terminated(_programme)
 
 
 @st.composite

@@ -953,3 +953,18 @@ def test_an_upload_that_changes_a_fitted_push_level_says_so_in_words():
     assert [(r["lever"], r["what"]) for r in rows] == [
         ("Pressure to leave", "Guatemala: a different path over the years")
     ]
+
+
+def test_a_termination_in_an_upload_is_listed_in_words():
+    """A programme whose status is later taken back (``status_ends``) says from when, in
+    the app's words, not under its field name."""
+    base = load_scenario("baseline")
+    data = base.model_dump(mode="json", exclude_none=True)
+    data["regularisation"].append(
+        {"host": "COL", "name": "A protection", "capacity_per_month": 1000,
+         "origins": ["VEN"], "start": "2026-01", "end": "2026-12", "status_ends": "2028-01"}
+    )  # fmt: skip
+    edited = loads_scenario(tomli_w.dumps({**data, "name": "ended"}), "ended.toml")
+    [row] = state.changes_from(edited, base)
+    assert "status taken back from 2028-01" in row["what"]
+    assert "status_ends" not in row["what"]

@@ -84,6 +84,26 @@ def test_a_lever_from_a_later_month_shares_every_month_before_it(lever):
     )
 
 
+def test_a_termination_shares_every_month_before_it():
+    """Two scenarios that differ only in when a status is taken back share every month
+    before the first of the two terminations (``status_lapses``, not a per-month array)."""
+    protection = {
+        "host": "COL", "capacity_per_month": 100_000, "origins": ["VEN"],
+        "start": "2015-06", "end": "2015-12",
+    }  # fmt: skip
+    base = small_baseline()
+    reference = base.with_changes(regularisation=[*base.regularisation, protection])
+    ended = base.with_changes(
+        regularisation=[*base.regularisation, {**protection, "status_ends": "2016-07"}]
+    )
+    t0, _ = shared_months(reference, ended)
+    assert t0 == parse_month("2016-07") - parse_month(reference.start)
+    resumed_reference, resumed = run_pair(reference, ended)
+    full = run_scenario(ended)
+    assert_same(resumed, full)
+    assert not full.stocks.equals(resumed_reference.stocks)  # the termination does something
+
+
 def test_nothing_is_shared_across_seeds_scales_or_parameters():
     reference = small_baseline()
     for other in (

@@ -235,6 +235,10 @@ def test_the_shipped_targets_with_one_hostile_number_are_refused_naming_row_and_
         (["pathways", 0, "capacity_per_year"], 1e308, "pathways[0].capacity_per_year"),
         (["name"], 7, "name"),
         (["start"], 2015, "start"),
+        (["regularisation", 0, "status_ends"], 2025, "regularisation[0].status_ends"),
+        (["regularisation", 0, "status_ends"], "2025-13", "regularisation[0].status_ends"),
+        (["regularisation", 0, "status_ends"], "2017-01", "status_ends 2017-01 must come after"),
+        (["pathways", 0, "status_ends"], True, "pathways[0].status_ends"),
     ],
 )  # fmt: skip
 def test_each_class_of_bad_value_is_refused_naming_the_field(tmp_path, leaf, value, field):

@@ -88,6 +88,7 @@ def divert(
         moved = rows[cand]
         pop.loc[moved] = pw.destination
         pop.status[moved] = REGULARISED
+        pop.granted_by[moved] = pw.grant
         pop.path[moved] = -1
         pop.arrived[moved] = model.month
         pop.flags[moved] = TEMPORARY if pw.duration_months > 0 else 0

@@ -26,12 +26,21 @@ from __future__ import annotations
 import numpy as np
 
 from ..geography import CODES, HOST_MASK, INDEX, ORIGINS
-from ..population import INTEGRATED, IRREGULAR, N_FLAG_CODES, REGULARISED, STRANDED, TEMPORARY
+from ..population import (
+    GRANT_DTYPE,
+    INTEGRATED,
+    IRREGULAR,
+    N_FLAG_CODES,
+    REGULARISED,
+    STRANDED,
+    TEMPORARY,
+)
 from ..random_streams import TWO32, threshold
 from ..removability import REMOVABLE
 from . import PURPOSE_PRIORITY, PURPOSE_SETTLE
 from .choice import choose, chosen_if_open, onward_logsum, start_journey, stay_value
 from .pathways import divert
+from .terminations import end_terminated_statuses
 
 N_C, N_O, N_S, N_F = len(CODES), len(ORIGINS), 4, N_FLAG_CODES
 _USA = INDEX["USA"]
@@ -292,6 +301,7 @@ def _remembered(pull: np.ndarray, expected: np.ndarray | None) -> np.ndarray:
 
 
 def settle(model) -> None:
+    end_terminated_statuses(model)
     pop = model.pop
     _, cumulative, cutoff = hazard_tables(model)
     rows, raw, code = _draw_events(model, threshold(cumulative[:, -1]))
@@ -354,6 +364,7 @@ def _draw_events(model, any_event: np.ndarray):
 
 def _regularise(model, rows: np.ndarray) -> None:
     model.pop.status[rows] = REGULARISED
+    model.pop.granted_by[rows] = 0  # ordinary channels: no termination takes it back
     model.recorder.events_at("regularised", model.pop.loc[rows], model.pop.origin[rows])
 
 
@@ -379,8 +390,24 @@ def _programme(model, rows: np.ndarray, cutoff: np.ndarray) -> None:
     rows = rows[eligible]
     rows = _by_priority(model, rows, pop.loc[rows], model.programme_slots)
     pop.status[rows] = REGULARISED
+    pop.granted_by[rows] = _granting_programme(model, rows)
     model.recorder.events_at("regularised", pop.loc[rows], pop.origin[rows])
     model.recorder.events_at("regularised_by_programme", pop.loc[rows], pop.origin[rows])
+
+
+def _granting_programme(model, rows: np.ndarray) -> np.ndarray:
+    """The grant of the programme that regularised each row: of the programmes open this
+    month to its host, origin and arrival, the first in the scenario (two open at once for
+    the same people, say Ecuador's 2022 registration and a what-if's second window, share
+    their places; the status is attributed to one, for its termination)."""
+    pop = model.pop
+    loc, origin, arrived = pop.loc[rows], pop.origin[rows], pop.arrived[rows]
+    grant = np.zeros(len(rows), dtype=GRANT_DTYPE)
+    for prog in model.policy.programmes:
+        if prog.active[model.t]:
+            mine = (grant == 0) & (loc == prog.host) & prog.origins[origin]
+            grant[mine & (arrived < prog.cutoff)] = prog.grant
+    return grant
 
 
 def _integrate(model, rows: np.ndarray) -> None:
