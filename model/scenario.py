@@ -67,6 +67,11 @@ MAX_STATUS_GRANTS = 15_000
 MAX_DEPTH = 10
 
 
+def _month_or_none(value: Any) -> str | None:
+    """An optional month: None, or the month checked (``_check_month``)."""
+    return None if value is None else _check_month(value)
+
+
 def _check_month(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError(f"{value!r} is not a month; write it as a string YYYY-MM, e.g. '2021-06'")
@@ -136,10 +141,7 @@ class _Dated(_Strict):
     end: Month | None = None
     id: str | None = Field(default=None, description="the instrument's id, e.g. 'colombia_tps'")
 
-    @field_validator("start", "end")
-    @classmethod
-    def _month(cls, v):
-        return None if v is None else _check_month(v)
+    _month = field_validator("start", "end")(_month_or_none)
 
     @field_validator("id")
     @classmethod
@@ -180,10 +182,7 @@ class _GrantsStatus(_Dated):
         "that status (a termination); omitted: the status is kept",
     )
 
-    @field_validator("status_ends")
-    @classmethod
-    def _ends(cls, v):
-        return None if v is None else _check_month(v)
+    _ends = field_validator("status_ends")(_month_or_none)
 
     @model_validator(mode="after")
     def _ends_after_start(self):
@@ -210,10 +209,7 @@ class RegularisationProgramme(_GrantsStatus):
 
     _host = field_validator("host")(lambda v: _allowed("host", v, HOSTS))
 
-    @field_validator("arrived_before")
-    @classmethod
-    def _cutoff(cls, v):
-        return None if v is None else _check_month(v)
+    _cutoff = field_validator("arrived_before")(_month_or_none)
 
 
 class Pathway(_GrantsStatus):
@@ -249,10 +245,7 @@ class Pathway(_GrantsStatus):
     def _referral(cls, v):
         return [_allowed("country", c, CODES) for c in v]
 
-    @field_validator("arrived_before")
-    @classmethod
-    def _cutoff(cls, v):
-        return None if v is None else _check_month(v)
+    _cutoff = field_validator("arrived_before")(_month_or_none)
 
     @model_validator(mode="after")
     def _cutoff_needs_referral(self):

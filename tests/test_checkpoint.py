@@ -64,15 +64,22 @@ LATER_LEVERS = {
 }  # fmt: skip
 
 
+def _resumed_at(reference: Scenario, later: Scenario, month: str):
+    """``later`` shares ``reference``'s months before ``month`` and, resumed from there,
+    equals its run from the start: the full run, the resumed one and the reference's."""
+    t0, _ = shared_months(reference, later)
+    assert t0 == parse_month(month) - parse_month(reference.start)
+    resumed_reference, resumed = run_pair(reference, later)
+    full = run_scenario(later)
+    assert_same(resumed, full)
+    return full, resumed, resumed_reference
+
+
 @pytest.mark.parametrize("lever", sorted(LATER_LEVERS))
 def test_a_lever_from_a_later_month_shares_every_month_before_it(lever):
     reference = small_baseline()
     later = reference.with_changes(**{lever: [*getattr(reference, lever), LATER_LEVERS[lever]]})
-    t0, _ = shared_months(reference, later)
-    assert t0 == parse_month("2016-07") - parse_month(reference.start)
-    resumed_reference, resumed = run_pair(reference, later)
-    full = run_scenario(later)
-    assert_same(resumed, full)
+    full, resumed, resumed_reference = _resumed_at(reference, later, "2016-07")
     assert not full.flows.equals(resumed_reference.flows)  # the lever does something
     # and the months before the lever are the reference's
     before = resumed.flows["month"] < "2016-07-01"
@@ -96,11 +103,7 @@ def test_a_termination_shares_every_month_before_it():
     ended = base.with_changes(
         regularisation=[*base.regularisation, {**protection, "status_ends": "2016-07"}]
     )
-    t0, _ = shared_months(reference, ended)
-    assert t0 == parse_month("2016-07") - parse_month(reference.start)
-    resumed_reference, resumed = run_pair(reference, ended)
-    full = run_scenario(ended)
-    assert_same(resumed, full)
+    full, _, resumed_reference = _resumed_at(reference, ended, "2016-07")
     assert not full.stocks.equals(resumed_reference.stocks)  # the termination does something
 
 
