@@ -54,6 +54,9 @@ class Settings:
     # Powell chains run side by side, one per worker (chains.py): on 2 cores, two searches
     # in the wall time of one, and the better local optimum is kept.
     chains: int = 2
+    # seeds each point-estimate evaluation is averaged over (fit.py): 1 fits the noise of
+    # one seed as well as the data
+    fit_seeds: int = 1
     # "abc": one population of ABC rejection inside boxes of prior_width around the point.
     # With tens of free parameters the importance weights of later populations collapse
     # (measured with 35: effective sample size 1.0-1.9 of 64 after 4 populations, total
@@ -109,7 +112,7 @@ def calibrate(
     work = out.parent / f".{out.name}.work"  # created once the cluster is there
     t0 = time.time()
 
-    setup = setup_identity(targets, scenario, space, start)
+    setup = setup_identity(targets, scenario, space, start, settings.fit_seeds)
     earlier = seconds_spent(work, settings.chains, setup)  # before an interruption
 
     # The chains run on the cluster's workers, and so do the posterior's runs; a wrong
@@ -118,9 +121,10 @@ def calibrate(
         work.mkdir(parents=True, exist_ok=True)
         best, best_loss, chains = run_chains(
             client, scenario, targets, space, settings.chains, settings.max_evaluations, work,
-            setup, say, start,
+            setup, say, start, settings.fit_seeds,
         )  # fmt: skip
-        say(f"point estimate done: loss {best_loss:.4f} after {time.time() - t0:.0f} s ("
+        averaged = f" averaged over {settings.fit_seeds} seeds" if settings.fit_seeds > 1 else ""
+        say(f"point estimate done: loss {best_loss:.4f}{averaged} after {time.time() - t0:.0f} s ("
             + ", ".join(f"chain {c['chain']} {c['loss']:.4f}" for c in chains) + ")")  # fmt: skip
 
         sim = evaluate(best, scenario, targets)
@@ -189,18 +193,22 @@ def calibrate(
     return record
 
 
-def setup_identity(targets, scenario, space: ParameterSpace, start: dict | None = None) -> str:
+def setup_identity(
+    targets, scenario, space: ParameterSpace, start: dict | None = None, fit_seeds: int = 1
+) -> str:
     """What a checkpoint is valid for: the targets (values, weights, error models), the
-    history scenario (with its scale and seed), the free parameters, the starting point, and
-    the model and calibration code. A work folder left by a different set-up is never
-    resumed: resuming a fit to other targets, or of another model, would ship a result no
-    command produced."""
+    history scenario (with its scale and seed), the free parameters, the starting point, the
+    seeds each evaluation is averaged over, and the model and calibration code. A work
+    folder left by a different set-up is never resumed: resuming a fit to other targets, or
+    of another model, would ship a result no command produced."""
     digest = hashlib.sha256()
     digest.update(targets.to_csv(index=False).encode())
     digest.update(scenario.model_dump_json().encode())
     digest.update(json.dumps(list(space.names)).encode())  # scale and seed: in the scenario
     if start is not None:  # (absent for the defaults: checkpoints from before --start resume)
         digest.update(json.dumps(start, sort_keys=True).encode())
+    if fit_seeds != 1:  # (absent for one seed, as before the option)
+        digest.update(f"fit_seeds={fit_seeds}".encode())
     root = Path(__file__).resolve().parents[1]
     for source in sorted([*root.glob("model/**/*.py"), *root.glob("calibration/*.py")]):
         digest.update(source.relative_to(root).as_posix().encode())

@@ -37,6 +37,7 @@ def run_chain(
     budget: int,
     reverse: bool,
     channel: str,
+    seeds: int = 1,
 ) -> None:
     """One Powell search, in a worker; its best-so-far is published on ``channel``. If the
     worker died and Dask runs the task again, it goes on from what it had published."""
@@ -56,7 +57,7 @@ def run_chain(
             }))  # fmt: skip
 
     left = max(budget - spent, 1)
-    _, _, log = point_estimate(scenario, targets, start, left, space, publish, reverse)
+    _, _, log = point_estimate(scenario, targets, start, left, space, publish, reverse, seeds)
     publish(log, final=True)  # the client's checkpoint then holds the chain's result
 
 
@@ -71,11 +72,12 @@ def run_chains(
     setup: str,
     say: Callable[[str], None] = print,
     start: dict[str, float] | None = None,
+    seeds: int = 1,
 ) -> tuple[dict[str, float], float, list[dict]]:
     """Run (or resume) ``chains`` searches of ``budget`` evaluations each, from ``start``
-    (the defaults if None); return the best values, their loss and one summary per chain
-    (loss, evaluations). The results come from the checkpoints, which keep each chain's best
-    across interruptions."""
+    (the defaults if None), each point's loss averaged over ``seeds`` seeds; return the best
+    values, their loss and one summary per chain (loss, evaluations). The results come from
+    the checkpoints, which keep each chain's best across interruptions."""
     from distributed import Variable, wait
 
     saved = [_resume(_path(work, k), setup) for k in range(chains)]
@@ -93,7 +95,7 @@ def run_chains(
         origin = saved[k]["values"] if saved[k] else start
         futures.append(client.submit(
             run_chain, scenario, targets, space, origin, left[k], bool(k % 2), channels[k],
-            pure=False,
+            seeds, pure=False,
         ))  # fmt: skip
     latest: list[dict | None] = [None] * chains
     t0, last_report = time.time(), time.time()

@@ -37,6 +37,7 @@ def _settings(options: dict):
 
     _count(options["max_evaluations"], "--max-evaluations", 1, 1_000_000)
     _count(options["chains"], "--chains", 1, 64)
+    _count(options["fit_seeds"], "--fit-seeds", 1, 64)
     _count(options["population"], "--population", 2, 100_000)
     _count(options["generations"], "--generations", 1, 100)
     _count(options["ensemble"], "--ensemble", 2, 100_000)
@@ -64,6 +65,7 @@ def _settings(options: dict):
         seed=s.seed,
         max_evaluations=given("max_evaluations", s.max_evaluations),
         chains=given("chains", s.chains),
+        fit_seeds=given("fit_seeds", s.fit_seeds),
         posterior=given("posterior", s.posterior),
         population_size=given("population", s.population_size),
         generations=given("generations", s.generations),
@@ -87,6 +89,12 @@ TARGETS = typer.Option(DEFAULT_TARGETS, "--targets", help="Targets CSV (docs/cal
 MAX_EVALS = typer.Option(None, "--max-evaluations", help="Point-estimate model runs per chain")
 CHAINS = typer.Option(
     None, "--chains", min=1, help="Point-estimate searches run side by side (one per worker)"
+)
+FIT_SEEDS = typer.Option(
+    None,
+    "--fit-seeds",
+    help="Seeds each point-estimate evaluation is averaged over (1-64): more fit the data "
+    "rather than one seed's noise, at that many runs an evaluation",
 )
 POSTERIORS = ("abc", "emulator")
 POSTERIOR = typer.Option(
@@ -122,6 +130,7 @@ def calibrate_command(
     scheduler: str = SCHEDULER,
     max_evaluations: int = MAX_EVALS,
     chains: int = CHAINS,
+    fit_seeds: int = FIT_SEEDS,
     posterior: str = POSTERIOR,
     population: int = POPULATION,
     generations: int = GENERATIONS,
@@ -470,6 +479,7 @@ def hindcast(
     out: Path = typer.Option(Path("results/hindcast"), "--out", help="Folder for the results"),
     max_evaluations: int = MAX_EVALS,
     chains: int = CHAINS,
+    fit_seeds: int = FIT_SEEDS,
     posterior: str = POSTERIOR,
     population: int = POPULATION,
     generations: int = GENERATIONS,

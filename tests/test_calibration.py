@@ -287,6 +287,46 @@ def test_a_search_that_stops_early_restarts_from_its_best_point(monkeypatch):
     assert log.evaluations < 10_000
 
 
+def test_fit_seeds_are_the_fits_own_and_those_below_it_never_the_reports():
+    """The seeds a point is fitted at are its own and the ones below: the posterior's
+    replicates and the report's draws run at the seeds above, so the goals are judged at
+    seeds the point was not fitted to."""
+    from migflow.calibration.fit import fit_scenarios
+
+    scenario = load_scenario("baseline").with_changes(seed=7)
+    assert [s.seed for s in fit_scenarios(scenario, 3)] == [7, 6, 5]
+    assert [s.seed for s in fit_scenarios(scenario.with_changes(seed=0), 2)] == [0, 2**32 - 1]
+    assert fit_scenarios(scenario, 1) == [scenario]
+
+
+def test_a_seed_averaged_search_minimises_the_average_not_one_seeds_loss(monkeypatch):
+    """With seeds above 1 each evaluation is the mean of the losses at each seed: a search
+    on a loss whose minimum moves with the seed ends at the minimum of the average (here 0.5,
+    between the seeds' minima 0.3 and 0.7), where one seed ends at its own."""
+    import migflow.calibration.fit as fit
+
+    space = ParameterSpace(("stay_utility",))
+    high = space.highs[0]
+
+    def run(values: dict, scenario, targets) -> tuple[float, int]:
+        return values["stay_utility"] / high, scenario.seed
+
+    def seed_loss(sim, targets) -> float:
+        x, seed = sim
+        return (x - (0.3 if seed == 7 else 0.7)) ** 2
+
+    monkeypatch.setattr(fit, "evaluate", run)
+    monkeypatch.setattr(fit, "loss", seed_loss)
+    scenario = load_scenario("baseline").with_changes(seed=7)
+    start = {"stay_utility": 0.9 * high}
+    one, one_loss, _ = point_estimate(scenario, None, start, 200, space, seeds=1)
+    two, two_loss, log = point_estimate(scenario, None, start, 200, space, seeds=2)
+    assert abs(one["stay_utility"] / high - 0.3) < 0.01 and one_loss < 1e-4
+    assert abs(two["stay_utility"] / high - 0.5) < 0.01
+    assert abs(two_loss - 0.04) < 1e-3  # (0.2 ** 2 + 0.2 ** 2) / 2
+    assert log.best_loss == two_loss
+
+
 # ------------------------------------------------------------------ the pipeline
 
 
@@ -351,6 +391,9 @@ def test_calibrate_writes_a_reproducible_posterior_and_resumes_from_its_checkpoi
         seconds_spent(work, tiny.chains, setup_identity(reweighted, scenario, ParameterSpace()))
         == 0
     )
+    # ... nor a fit whose evaluations are averaged over other seeds
+    averaged = setup_identity(chosen, scenario, ParameterSpace(), None, fit_seeds=2)
+    assert seconds_spent(work, tiny.chains, averaged) == 0
 
 
 def test_the_abc_posterior_is_seeded_whatever_the_number_of_workers(tmp_path):

@@ -659,6 +659,8 @@ def test_a_long_run_says_how_long_and_needs_yes(tmp_path):
         (["calibrate", "--truths", "501"], "--truths"),
         (["calibrate", "--posterior", "mcmc"], "--posterior"),
         (["calibrate", "--population", "1"], "--population"),
+        (["calibrate", "--fit-seeds", "0"], "--fit-seeds"),
+        (["calibrate", "--fit-seeds", "65"], "--fit-seeds"),
     ],
 )
 def test_counts_on_the_command_line_are_bounded_before_any_work(tmp_path, args, expected):
