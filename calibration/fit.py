@@ -32,7 +32,8 @@ def fit_scenarios(scenario: Scenario, seeds: int) -> list[Scenario]:
     """The scenario at its own seed and at the ``seeds - 1`` seeds below it. Below, not
     above: the posterior's replicates and the report's draws run at the seeds above the
     fit's, and judge the point at seeds it was not fitted to."""
-    return [scenario.with_changes(seed=(scenario.seed - k) % 2**32) for k in range(seeds)]
+    others = [scenario.with_changes(seed=(scenario.seed - k) % 2**32) for k in range(1, seeds)]
+    return [scenario, *others]
 
 
 def seed_averaged_loss(
@@ -75,7 +76,7 @@ def point_estimate(
     point's loss over that many seeds (``fit_scenarios``)."""
     space = space or ParameterSpace()
     log = FitLog()
-    scenarios = fit_scenarios(scenario, seeds) if seeds > 1 else [scenario]
+    scenarios = fit_scenarios(scenario, seeds)
 
     def objective(unit: np.ndarray) -> float:
         value = seed_averaged_loss(space.to_values(unit), scenarios, targets)
