@@ -522,6 +522,23 @@ def test_the_report_lists_large_stocks_no_target_covers():
     assert hosts["from_a_host"].between(0, 1).all() and len(hosts) == 3 * 7
 
 
+def test_the_point_inside_its_band_is_judged_against_the_other_draws():
+    """Issue 21's check that the point sits inside its own 90% band: a band drawn from a
+    sample holding the point would cover it by construction when the point is the extreme,
+    so the band is the other draws'. Targets outside the window (NaN) are not counted."""
+    from migflow.calibration.report import point_inside_band
+
+    others = np.tile(np.arange(1.0, 21.0)[:, None], (1, 5))  # 20 draws of 5 targets: 1..20
+    others[:, 4] = np.nan  # a target outside the window
+    point = np.array([10.0, 0.5, 25.0, 1.5, 7.0])  # inside, below, above, inside the 5%
+    share, checked = point_inside_band(np.vstack([point, others]))
+    assert checked == 4
+    # the 5th percentile of 1..20 is 1.95, so 1.5 lies outside, as 0.5 and 25 do
+    assert share == pytest.approx(1 / 4)
+    # the same point as one of 20 draws would make itself the band's edge
+    assert point_inside_band(np.vstack([point, others[:1]]))[1] == 0
+
+
 def test_goals_name_their_unit_and_the_documented_figures_meet_every_one():
     targets = load_targets()
     measured = goals(targets, targets["value"].to_numpy())
