@@ -539,6 +539,29 @@ def test_the_point_inside_its_band_is_judged_against_the_other_draws():
     assert point_inside_band(np.vstack([point, others[:1]]))[1] == 0
 
 
+def test_the_report_prints_each_goal_at_the_point_and_at_the_median():
+    """A fit is judged at the point (what every run shows) and at the median of its draws
+    (what the intervals centre on); the table must tell them apart when they disagree."""
+    from migflow.calibration.commands import print_goals
+    from migflow.model.terminal import console
+
+    targets = load_targets()
+    exact = targets["value"].to_numpy()
+    doubled = np.where(targets["id"].str.startswith("darien_2022_"), 2 * exact, exact)
+    measured = goals(targets, doubled)
+    at_point = goals(targets, exact)
+    measured = measured.assign(point=at_point["simulated"], point_met=at_point["met"])
+    width, console.width = console.width, 200  # one table row per line
+    try:
+        with console.capture() as captured:
+            print_goals(measured, pd.DataFrame())
+    finally:
+        console.width = width
+    row = next(line for line in captured.get().splitlines() if "Darién crossings 2022" in line)
+    assert row.index("yes") < row.index("NO")  # met at the point, missed at the median
+    assert "248,284" in row and "496,568" in row
+
+
 def test_goals_name_their_unit_and_the_documented_figures_meet_every_one():
     targets = load_targets()
     measured = goals(targets, targets["value"].to_numpy())
