@@ -6,8 +6,8 @@ Powell's method searches the unit cube of the free parameters (``space.py``), st
 the defaults or from a previous result.
 
 With one seed the search also fits that seed's noise: near the tipping points of the waves
-of 2021-2023 a run's outcome turns on its random numbers, and the shipped point of
-2026-12-02 had a loss of 0.1704 at its own seed but 0.207-0.270 at seven others. With
+of 2021-2023 a run's outcome turns on its random numbers, so a point's loss at its own seed
+can be well below its loss at others (measured in docs/calibration.md, Known limits). With
 ``seeds`` above 1 the objective is the loss averaged over the fit's seed and the ones just
 below it (``fit_scenarios``).
 """
