@@ -63,6 +63,7 @@ class Programme:
     capacity: np.ndarray  # (T,) people per month
     cutoff: int  # arrival month index must be < cutoff (large if none)
     grant: int  # the status it gives, for its termination (``status_lapses``)
+    exchanges: bool = False  # holders of an earlier status there may exchange it for this
 
 
 @dataclass
@@ -179,6 +180,7 @@ class PolicySchedule:
                     on * prog.capacity_per_month,
                     cutoff,
                     grants[id(prog)],
+                    prog.exchanges_permits,
                 )
             )
             # the pull on newcomers holds only while a newcomer could still qualify

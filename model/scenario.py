@@ -205,6 +205,13 @@ class RegularisationProgramme(_GrantsStatus):
     capacity_per_month: People
     origins: Origins = Field(default_factory=lambda: list(ORIGINS), min_length=1)
     arrived_before: Month | None = None
+    exchanges_permits: bool = Field(
+        default=False,
+        description="Holders of an earlier status in the host (from an earlier programme "
+        "or ordinary channels) who arrived before the cut-off may exchange it for this "
+        "programme's, in the places newcomers to papers leave: Colombia's ETPV took in the "
+        "PEP holders, and its count of permits includes them.",
+    )
     note: str = ""
 
     _host = field_validator("host")(lambda v: _allowed("host", v, HOSTS))

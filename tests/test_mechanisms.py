@@ -26,6 +26,12 @@ def _with(scenario: Scenario, **groups) -> Scenario:
     return Scenario.model_validate(data)
 
 
+def _only(scenario: Scenario, **groups) -> Scenario:
+    """``scenario`` with these levers in place of its own of the same kinds."""
+    data = scenario.model_dump(mode="json", exclude_none=True)
+    return Scenario.model_validate({**data, **groups})
+
+
 def test_the_model_is_a_mesa_model_with_one_country_agent_per_country():
     model = MigrationModel(small_baseline())
     assert isinstance(model, mesa.Model)
@@ -126,7 +132,7 @@ def test_a_pathway_fills_exactly_its_capacity_when_demand_exceeds_it():
 
 def test_programme_regularisations_never_exceed_capacity_or_take_late_arrivals():
     capacity = 3_000
-    scenario = _with(
+    scenario = _only(
         small_baseline(scale=100),
         regularisation=[
             {
@@ -147,6 +153,38 @@ def test_programme_regularisations_never_exceed_capacity_or_take_late_arrivals()
     assert (by_month.sum(axis=1) <= capacity + 100).all()
     assert by_month[:17].sum() == 0  # closed before 2016-06
     assert by_month[:, 1:].sum() == 0  # only Venezuelans are eligible
+
+
+def test_an_exchanging_programme_counts_earlier_holders_in_its_places_and_moves_nobody():
+    """Colombia's ETPV took in the holders of the earlier PEP: an exchange is counted among
+    the programme's grants and takes its places, but changes nobody's status or place
+    (common random numbers: the stocks are the same with and without it)."""
+    from migflow.model.recorder import KIND_INDEX
+
+    def run(exchanges: bool):
+        earlier = {
+            "host": "COL",
+            "capacity_per_month": 3_000,
+            "origins": ["VEN"],
+            "arrived_before": "2016-01",
+            "start": "2016-01",
+            "end": "2016-06",
+        }
+        later = {"host": "COL", "capacity_per_month": 40_000, "origins": ["VEN"],
+                 "arrived_before": "2017-01", "start": "2017-01", "end": "2017-12",
+                 "exchanges_permits": exchanges}  # fmt: skip
+        model = MigrationModel(_only(small_baseline(scale=100), regularisation=[earlier, later]))
+        model.run()
+        counted = model.recorder.events[:, KIND_INDEX["regularised_by_programme"]]
+        return model.recorder.stocks, counted[:, CODES.index("COL")].sum(axis=1)
+
+    stocks_without, counted_without = run(False)
+    stocks_with, counted_with = run(True)
+    np.testing.assert_array_equal(stocks_with, stocks_without)
+    in_2017 = slice(24, 36)
+    assert counted_with[in_2017].sum() > counted_without[in_2017].sum()
+    assert (counted_with <= 40_000 + 100).all()
+    np.testing.assert_array_equal(counted_with[:24], counted_without[:24])
 
 
 def test_the_haiti_tps_of_the_baseline_pulls_newcomers_only_until_its_cutoff():

@@ -37,7 +37,7 @@ from ..population import (
 )
 from ..random_streams import TWO32, threshold
 from ..removability import REMOVABLE
-from . import PURPOSE_PRIORITY, PURPOSE_SETTLE
+from . import PURPOSE_EXCHANGE, PURPOSE_PRIORITY, PURPOSE_SETTLE
 from .choice import choose, chosen_if_open, onward_logsum, start_journey, stay_value
 from .pathways import divert
 from .terminations import end_terminated_statuses
@@ -312,6 +312,7 @@ def settle(model) -> None:
 
     _regularise(model, rows[kind == REGULARISE])
     _programme(model, rows[kind == PROGRAMME], cutoff)
+    _exchange(model)
     _integrate(model, rows[kind == INTEGRATE])
     gone = rows[kind == RETURN]
     model.recorder.remove(model, gone, "returned", pop.loc[gone])
@@ -389,10 +390,38 @@ def _programme(model, rows: np.ndarray, cutoff: np.ndarray) -> None:
     eligible = pop.arrived[rows] < cutoff[pop.loc[rows], pop.origin[rows]]
     rows = rows[eligible]
     rows = _by_priority(model, rows, pop.loc[rows], model.programme_slots)
+    for c, n in zip(*np.unique(pop.loc[rows], return_counts=True), strict=True):
+        model.programme_slots[c] -= int(n)  # what is left goes to exchanges (_exchange)
     pop.status[rows] = REGULARISED
     pop.granted_by[rows] = _granting_programme(model, rows)
     model.recorder.events_at("regularised", pop.loc[rows], pop.origin[rows])
     model.recorder.events_at("regularised_by_programme", pop.loc[rows], pop.origin[rows])
+
+
+def _exchange(model) -> None:
+    """Holders of an earlier status where an exchanging programme is open (Colombia's PEP
+    holders under the ETPV) exchange it at the programme's uptake, in the places that
+    newcomers to papers left this month; counted among the programme's grants."""
+    pop = model.pop
+    for prog in model.policy.programmes:
+        if not (prog.exchanges and prog.active[model.t]):
+            continue
+        live = slice(0, pop.n)
+        rows = np.flatnonzero(
+            (pop.status[live] == REGULARISED)
+            & (pop.loc[live] == prog.host)
+            & prog.origins[pop.origin[live]]
+            & (pop.granted_by[live] != prog.grant)
+            & (pop.arrived[live] < prog.cutoff)
+        )
+        if len(rows) == 0:
+            continue
+        raw = model.streams.raw(pop.key[rows], model.month, PURPOSE_EXCHANGE, prog.grant)
+        rows = rows[raw < threshold(np.array([model.params["programme_uptake"]]))[0]]
+        rows = _by_priority(model, rows, pop.loc[rows], model.programme_slots)
+        model.programme_slots[prog.host] -= len(rows)
+        pop.granted_by[rows] = prog.grant
+        model.recorder.events_at("regularised_by_programme", pop.loc[rows], pop.origin[rows])
 
 
 def _granting_programme(model, rows: np.ndarray) -> np.ndarray:
