@@ -52,6 +52,7 @@ GROUP_WEIGHTS = {
     "bounds": 1.0,
     "programmes": 1.0,
     "surveys": 1.0,
+    "papers": 1.0,
 }
 US_NATIONALITIES = ("VEN", "HTI", "CUB", "ECU", "COL", "NIC", "GTM", "HND", "SLV")
 # Every host country the model has and the documented figures cover, the smaller ones too:
@@ -59,6 +60,16 @@ US_NATIONALITIES = ("VEN", "HTI", "CUB", "ECU", "COL", "NIC", "GTM", "HND", "SLV
 # without Argentina's target put 1.4 M Venezuelans there, against 173,200 documented by R4V
 # for 2021-11).
 STOCK_HOSTS = ("COL", "PER", "ECU", "CHL", "BRA", "ARG", "PAN", "CRI", "MEX", "USA")
+# Venezuelans in Colombia with regular status, of all counted (Migración Colombia's
+# figures as the press carried them), for the split the PEP rounds and the ETPV make
+REGULAR_COLOMBIA = (
+    ("2019-06", 732_390, 1_408_055, "Migración Colombia via EFE/Panamericana, 2019-06-30: "
+     "https://lsw1.panamericana.pe/24horas/internacionales/271404-millon-venezolanos-viviendo-colombia"),
+    ("2019-10", 719_189, 1_630_903, "Migración Colombia via EFE/El Sumario, 2019-10-31: "
+     "https://elsumario.com/mas-de-16-millones-de-venezolanos-viven-en-colombia/"),
+    ("2020-12", 762_823, 1_729_537, "Migración Colombia's director, 2020-12-31: "
+     "https://santamartaaldia.co/segun-migracion-hay-cerca-de-dos-millones-de-venezolanos-en-colombia"),
+)  # fmt: skip
 SEED_000 = (
     "news report of US Secretary of State Blinken's announcement in Lima, 2022-10-06: "
     "Colombia and Peru 'received 2.4 million and 1.3 million Venezuelan refugees'"
@@ -302,6 +313,12 @@ def build(data: Path) -> pd.DataFrame:
         quantity="darien_third_country_share", start="2023-10", end="2023-12",
         nationality="ALL", value=0.39, source=THIRD_COUNTRY_SURVEY,
     ))  # fmt: skip
+    for end, regular, total, source in REGULAR_COLOMBIA:
+        rows.append(_row(
+            id=f"papers_VEN_COL_{end}", group="papers", quantity="regular_share",
+            start=end, end=end, country="COL", nationality="VEN",
+            value=round(regular / total, 4), source=source,
+        ))  # fmt: skip
     table = pd.DataFrame(rows)
     sizes = table["group"].map(table["group"].value_counts())
     table["weight"] = table["group"].map(GROUP_WEIGHTS) / sizes

@@ -39,6 +39,7 @@ from migflow.model.geography import (
     ORIGIN_INDEX,
     ORIGINS,
 )
+from migflow.model.population import REGULARISED, SETTLED
 from migflow.model.recorder import KIND_INDEX
 from migflow.model.results import Results
 
@@ -67,6 +68,7 @@ def simulated_values(results: Results, targets: pd.DataFrame) -> np.ndarray:
     first = parse_month(results.manifest["months"][0])
     flow, events = results.dense("flows"), results.dense("events")
     settled = results.settled()
+    stocks = results.dense("stocks")
     n_months = flow.shape[0]
     out = np.full(len(targets), np.nan)
     for i, row in enumerate(targets.itertuples(index=False)):
@@ -94,6 +96,10 @@ def simulated_values(results: Results, targets: pd.DataFrame) -> np.ndarray:
         elif row.quantity == "air_arrivals":
             landing = EDGE_IS_AIR & (EDGE_DST == CODES.index(row.country))
             out[i] = flow[span][:, landing][:, :, nat].sum()
+        elif row.quantity == "regular_share":
+            here = stocks[t1, CODES.index(row.country)][nat]
+            living = here[:, SETTLED].sum()
+            out[i] = here[:, REGULARISED].sum() / living if living > 0 else 0.0
         elif row.quantity == "darien_third_country_share":
             crossed = flow[span, _DARIEN][:, nat].sum()
             onward = events[span, KIND_INDEX["darien_from_third_country"], DARIEN_END]

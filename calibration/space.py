@@ -30,6 +30,7 @@ FREE = (
     "beta_network",
     "beta_opportunity",
     "stay_utility",
+    "stay_regularised_bonus",
     "darien_disutility",
     "onward_distance_factor",
     "onward_consider_hazard",

@@ -14,7 +14,9 @@ quantity       darien_crossings | stock | us_border_arrivals | darien_deaths |
                in ``country`` on the model's flights, whatever they do next) |
                darien_third_country_share (the share, 0 to 1, of the nationality's Darién
                crossers whose journey began in a country other than their own: those who had
-               lived in a host before moving on)
+               lived in a host before moving on) | regular_share (the share, 0 to 1, of
+               the nationality's people living in ``country`` at ``end`` who hold a regular
+               status: Migración Colombia's split of Venezuelans into regular and irregular)
 start, end     months YYYY-MM, inclusive. Flows and counts are summed over them; a stock is
                read at ``end``
 country        ISO3 country where it is measured (stock, regularisations), or empty
@@ -73,8 +75,10 @@ QUANTITIES = (
     "regularised_by_programme",
     "darien_third_country_share",
     "air_arrivals",
+    "regular_share",
 )
-SHARES = ("darien_third_country_share",)  # quantities that are shares (0..1), not people
+#: quantities that are shares (0..1), not people
+SHARES = ("darien_third_country_share", "regular_share")
 NATIONALITIES = (*ORIGINS, "OTHER", "ALL")
 ERRORS = ("relative", "minimum", "maximum", "change")
 BOUND_ERRORS = ("minimum", "maximum")  # error kinds that bound rather than give a value

@@ -92,6 +92,21 @@ def _history_through(row):
     return model, slice(parse_month(row["start"]) - first, parse_month(row["end"]) - first + 1)
 
 
+def test_the_regular_share_is_the_regularised_over_all_who_live_there():
+    """Migración Colombia's split of Venezuelans into regular and irregular is a share of
+    those living in Colombia at the month's end (travellers passing through not counted),
+    and, a share, it weighs in the loss but not in the overall ARD of people."""
+    targets = load_targets().query("group == 'papers'")
+    assert set(targets["quantity"]) == {"regular_share"} and len(targets) == 3
+    row = targets.iloc[0]
+    model, span = _history_through(row)
+    living = model.recorder.stocks[span.stop - 1, INDEX["COL"], ORIGIN_INDEX["VEN"]]
+    share = simulated_values(Results.from_model(model), targets.iloc[:1])[0]
+    assert 0 < share < 1
+    assert share == pytest.approx(living[2] / (living[1] + living[2]))
+    assert np.isnan(ard_by_group(np.array([0.5]), targets.iloc[:1])["overall"])
+
+
 def test_the_third_country_share_is_those_who_crossed_from_a_host_over_all_who_crossed():
     """The survey target is a share of the Darién's crossers, read from the same events the
     users' tables hold, and its error is a log ratio of shares, not of people."""

@@ -17,7 +17,15 @@ from migflow.model.run import run_scenario
 
 INDICATORS = (
     "emigrants",
-    "darien_crossings",
+    # strict xfail: a bias, not noise. Over seeds 12-23 at scale 100 the window's Darién
+    # crossings average 15,067 (fit of 2026-12-03, first) and 15,850 (second), against
+    # 11,300-11,700 at scale 1 (+32% to +36%): the route-information feedback responds to
+    # 100-person lumps more than to the same people one by one. The fit runs at scale 100,
+    # so its Darién figures are those of that scale (docs/calibration.md, Known limits).
+    pytest.param(
+        "darien_crossings",
+        marks=pytest.mark.xfail(strict=True, reason="scale bias of the Darién crossings"),
+    ),
     "us_border_arrivals",
     "regularisations",
     "returns",

@@ -174,7 +174,7 @@ def _refusal(path) -> str:
         ('["Colombia TPS"]', "without[0]", "lowercase letters, digits and _"),
         ('["colombia_tp"]', "without[0]",
          "no lever inherited from baseline.toml has id 'colombia_tp'; "
-         "did you mean 'colombia_tps'?"),
+         "did you mean 'colombia_tps' or 'colombia_pep_3' or 'colombia_pep_2'?"),
         ('["qqqqqq"]', "without[0]",
          "no lever inherited from baseline.toml has id 'qqqqqq'; its ids include"),
         ('["colombia_tps", "colombia_tps"]', "without[1]", "'colombia_tps' is listed twice"),
