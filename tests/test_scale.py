@@ -19,9 +19,10 @@ INDICATORS = (
     "emigrants",
     # strict xfail: a bias, not noise. Over seeds 12-23 at scale 100 the window's Darién
     # crossings average 15,067 (fit of 2026-12-03, first) and 15,850 (second), against
-    # 11,300-11,700 at scale 1 (+32% to +36%): the route-information feedback responds to
-    # 100-person lumps more than to the same people one by one. The fit runs at scale 100,
-    # so its Darién figures are those of that scale (docs/calibration.md, Known limits).
+    # 11,300-11,700 at scale 1 (+32% to +36%): route information reads the busiest month of
+    # twelve, and the largest of noisy counts is biased upwards by their noise, larger in
+    # 100-person agents. The fit runs at scale 100, so its Darién figures are those of that
+    # scale (docs/calibration.md, Known limits).
     pytest.param(
         "darien_crossings",
         marks=pytest.mark.xfail(strict=True, reason="scale bias of the Darién crossings"),
