@@ -67,8 +67,8 @@ def simulated_values(results: Results, targets: pd.DataFrame) -> np.ndarray:
     """One simulated value per target row (people), from a run's results."""
     first = parse_month(results.manifest["months"][0])
     flow, events = results.dense("flows"), results.dense("events")
-    settled = results.settled()
-    stocks = results.dense("stocks")
+    stocks = results.dense("stocks")  # (month, country, origin, status)
+    settled = stocks[..., SETTLED].sum(axis=-1)  # as Results.settled(), from the same table
     n_months = flow.shape[0]
     out = np.full(len(targets), np.nan)
     for i, row in enumerate(targets.itertuples(index=False)):

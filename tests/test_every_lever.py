@@ -70,6 +70,12 @@ def _events(rec, kind: str, country: str | None = None, origin: str | None = Non
     return _by_year_end(ev.sum(axis=(1, 2)))
 
 
+def _without_programmes_in(host: str):
+    """BASE without its regularisation programmes in ``host``."""
+    others = [r for r in BASE.model_dump(mode="json")["regularisation"] if r["host"] != host]
+    return BASE.with_changes(regularisation=others)
+
+
 # ------------------------------------------------------------------ enforcement, visas
 
 BASE_RUN = _run(BASE)
@@ -228,9 +234,9 @@ def test_a_programme_regularises_the_smaller_of_its_capacity_and_eligible_demand
     lever = {"host": host, "capacity_per_month": capacity, "origins": origins}
     # the only programme in the host: the baseline's own there (Panama's of 2017, say) would
     # pool its capacity and its cut-off with this one
-    others = [r for r in BASE.model_dump(mode="json")["regularisation"] if r["host"] != host]
-    alone = BASE.with_changes(regularisation=others)
-    scenario = _with(alone, "regularisation", lever, start=start, arrived_before=cutoff)
+    scenario = _with(
+        _without_programmes_in(host), "regularisation", lever, start=start, arrived_before=cutoff
+    )
     model = MigrationModel(scenario, default_parameters({**scenario.parameters, **ONLY_PROGRAMMES}))
     h, wanted = INDEX[host], np.isin(np.arange(len(ORIGINS)), [ORIGIN_INDEX[o] for o in origins])
     demand = {}
@@ -305,10 +311,8 @@ LEVERS_STARTING = {
 def test_a_lever_acts_from_its_first_month_to_its_last_and_not_outside(group):
     lever, kind, country = LEVERS_STARTING[group]
     start, end = "2016-03", "2016-10"
-    base = BASE
-    if group == "regularisation":  # the baseline's own programmes there (the PEP from 2017-08)
-        others = [r for r in BASE.model_dump(mode="json")["regularisation"] if r["host"] != country]
-        base = BASE.with_changes(regularisation=others)
+    # a programme's events are its own only without the baseline's there (the PEP from 2017-08)
+    base = _without_programmes_in(country) if group == "regularisation" else BASE
     rec = _run(_with(base, group, lever, start=start, end=end))
     t0 = parse_month(start) - BASE.first_month
     t1 = parse_month(end) - BASE.first_month

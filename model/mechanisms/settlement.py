@@ -406,14 +406,13 @@ def _exchange(model) -> None:
     for prog in model.policy.programmes:
         if not (prog.exchanges and prog.active[model.t]):
             continue
-        live = slice(0, pop.n)
-        rows = np.flatnonzero(
-            (pop.status[live] == REGULARISED)
-            & (pop.loc[live] == prog.host)
-            & prog.origins[pop.origin[live]]
-            & (pop.granted_by[live] != prog.grant)
-            & (pop.arrived[live] < prog.cutoff)
-        )
+        rows = pop.rows_with_status(REGULARISED)
+        rows = rows[
+            (pop.loc[rows] == prog.host)
+            & prog.origins[pop.origin[rows]]
+            & (pop.granted_by[rows] != prog.grant)
+            & (pop.arrived[rows] < prog.cutoff)
+        ]
         if len(rows) == 0:
             continue
         raw = model.streams.raw(pop.key[rows], model.month, PURPOSE_EXCHANGE, prog.grant)
