@@ -23,7 +23,6 @@ an integer threshold (``threshold``) skips the float conversion in the hot loop.
 
 from __future__ import annotations
 
-import math
 from functools import lru_cache
 
 import numpy as np
@@ -38,20 +37,10 @@ GOLDEN64 = np.uint64(0x9E3779B97F4A7C15)
 _SHIFTS = tuple(np.uint64(k) for k in (30, 27, 31, 32))
 
 
-#: elements a block of ``draw32`` works on: the block and its temporary (1 MiB in all) stay
-#: in the processor's cache through the eleven passes of the mix, where a whole population's
-#: array (26 M agents at scale 1) would go to memory and back on each pass: five times faster
-_BLOCK = 1 << 16
-
-
 def mix64_inplace(x: np.ndarray) -> np.ndarray:
     """The splitmix64 finaliser on a uint64 array, in place: a bijection with full
     avalanche (Steele, Lea and Flood 2014; the constants are Stafford's "Mix13")."""
-    return _mix64_into(x, np.empty_like(x))
-
-
-def _mix64_into(x: np.ndarray, tmp: np.ndarray) -> np.ndarray:
-    """``mix64_inplace`` with the temporary given, so that a loop over blocks reuses one."""
+    tmp = np.empty_like(x)
     np.right_shift(x, _SHIFTS[0], out=tmp)
     np.bitwise_xor(x, tmp, out=x)
     np.multiply(x, _S1, out=x)
@@ -64,32 +53,9 @@ def _mix64_into(x: np.ndarray, tmp: np.ndarray) -> np.ndarray:
 
 
 def draw32(keys: np.ndarray, salts) -> np.ndarray:
-    """One uint32 per (key, salt) pair, broadcast: the top half of mix64(key ^ salt).
-    Large draws go block by block along the first axis (``_BLOCK``); every element is
-    computed as in one pass, so the numbers are the same."""
-    keys, salts = np.asarray(keys), np.asarray(salts)
-    shape = np.broadcast_shapes(keys.shape, salts.shape)
-    row = math.prod(shape[1:])
-    if not shape or math.prod(shape) <= _BLOCK or row >= _BLOCK:
-        x = mix64_inplace(np.bitwise_xor(keys, salts))
-        return np.right_shift(x, _SHIFTS[3], out=x).astype(np.uint32)
-    rows = _BLOCK // max(row, 1)
-    out = np.empty(shape, dtype=np.uint32)
-    x = np.empty((rows, *shape[1:]), dtype=np.uint64)
-    tmp = np.empty_like(x)
-    for start in range(0, shape[0], rows):
-        stop = min(start + rows, shape[0])
-        block, scratch = x[: stop - start], tmp[: stop - start]
-        np.bitwise_xor(_rows(keys, shape, start, stop), _rows(salts, shape, start, stop), out=block)
-        _mix64_into(block, scratch)
-        out[start:stop] = np.right_shift(block, _SHIFTS[3], out=block)
-    return out
-
-
-def _rows(a: np.ndarray, shape: tuple, start: int, stop: int) -> np.ndarray:
-    """Rows ``start:stop`` of an operand broadcast to ``shape``: sliced where it spans the
-    first axis, whole where it is broadcast along it."""
-    return a[start:stop] if a.ndim == len(shape) and a.shape[0] == shape[0] > 1 else a
+    """One uint32 per (key, salt) pair, broadcast: the top half of mix64(key ^ salt)."""
+    x = mix64_inplace(np.bitwise_xor(keys, salts))
+    return np.right_shift(x, _SHIFTS[3], out=x).astype(np.uint32)
 
 
 @lru_cache(maxsize=1 << 12)

@@ -82,24 +82,6 @@ def test_stream_uniforms_are_uniform_and_purposes_independent():
     assert abs(gumbel.mean() - np.euler_gamma) < 0.02
 
 
-@pytest.mark.parametrize(
-    ("keys_shape", "salts_shape"),
-    [((200_001,), ()), ((70_001, 1), (1, 3)), ((70_001, 1), (3,)), ((2, 40_001, 3), (2, 1, 3))],
-)
-def test_a_large_draw_goes_block_by_block_to_the_same_numbers(keys_shape, salts_shape):
-    """``draw32`` splits a large draw into cache-sized blocks along its first axis; every
-    number must be the one the single pass gives, for each way keys and salts broadcast."""
-    from migflow.model import random_streams as rs
-
-    rng = np.random.default_rng(7)
-    keys = rng.integers(0, 2**63, size=keys_shape, dtype=np.uint64)
-    salts = rng.integers(0, 2**63, size=salts_shape, dtype=np.uint64)
-    one_pass = rs.mix64_inplace(np.bitwise_xor(keys, salts)) >> np.uint64(32)
-    blocked = rs.draw32(keys, salts)
-    assert np.prod(blocked.shape) > rs._BLOCK  # the blocked path, not the single pass
-    assert blocked.dtype == np.uint32 and np.array_equal(blocked, one_pass.astype(np.uint32))
-
-
 def test_darien_deaths_match_the_mortality_parameter_within_binomial_noise():
     scenario = small_baseline(scale=10).with_changes(
         # the Darién alone: no deaths on the later segments
