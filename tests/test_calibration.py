@@ -576,6 +576,40 @@ def test_the_report_prints_each_goal_at_the_point_and_at_the_median():
     assert row.index("yes") < row.index("NO")  # met at the point, missed at the median
     assert "248,284" in row and "496,568" in row
 
+    # with the point run at other seeds, how many of them meet each goal, between the two
+    held = np.arange(len(measured)) % 6
+    with console.capture() as captured:
+        console.width = 220
+        try:
+            print_goals(measured.assign(point_other_seeds=held), pd.DataFrame())
+        finally:
+            console.width = width
+    text = captured.get()
+    assert "met at 5 other seeds" in text
+    row = next(line for line in text.splitlines() if "of them Venezuelans 2022" in line)
+    cells = [c.strip() for c in row.split("│") if c.strip()]
+    assert cells[3] == "yes" and cells[4] == str(held[1]) and cells[6] == "NO"
+
+
+def test_the_point_at_other_seeds_is_the_point_estimate_run_at_the_seeds_above():
+    """The report's check of how much of the point's fit is its seed's luck runs the point's
+    parameters at the seeds above the fit's: the first of them gives what a run of the point
+    at that seed gives, and differs from the run at the fit's own seed."""
+    from migflow.calibration.history import history_for
+    from migflow.calibration.report import point_at_other_seeds, simulate_draws
+    from migflow.model.run import run_scenario
+
+    posterior = load_posterior()
+    targets = select_targets(load_targets(posterior.folder / "targets.csv"), "2016-12")
+    s = posterior.settings["settings"]
+    others = point_at_other_seeds(posterior, targets, 1000, s["seed"], seeds=2)
+    own, _ = simulate_draws(posterior, targets, 1, 1000, s["seed"])
+    scenario = history_for(targets, scale=1000, seed=s["seed"] + 1)
+    direct = simulated_values(run_scenario(scenario, posterior.point_parameters()), targets)
+    assert others.shape == (2, len(targets))
+    np.testing.assert_array_equal(others[0], direct)
+    assert not np.array_equal(others[0], own[0]) and not np.array_equal(others[0], others[1])
+
 
 def test_goals_name_their_unit_and_the_documented_figures_meet_every_one():
     targets = load_targets()
