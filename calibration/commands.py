@@ -409,9 +409,7 @@ def _report_seconds(posterior, targets, draws: int) -> float:
 
 
 def _report(posterior, targets, draws, out: Path, title: str):
-    import numpy as np
-
-    from .goals import goals, near_bounds
+    from .goals import goals, near_bounds, times_met
     from .report import (
         ard_table,
         fit_table,
@@ -430,9 +428,10 @@ def _report(posterior, targets, draws, out: Path, title: str):
     print_fit(table, ard, title)
     measured = goals(targets, table["median"].to_numpy())
     at_point = goals(targets, sims[0])
-    held = np.sum([goals(targets, s)["met"].to_numpy(dtype=bool) for s in others], axis=0)
     measured = measured.assign(
-        point=at_point["simulated"], point_met=at_point["met"], point_other_seeds=held
+        point=at_point["simulated"],
+        point_met=at_point["met"],
+        point_other_seeds=times_met(targets, others),
     )
     edges = near_bounds(posterior.point, posterior.settings.get("free_parameters", []))
     print_goals(measured, edges)

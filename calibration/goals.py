@@ -67,6 +67,11 @@ def goals(targets: pd.DataFrame, simulated: np.ndarray) -> pd.DataFrame:
     )
 
 
+def times_met(targets: pd.DataFrame, runs: np.ndarray) -> np.ndarray:
+    """How many of ``runs`` (one row of simulated values each) meet each goal."""
+    return np.sum([goals(targets, run)["met"].to_numpy(dtype=bool) for run in runs], axis=0)
+
+
 def bound_side(name: str, value: float) -> str | None:
     """ "low" or "high" if ``value`` lies within ``NEAR_BOUND`` of that end of the parameter's
     range, else None: the one test of "at a bound" the reports use."""
