@@ -41,7 +41,7 @@ from migflow.model.geography import (
 )
 from migflow.model.population import REGULARISED, SETTLED
 from migflow.model.recorder import KIND_INDEX
-from migflow.model.results import Results
+from migflow.model.results import Results, living
 
 from .targets import BOUND_ERRORS, SHARES, previous_rows
 
@@ -68,7 +68,7 @@ def simulated_values(results: Results, targets: pd.DataFrame) -> np.ndarray:
     first = parse_month(results.manifest["months"][0])
     flow, events = results.dense("flows"), results.dense("events")
     stocks = results.dense("stocks")  # (month, country, origin, status)
-    settled = stocks[..., SETTLED].sum(axis=-1)  # as Results.settled(), from the same table
+    settled = living(stocks)
     n_months = flow.shape[0]
     out = np.full(len(targets), np.nan)
     for i, row in enumerate(targets.itertuples(index=False)):
@@ -98,8 +98,8 @@ def simulated_values(results: Results, targets: pd.DataFrame) -> np.ndarray:
             out[i] = flow[span][:, landing][:, :, nat].sum()
         elif row.quantity == "regular_share":
             here = stocks[t1, CODES.index(row.country)][nat]
-            living = here[:, SETTLED].sum()
-            out[i] = here[:, REGULARISED].sum() / living if living > 0 else 0.0
+            people = here[:, SETTLED].sum()
+            out[i] = here[:, REGULARISED].sum() / people if people > 0 else 0.0
         elif row.quantity == "darien_third_country_share":
             crossed = flow[span, _DARIEN][:, nat].sum()
             onward = events[span, KIND_INDEX["darien_from_third_country"], DARIEN_END]

@@ -97,6 +97,12 @@ def write_folder(out_dir: str | Path, fill: Callable[[Path], None]) -> Path:
     return out
 
 
+def living(stocks: np.ndarray) -> np.ndarray:
+    """People living in each place (irregular or regularised), from the dense ``stocks``
+    (..., status): what ``Results.settled`` gives, for a caller that holds the table."""
+    return stocks[..., SETTLED].sum(axis=-1)
+
+
 @dataclass
 class Results:
     stocks: pd.DataFrame
@@ -164,7 +170,7 @@ class Results:
     def settled(self) -> np.ndarray:
         """People living in each country (irregular or regularised) by origin, at the end of
         every month of the run: (month, country, origin)."""
-        return self.dense("stocks")[..., SETTLED].sum(axis=-1)
+        return living(self.dense("stocks"))
 
     # -------------------------------------------------------------- writing
     def write(self, out_dir: str | Path, extra: dict[str, pd.DataFrame] | None = None) -> Path:

@@ -402,16 +402,17 @@ def _exchange(model) -> None:
     """Holders of an earlier status where an exchanging programme is open (Colombia's PEP
     holders under the ETPV) exchange it at the programme's uptake, in the places that
     newcomers to papers left this month; counted among the programme's grants."""
-    pop = model.pop
+    pop, holders = model.pop, None
     for prog in model.policy.programmes:
         if not (prog.exchanges and prog.active[model.t]):
             continue
-        rows = pop.rows_with_status(REGULARISED)
-        rows = rows[
-            (pop.loc[rows] == prog.host)
-            & prog.origins[pop.origin[rows]]
-            & (pop.granted_by[rows] != prog.grant)
-            & (pop.arrived[rows] < prog.cutoff)
+        if holders is None:  # found once a month, and only in a month that needs them
+            holders = pop.rows_with_status(REGULARISED)
+        rows = holders[
+            (pop.loc[holders] == prog.host)
+            & prog.origins[pop.origin[holders]]
+            & (pop.granted_by[holders] != prog.grant)
+            & (pop.arrived[holders] < prog.cutoff)
         ]
         if len(rows) == 0:
             continue
