@@ -72,7 +72,21 @@ def _settings(options: dict):
         prior_width=s.prior_width,
         sampler=sampler,
         truths=given("truths", s.truths),
+        search=_patterns(options.get("search")),
     )
+
+
+def _patterns(text: str | None) -> tuple[str, ...]:
+    """``--search``'s comma-separated names or patterns; empty parts are refused."""
+    if text is None:
+        return ()
+    parts = tuple(part.strip() for part in text.split(","))
+    if not all(parts):
+        raise InputError(
+            f"{text!r} has an empty name; give names or patterns separated by commas",
+            field="--search",
+        )
+    return parts
 
 
 def _check_until(until: str | None, field: str) -> None:
@@ -113,6 +127,12 @@ TRUTHS = typer.Option(
 SCALE = typer.Option(None, "--scale", help="People per agent during the fit")
 
 
+SEARCH = typer.Option(
+    None,
+    "--search",
+    help="Move only these parameters in the point-estimate search (names or patterns such "
+    "as 'us_preference.*', separated by commas), the others held at --start's values",
+)
 START = typer.Option(
     None,
     "--start",
@@ -140,17 +160,20 @@ def calibrate_command(
     truths: int = TRUTHS,
     scale: int = SCALE,
     start: Path = START,
+    search: str = SEARCH,
 ) -> None:
     """Fit the model to the targets: point estimate, then a posterior ensemble (ABC in a box
     around the point, or with --posterior emulator over the whole ranges, with a check of
     its intervals' coverage)."""
-    from .calibrate import calibrate, load_start, select_targets
+    from .calibrate import calibrate, load_start, searched_space, select_targets
+    from .space import ParameterSpace
     from .targets import load_targets
 
     with user_errors():
         _check_until(until, "--until")
         settings = _settings(locals())
         begin = None if start is None else load_start(start)
+        searched_space(ParameterSpace(), None, begin, settings.search)  # refused here, not later
         select_targets(load_targets(targets), until, str(targets))
         check_output_folder(out)
         calibrate(targets, until, out, workers, scheduler, settings, say=err.print, start=begin)

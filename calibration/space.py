@@ -15,10 +15,12 @@ carry the pull of the United States, and fitting both would make them unidentifi
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass
 
 import numpy as np
 
+from migflow.model.errors import InputError
 from migflow.model.parameters import SPEC_BY_NAME, Parameters
 
 _FITTED_ORIGINS = ("VEN", "HTI", "CUB", "ECU", "COL", "NIC", "GTM", "HND", "SLV", "XCO")
@@ -138,6 +140,20 @@ class ParameterSpace:
 
     def defaults(self) -> dict[str, float]:
         return {n: SPEC_BY_NAME[n].default for n in self.names}
+
+    def select(self, patterns: tuple[str, ...]) -> ParameterSpace:
+        """The free parameters that match any of ``patterns`` (names, or shell-style patterns
+        such as ``us_preference.*``), in this space's order: a refit of some parameters with
+        the others held (``migflow calibrate --search``). A pattern that matches none is
+        refused, naming the free parameters, since a typo would silently search nothing."""
+        for pattern in patterns:
+            if not any(fnmatch.fnmatchcase(n, pattern) for n in self.names):
+                raise InputError(
+                    f"{pattern!r} matches no free parameter; they are {', '.join(self.names)}",
+                    field="--search",
+                )
+        chosen = tuple(n for n in self.names if any(fnmatch.fnmatchcase(n, p) for p in patterns))
+        return ParameterSpace(names=chosen)
 
     def parameters(self, values: dict[str, float], fixed: dict | None = None) -> Parameters:
         return Parameters({**(fixed or {}), **values})

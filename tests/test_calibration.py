@@ -13,6 +13,7 @@ from migflow.calibration.calibrate import (
     Settings,
     calibrate,
     load_start,
+    searched_space,
     select_targets,
     setup_identity,
 )
@@ -439,6 +440,44 @@ def test_a_refit_begins_where_it_is_told_and_records_it(tmp_path):
     assert {k: point[k] for k in start} == pytest.approx(start)
     assert load_start(out / "settings.json") == start
     assert load_start(out)["emigration_base.VEN"] == pytest.approx(400_000.0)
+
+
+def test_a_search_of_some_parameters_holds_the_others_at_the_start(tmp_path):
+    """``--search``: only the selected parameters move; the others keep the start's values,
+    in the runs of the search as in the point written (the chain's loss, computed with the
+    held values in the scenario, is the loss of the whole point), and settings.json says
+    which were searched. The posterior is still over every free parameter."""
+    start = {"emigration_base.VEN": 400_000.0, "stay_utility": 1.0, "beta_network": 0.2}
+    out = tmp_path / "searched"
+    few = Settings(
+        scale=1000, max_evaluations=8, chains=1, posterior="abc", population_size=4,
+        local_measure=False, search=("stay_*",),
+    )  # fmt: skip
+    record = calibrate(DEFAULT_TARGETS, "2015-12", out, 1, None, few, lambda _: None, start)
+    point = load_posterior(out).point
+    assert record["searched_parameters"] == ["stay_utility", "stay_regularised_bonus"]
+    assert record["free_parameters"] == list(ParameterSpace().names)
+    assert point["emigration_base.VEN"] == pytest.approx(400_000.0)
+    assert point["beta_network"] == pytest.approx(0.2)
+    assert record["point_estimate_chains"][0]["loss"] == pytest.approx(
+        record["in_sample"]["loss"], rel=1e-12
+    )
+    written = json.loads((out / "settings.json").read_text())
+    assert written["settings"]["search"] == ["stay_*"]
+    assert written["searched_parameters"] == record["searched_parameters"]
+
+
+def test_the_searched_parameters_are_chosen_by_name_or_pattern_and_need_a_start():
+    space = ParameterSpace()
+    chosen = space.select(("us_preference.*", "beta_network"))
+    assert chosen.names[0] == "us_preference.VEN" and chosen.names[-1] == "beta_network"
+    assert len(chosen.names) == 11  # ten origins' US preference, in the space's order
+    with pytest.raises(InputError, match="'beta_vibes' matches no free parameter") as info:
+        space.select(("beta_vibes",))
+    assert info.value.field == "--search"
+    with pytest.raises(InputError, match="needs --start"):
+        searched_space(space, None, None, ("stay_utility",))
+    assert searched_space(space, None, None, ()) == (space, None)
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from migflow.calibration.paths import DEFAULT_TARGETS
+from migflow.calibration.paths import SHIPPED as SHIPPED_FIT
 from migflow.calibration.targets import load_targets
 from migflow.cli import app
 from migflow.model.errors import InputError
@@ -661,6 +662,9 @@ def test_a_long_run_says_how_long_and_needs_yes(tmp_path):
         (["calibrate", "--population", "1"], "--population"),
         (["calibrate", "--fit-seeds", "0"], "--fit-seeds"),
         (["calibrate", "--fit-seeds", "65"], "--fit-seeds"),
+        (["calibrate", "--search", "stay_utility"], "--search"),  # no --start to hold the rest
+        (["calibrate", "--start", str(SHIPPED_FIT), "--search", "beta_vibes"], "--search"),
+        (["calibrate", "--start", str(SHIPPED_FIT), "--search", "stay_utility,,"], "--search"),
     ],
 )
 def test_counts_on_the_command_line_are_bounded_before_any_work(tmp_path, args, expected):
