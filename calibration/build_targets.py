@@ -101,6 +101,25 @@ HAITIANS_IN_CHILE = (
         "EFE via La Patilla 2020-03-12, https://lapatilla.com/2020/03/12/comunidad-venezolana-"
         "en-chile-experimento-gran-repunte-y-crecio-un-58-en-2019"))),
 )  # fmt: skip
+# Venezuelans in Chile after 2021: UNHCR repeats 444,423 for 2022 and 2023, which is 30% of
+# INE's 1,482,390 foreign residents at the end of 2021 (La Tercera, 2022-10,
+# https://www.latercera.com/earlyaccess/noticia/inmigrantes-en-chile-suben-levemente-en-2021-
+# y-venezolanos-se-consolidan-como-la-poblacion-mayoritaria-en-el-pais/ABCFHJWX4NFSVBINNE3JZD6CSI/),
+# carried forward. 2022 is INE and Sermig's own estimate; 2023 is left out, since INE's
+# estimate for it (728,586) added new sources (school enrolment, the biometric registration)
+# and is not comparable with the years before (ReporteDiario 2024-12-30,
+# https://reportediario.cl/2024/12/30/radiografia-de-la-diversidad-1-918-583-extranjeros-
+# enriquecen-el-mosaico-chileno-en-2023).
+VENEZUELANS_IN_CHILE_AFTER_2021 = {
+    2022: (532_715.0, (
+        "INE-Sermig, Estimación de personas extranjeras residentes habituales en Chile al 31 "
+        "de diciembre de 2022: 532,715 Venezuelans, 32.8% of 1,625,074, as reported by La "
+        "Tercera 2024-07, https://latercera.com/nacional/noticia/ante-posible-ola-migratoria-"
+        "cuantos-venezolanos-viven-en-chile/KQ52UFHZZZGIHLSOFPHEAXPGZI/ (UNHCR repeats the "
+        "end-2021 estimate, 444,423)"
+    )),
+    2023: None,
+}  # fmt: skip
 # Upper bounds on stocks where no year-end count exists but the fit had put far too many
 # people: 2.3 M Venezuelans in the United States by 2023-12 (the shipped fit of 2026-11-29),
 # 1.8 M Guatemalans, 1.5 M Hondurans and 0.7 M Salvadorans settled in Mexico by
@@ -241,10 +260,15 @@ def build(data: Path) -> pd.DataFrame:
     for _, r in unhcr[unhcr["coa_iso"].isin(STOCK_HOSTS)].iterrows():
         y, host = int(r["year"]), r["coa_iso"]
         partial = _partial_count(r)
+        value, source = float(r["total"]), r["source"] + partial
+        if host == "CHL" and y in VENEZUELANS_IN_CHILE_AFTER_2021:
+            if VENEZUELANS_IN_CHILE_AFTER_2021[y] is None:
+                continue
+            value, source = VENEZUELANS_IN_CHILE_AFTER_2021[y]
         rows.append(_row(
             id=f"stock_VEN_{host}_{y}", group="stocks", quantity="stock", start=f"{y}-12",
-            end=f"{y}-12", country=host, nationality="VEN", value=float(r["total"]),
-            error="minimum" if partial else "relative", source=r["source"] + partial,
+            end=f"{y}-12", country=host, nationality="VEN", value=value,
+            error="minimum" if partial else "relative", source=source,
         ))  # fmt: skip
     for y, value, source in HAITIANS_IN_CHILE:
         rows.append(_row(
