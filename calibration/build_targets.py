@@ -110,15 +110,17 @@ HAITIANS_IN_CHILE = (
 # and is not comparable with the years before (ReporteDiario 2024-12-30,
 # https://reportediario.cl/2024/12/30/radiografia-de-la-diversidad-1-918-583-extranjeros-
 # enriquecen-el-mosaico-chileno-en-2023).
-VENEZUELANS_IN_CHILE_AFTER_2021 = {
-    2022: (532_715.0, (
+# Keyed by (host, year): the value and source that replace UNHCR's, or None to leave the
+# year out.
+UNHCR_REPLACED = {
+    ("CHL", 2022): (532_715.0, (
         "INE-Sermig, Estimación de personas extranjeras residentes habituales en Chile al 31 "
         "de diciembre de 2022: 532,715 Venezuelans, 32.8% of 1,625,074, as reported by La "
         "Tercera 2024-07, https://latercera.com/nacional/noticia/ante-posible-ola-migratoria-"
         "cuantos-venezolanos-viven-en-chile/KQ52UFHZZZGIHLSOFPHEAXPGZI/ (UNHCR repeats the "
         "end-2021 estimate, 444,423)"
     )),
-    2023: None,
+    ("CHL", 2023): None,
 }  # fmt: skip
 # Upper bounds on stocks where no year-end count exists but the fit had put far too many
 # people: 2.3 M Venezuelans in the United States by 2023-12 (the shipped fit of 2026-11-29),
@@ -261,10 +263,10 @@ def build(data: Path) -> pd.DataFrame:
         y, host = int(r["year"]), r["coa_iso"]
         partial = _partial_count(r)
         value, source = float(r["total"]), r["source"] + partial
-        if host == "CHL" and y in VENEZUELANS_IN_CHILE_AFTER_2021:
-            if VENEZUELANS_IN_CHILE_AFTER_2021[y] is None:
+        if (host, y) in UNHCR_REPLACED:
+            if UNHCR_REPLACED[host, y] is None:
                 continue
-            value, source = VENEZUELANS_IN_CHILE_AFTER_2021[y]
+            value, source = UNHCR_REPLACED[host, y]
         rows.append(_row(
             id=f"stock_VEN_{host}_{y}", group="stocks", quantity="stock", start=f"{y}-12",
             end=f"{y}-12", country=host, nationality="VEN", value=value,

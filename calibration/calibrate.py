@@ -116,7 +116,8 @@ def calibrate(
     targets = select_targets(all_targets, until, str(targets_file))
     scenario = history_for(targets, scale=settings.scale, seed=settings.seed)
     space = ParameterSpace()
-    searched, search_scenario = searched_space(space, scenario, start, settings.search)
+    searched = searched_space(space, start, settings.search)
+    search_scenario = holding(scenario, start, searched)
     work = out.parent / f".{out.name}.work"  # created once the cluster is there
     t0 = time.time()
 
@@ -204,27 +205,30 @@ def calibrate(
 
 
 def searched_space(
-    space: ParameterSpace,
-    scenario: Scenario | None,
-    start: dict[str, float] | None,
-    patterns: tuple[str, ...],
-) -> tuple[ParameterSpace, Scenario | None]:
-    """The parameters the point-estimate search moves and the scenario it runs: all of
-    ``space`` and ``scenario`` itself, or, with ``patterns``, those they select and the
-    scenario with every other parameter held at the start's value. Refused without a start,
-    since the held values would otherwise be the defaults, not a fit."""
+    space: ParameterSpace, start: dict[str, float] | None, patterns: tuple[str, ...]
+) -> ParameterSpace:
+    """The parameters the point-estimate search moves: all of ``space``, or those
+    ``patterns`` select. Refused without a start, since the others would be held at their
+    defaults, not at a fit."""
     if not patterns:
-        return space, scenario
+        return space
     if start is None:
         raise InputError(
             "a search of some parameters needs --start (the others keep the start's values)",
             field="--search",
         )
-    chosen = space.select(tuple(patterns))
-    if scenario is None:  # (the command checks the options before any work)
-        return chosen, scenario
-    held = {n: v for n, v in start.items() if n not in chosen.names}
-    return chosen, scenario.with_changes(parameters={**dict(scenario.parameters or {}), **held})
+    return space.select(tuple(patterns))
+
+
+def holding(
+    scenario: Scenario, start: dict[str, float] | None, searched: ParameterSpace
+) -> Scenario:
+    """The scenario the search runs: ``scenario`` with every parameter of ``start`` that is
+    not searched held at the start's value (``scenario`` itself for a whole search)."""
+    held = {n: v for n, v in (start or {}).items() if n not in searched.names}
+    if not held:
+        return scenario
+    return scenario.with_changes(parameters={**dict(scenario.parameters or {}), **held})
 
 
 def setup_identity(

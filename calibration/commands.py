@@ -173,7 +173,7 @@ def calibrate_command(
         _check_until(until, "--until")
         settings = _settings(locals())
         begin = None if start is None else load_start(start)
-        searched_space(ParameterSpace(), None, begin, settings.search)  # refused here, not later
+        searched_space(ParameterSpace(), begin, settings.search)  # refused here, not later
         select_targets(load_targets(targets), until, str(targets))
         check_output_folder(out)
         calibrate(targets, until, out, workers, scheduler, settings, say=err.print, start=begin)

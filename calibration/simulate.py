@@ -39,7 +39,7 @@ from migflow.model.geography import (
     ORIGIN_INDEX,
     ORIGINS,
 )
-from migflow.model.population import REGULARISED, SETTLED
+from migflow.model.population import REGULARISED
 from migflow.model.recorder import KIND_INDEX
 from migflow.model.results import Results, living
 
@@ -98,7 +98,7 @@ def simulated_values(results: Results, targets: pd.DataFrame) -> np.ndarray:
             out[i] = flow[span][:, landing][:, :, nat].sum()
         elif row.quantity == "regular_share":
             here = stocks[t1, CODES.index(row.country)][nat]
-            people = here[:, SETTLED].sum()
+            people = living(here).sum()
             out[i] = here[:, REGULARISED].sum() / people if people > 0 else 0.0
         elif row.quantity == "darien_third_country_share":
             crossed = flow[span, _DARIEN][:, nat].sum()

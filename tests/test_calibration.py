@@ -476,8 +476,8 @@ def test_the_searched_parameters_are_chosen_by_name_or_pattern_and_need_a_start(
         space.select(("beta_vibes",))
     assert info.value.field == "--search"
     with pytest.raises(InputError, match="needs --start"):
-        searched_space(space, None, None, ("stay_utility",))
-    assert searched_space(space, None, None, ()) == (space, None)
+        searched_space(space, None, ("stay_utility",))
+    assert searched_space(space, None, ()) is space
 
 
 @pytest.mark.parametrize(
