@@ -330,7 +330,7 @@ def test_travellers_who_hear_of_an_expulsion_order_stop_before_the_darien():
         share_left[sensitivity] = crossing[1] / crossing[0]
         rerouted = _run(expel, **fixed).recorder.events[:, KIND_INDEX["rerouted"]].sum()
         assert (rerouted > 0) == (sensitivity > 0)
-    # measured: 0.23 of the crossings left with news, 0.90 without
+    # measured at the shipped point: 0.24 of the crossings left with news, 0.88 without
     assert share_left[3.0] < 0.5 * share_left[0.0]
 
 
